@@ -1,0 +1,1 @@
+//! verdict: an eval harness for LLM ticket classifiers.
