@@ -1,1 +1,2 @@
 //! verdict: an eval harness for LLM ticket classifiers.
+pub mod classifier;
