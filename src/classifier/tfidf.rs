@@ -1,0 +1,304 @@
+//! TF-IDF vectorisation into a sparse CSR matrix, equivalent to a scikit-learn
+//! `FeatureUnion` of one `TfidfVectorizer` per [`FeatureSpec`] (lowercase, smooth idf,
+//! optional sublinear tf, `min_df` as a document count, l2 norm per block). Each block
+//! is normalised on its own and the blocks are laid side by side.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::text::{preprocess, visit_ngrams};
+use super::FeatureSpec;
+
+/// A row-major sparse matrix (compressed sparse rows) with `f64` values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Csr {
+    pub indptr: Vec<usize>,
+    pub indices: Vec<u32>,
+    pub data: Vec<f64>,
+    pub n_cols: usize,
+}
+
+impl Csr {
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    /// The stored (column, value) pairs of row `i`.
+    #[inline]
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.data[a..b])
+    }
+
+    /// Builds a matrix from rows whose columns are sorted and unique.
+    fn from_rows(rows: Vec<Vec<(u32, f64)>>, n_cols: usize) -> Self {
+        let nnz = rows.iter().map(Vec::len).sum();
+        let mut m = Csr {
+            indptr: Vec::with_capacity(rows.len() + 1),
+            indices: Vec::with_capacity(nnz),
+            data: Vec::with_capacity(nnz),
+            n_cols,
+        };
+        m.indptr.push(0);
+        for row in rows {
+            for (j, v) in row {
+                m.indices.push(j);
+                m.data.push(v);
+            }
+            m.indptr.push(m.indices.len());
+        }
+        m
+    }
+}
+
+/// One fitted block: the vocabulary and idf weights of one feature spec.
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub spec: FeatureSpec,
+    pub vocab: HashMap<String, u32>,
+    pub idf: Vec<f64>,
+}
+
+/// A fitted TF-IDF vectoriser over one or more feature blocks.
+#[derive(Debug, Clone)]
+pub(crate) struct Vectorizer {
+    pub blocks: Vec<Block>,
+    pub sublinear_tf: bool,
+    pub n_features: usize,
+}
+
+/// `ln((1 + n_docs) / (1 + df)) + 1`, scikit-learn's smoothed idf.
+pub(crate) fn smooth_idf(n_docs: usize, df: usize) -> f64 {
+    ((1.0 + n_docs as f64) / (1.0 + df as f64)).ln() + 1.0
+}
+
+/// Scales `row` in place to unit Euclidean norm (a zero row stays zero).
+pub(crate) fn l2_normalize(row: &mut [(u32, f64)]) {
+    let norm = row.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        for (_, v) in row.iter_mut() {
+            *v /= norm;
+        }
+    }
+}
+
+/// Sorted, merged (term id, count) pairs from a list of term ids.
+fn count_ids(mut ids: Vec<u32>) -> Vec<(u32, f64)> {
+    ids.sort_unstable();
+    let mut out: Vec<(u32, f64)> = Vec::with_capacity(ids.len());
+    for id in ids {
+        match out.last_mut() {
+            Some((last, c)) if *last == id => *c += 1.0,
+            _ => out.push((id, 1.0)),
+        }
+    }
+    out
+}
+
+impl Vectorizer {
+    /// Learns vocabularies and idf weights from `texts` and returns the TF-IDF matrix of
+    /// those same texts.
+    pub fn fit_transform(
+        texts: &[&str],
+        specs: &[FeatureSpec],
+        sublinear_tf: bool,
+        min_df: usize,
+    ) -> (Self, Csr) {
+        let lowered: Vec<String> = texts.par_iter().map(|t| preprocess(t)).collect();
+        let n_docs = texts.len();
+        let mut blocks = Vec::with_capacity(specs.len());
+        let mut block_rows: Vec<Vec<Vec<(u32, f64)>>> = Vec::with_capacity(specs.len());
+        for spec in specs {
+            // Distinct terms of each document, with their counts.
+            let doc_terms: Vec<Vec<(String, u32)>> = lowered
+                .par_iter()
+                .map(|doc| {
+                    let mut terms: Vec<String> = Vec::new();
+                    let mut buf = String::new();
+                    visit_ngrams(spec, doc, &mut buf, &mut |s| terms.push(s.to_owned()));
+                    terms.sort_unstable();
+                    let mut out: Vec<(String, u32)> = Vec::with_capacity(terms.len());
+                    for t in terms {
+                        match out.last_mut() {
+                            Some((last, c)) if *last == t => *c += 1,
+                            _ => out.push((t, 1)),
+                        }
+                    }
+                    out
+                })
+                .collect();
+            let mut df: HashMap<&str, usize> = HashMap::new();
+            for terms in &doc_terms {
+                for (t, _) in terms {
+                    *df.entry(t.as_str()).or_insert(0) += 1;
+                }
+            }
+            let mut kept: Vec<(&str, usize)> = df
+                .into_iter()
+                .filter(|&(_, d)| d >= min_df.max(1))
+                .collect();
+            kept.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let idf: Vec<f64> = kept.iter().map(|&(_, d)| smooth_idf(n_docs, d)).collect();
+            let vocab: HashMap<String, u32> = kept
+                .iter()
+                .enumerate()
+                .map(|(i, &(t, _))| (t.to_owned(), i as u32))
+                .collect();
+            let rows: Vec<Vec<(u32, f64)>> = doc_terms
+                .par_iter()
+                .map(|terms| {
+                    let mut row: Vec<(u32, f64)> = terms
+                        .iter()
+                        .filter_map(|(t, c)| vocab.get(t.as_str()).map(|&j| (j, *c as f64)))
+                        .collect();
+                    row.sort_unstable_by_key(|&(j, _)| j);
+                    weight_row(&mut row, &idf, sublinear_tf);
+                    row
+                })
+                .collect();
+            block_rows.push(rows);
+            blocks.push(Block {
+                spec: *spec,
+                vocab,
+                idf,
+            });
+        }
+        let vectorizer = Vectorizer::from_blocks(blocks, sublinear_tf);
+        let matrix = vectorizer.stack(block_rows, n_docs);
+        (vectorizer, matrix)
+    }
+
+    fn from_blocks(blocks: Vec<Block>, sublinear_tf: bool) -> Self {
+        let n_features = blocks.iter().map(|b| b.idf.len()).sum();
+        Vectorizer {
+            blocks,
+            sublinear_tf,
+            n_features,
+        }
+    }
+
+    /// Lays per-block rows side by side, shifting each block's columns.
+    fn stack(&self, block_rows: Vec<Vec<Vec<(u32, f64)>>>, n_docs: usize) -> Csr {
+        let mut rows: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n_docs];
+        let mut offset = 0u32;
+        for (block, brows) in self.blocks.iter().zip(block_rows) {
+            for (row, brow) in rows.iter_mut().zip(brows) {
+                row.extend(brow.into_iter().map(|(j, v)| (j + offset, v)));
+            }
+            offset += block.idf.len() as u32;
+        }
+        Csr::from_rows(rows, self.n_features)
+    }
+
+    /// The TF-IDF matrix of new texts; terms outside the vocabulary are ignored.
+    pub fn transform(&self, texts: &[&str]) -> Csr {
+        let rows: Vec<Vec<(u32, f64)>> = texts
+            .par_iter()
+            .map(|text| {
+                let doc = preprocess(text);
+                let mut buf = String::new();
+                let mut row: Vec<(u32, f64)> = Vec::new();
+                let mut offset = 0u32;
+                for block in &self.blocks {
+                    let mut ids: Vec<u32> = Vec::new();
+                    visit_ngrams(&block.spec, &doc, &mut buf, &mut |s| {
+                        if let Some(&j) = block.vocab.get(s) {
+                            ids.push(j);
+                        }
+                    });
+                    let mut brow = count_ids(ids);
+                    weight_row(&mut brow, &block.idf, self.sublinear_tf);
+                    row.extend(brow.into_iter().map(|(j, v)| (j + offset, v)));
+                    offset += block.idf.len() as u32;
+                }
+                row
+            })
+            .collect();
+        Csr::from_rows(rows, self.n_features)
+    }
+}
+
+/// Turns raw counts into l2-normalised tf-idf weights.
+fn weight_row(row: &mut [(u32, f64)], idf: &[f64], sublinear_tf: bool) {
+    for (j, v) in row.iter_mut() {
+        let tf = if sublinear_tf { 1.0 + v.ln() } else { *v };
+        *v = tf * idf[*j as usize];
+    }
+    l2_normalize(row);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idf_matches_sklearn_formula() {
+        // 3 documents; "card" in all 3, "lost" in 1.
+        assert!((smooth_idf(3, 3) - 1.0).abs() < 1e-12);
+        assert!((smooth_idf(3, 1) - (2.0f64.ln() + 1.0)).abs() < 1e-12);
+        let texts = ["lost card", "card card", "my card"];
+        let (v, _) = Vectorizer::fit_transform(
+            &texts,
+            &[FeatureSpec::Word { min_n: 1, max_n: 1 }],
+            false,
+            1,
+        );
+        let b = &v.blocks[0];
+        // Vocabulary is sorted: card, lost, my.
+        assert_eq!(b.vocab["card"], 0);
+        assert_eq!(b.vocab["lost"], 1);
+        assert_eq!(b.vocab["my"], 2);
+        // sklearn: TfidfVectorizer().fit(texts).idf_ == [1.0, 1.6931472, 1.6931472]
+        assert!((b.idf[0] - 1.0).abs() < 1e-12);
+        assert!((b.idf[1] - 1.693_147_180_559_945_3).abs() < 1e-12);
+        assert!((b.idf[2] - 1.693_147_180_559_945_3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rows_are_l2_normalised_per_block() {
+        let texts = ["lost my card", "card arrived late", "where is my card"];
+        let specs = [
+            FeatureSpec::Word { min_n: 1, max_n: 2 },
+            FeatureSpec::CharWb { min_n: 2, max_n: 4 },
+        ];
+        let (v, m) = Vectorizer::fit_transform(&texts, &specs, true, 1);
+        let split = v.blocks[0].idf.len() as u32;
+        for i in 0..m.n_rows() {
+            let (idx, val) = m.row(i);
+            let (mut a, mut b) = (0.0, 0.0);
+            for (&j, &x) in idx.iter().zip(val) {
+                if j < split {
+                    a += x * x;
+                } else {
+                    b += x * x;
+                }
+            }
+            assert!((a - 1.0).abs() < 1e-12 && (b - 1.0).abs() < 1e-12);
+            assert!(idx.windows(2).all(|w| w[0] < w[1]));
+        }
+        // transform of the training texts equals fit_transform's matrix.
+        let again = v.transform(&texts);
+        assert_eq!(again.indices, m.indices);
+        assert_eq!(again.data, m.data);
+        // "lost card": tf = [1, 1] over (card, lost) -> weights idf / norm.
+        let mut row = vec![(0u32, 1.0), (1u32, 1.0)];
+        weight_row(&mut row, &[1.0, 2.0], false);
+        let n = 5f64.sqrt();
+        assert!((row[0].1 - 1.0 / n).abs() < 1e-12 && (row[1].1 - 2.0 / n).abs() < 1e-12);
+    }
+
+    #[test]
+    fn min_df_drops_rare_terms() {
+        let texts = ["aa bb", "aa cc", "aa bb"];
+        let (v, _) = Vectorizer::fit_transform(
+            &texts,
+            &[FeatureSpec::Word { min_n: 1, max_n: 1 }],
+            false,
+            2,
+        );
+        let mut terms: Vec<&String> = v.blocks[0].vocab.keys().collect();
+        terms.sort();
+        assert_eq!(terms, vec!["aa", "bb"]);
+    }
+}
