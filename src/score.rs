@@ -98,6 +98,32 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
+/// Settings that change how predictions are scored (from the eval config).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScoreSettings {
+    pub calibration: Option<crate::config::CalibrationSettings>,
+    pub routing: Option<crate::config::RoutingSettings>,
+    pub seed: u64,
+}
+
+impl ScoreSettings {
+    pub fn of(eval: &Eval) -> Self {
+        ScoreSettings {
+            calibration: eval.calibration.clone(),
+            routing: eval.routing.clone(),
+            seed: eval.run.seed,
+        }
+    }
+}
+
+/// A variant to score: its name and what ran it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredVariant {
+    pub name: String,
+    pub provider: String,
+    pub model: Option<String>,
+}
+
 /// Scores every variant of a run on the first `n_tickets` tickets (repeat 0).
 pub fn score_run(
     eval: &Eval,
@@ -105,14 +131,38 @@ pub fn score_run(
     records: &[PredictionRecord],
     n_tickets: usize,
 ) -> RunReport {
-    let gold = &eval.gold;
+    let variants: Vec<ScoredVariant> = spec
+        .variants
+        .iter()
+        .map(|v| ScoredVariant {
+            name: v.name.clone(),
+            provider: v.provider.clone(),
+            model: v.model.clone(),
+        })
+        .collect();
+    score(
+        &eval.gold,
+        &ScoreSettings::of(eval),
+        &variants,
+        records,
+        n_tickets,
+    )
+}
+
+/// Scores `variants` over the first `n_tickets` tickets of `gold` from their records.
+pub fn score(
+    gold: &GoldSet,
+    _settings: &ScoreSettings,
+    variants: &[ScoredVariant],
+    records: &[PredictionRecord],
+    n_tickets: usize,
+) -> RunReport {
     let by_key: HashMap<(&str, &str, u32), &PredictionRecord> = records
         .iter()
         .map(|r| ((r.variant.as_str(), r.ticket.as_str(), r.repeat), r))
         .collect();
     let tickets = &gold.tickets[..n_tickets];
-    let variants = spec
-        .variants
+    let variants = variants
         .iter()
         .map(|v| {
             let recs: Vec<Option<&PredictionRecord>> = tickets
@@ -282,13 +332,82 @@ pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) ->
     Ok(0)
 }
 
-/// `verdict score`: scores predictions made elsewhere.
+/// `verdict score`: scores predictions made elsewhere. `--gold` is a gold YAML file or an
+/// eval config (whose gold source and calibration/routing settings are then used).
 pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
-    Err(Error::Usage(format!(
-        "`verdict score` is not available yet (gold {}, predictions {})",
-        crate::error::display_path(&args.gold),
-        crate::error::display_path(&args.predictions)
-    )))
+    let is_eval = std::fs::read_to_string(&args.gold)
+        .ok()
+        .and_then(|t| crate::yaml::parse(&t).ok())
+        .is_some_and(|n| match &n.value {
+            crate::yaml::Value::Map(entries) => {
+                entries.iter().any(|(k, _)| k.as_str() == Some("gold"))
+            }
+            _ => false,
+        });
+    let (gold, settings) = if is_eval {
+        let eval = crate::config::load_eval(&args.gold)?;
+        let settings = ScoreSettings::of(&eval);
+        (eval.gold, settings)
+    } else {
+        let gold = crate::config::gold::load_path(&args.gold)?;
+        let first_label = gold
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Label)
+            .map(|f| f.name.clone());
+        let settings = ScoreSettings {
+            calibration: first_label
+                .clone()
+                .map(|field| crate::config::CalibrationSettings { field, bins: 10 }),
+            routing: first_label.map(|field| crate::config::RoutingSettings {
+                field,
+                route_at: 0.9,
+                clarify_at: 0.7,
+                target_accuracy: 0.98,
+            }),
+            seed: 0,
+        };
+        (gold, settings)
+    };
+    let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(&args.predictions)?);
+    if records.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} holds no predictions",
+            crate::error::display_path(&args.predictions)
+        )));
+    }
+    // Every predicted ticket must be in the gold set; report every stranger at once.
+    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
+    let strangers: Vec<crate::error::Diagnostic> = records
+        .iter()
+        .filter(|r| !ids.contains(r.ticket.as_str()))
+        .take(20)
+        .map(|r| crate::error::Diagnostic {
+            file: args.predictions.clone(),
+            pos: None,
+            path: "ticket".into(),
+            message: format!(
+                "ticket {:?} (variant {:?}) is not in the gold set",
+                r.ticket, r.variant
+            ),
+        })
+        .collect();
+    if !strangers.is_empty() {
+        return Err(Error::Invalid(strangers));
+    }
+    let mut variants: Vec<ScoredVariant> = Vec::new();
+    for r in &records {
+        if !variants.iter().any(|v| v.name == r.variant) {
+            variants.push(ScoredVariant {
+                name: r.variant.clone(),
+                provider: "external".into(),
+                model: None,
+            });
+        }
+    }
+    let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
+    print_report(&report, args.format)?;
+    Ok(0)
 }
 
 /// `verdict report RUN`: renders a saved run again.

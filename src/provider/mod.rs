@@ -45,7 +45,10 @@ pub enum CallError {
         request_id: Option<String>,
     },
     /// 401 or a missing key: the whole run stops at once.
-    Auth { status: Option<u16>, message: String },
+    Auth {
+        status: Option<u16>,
+        message: String,
+    },
 }
 
 /// What a response means for the gold fields.
