@@ -127,3 +127,243 @@ fn single_label_matches_sklearn() {
 fn single_label_empty_is_none() {
     assert!(single_label(&[], &[], 3).is_none());
 }
+
+fn bools(v: &Value) -> Vec<bool> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_bool().unwrap())
+        .collect()
+}
+
+fn opt_f64s(v: &Value) -> Vec<Option<f64>> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64()).collect()
+}
+
+#[test]
+fn multilabel_matches_sklearn() {
+    let doc = load("multilabel.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let k = u(&case["k"]) as usize;
+        let gold: Vec<Vec<u32>> = serde_json::from_value(case["gold"].clone()).unwrap();
+        let pred: Vec<Option<Vec<u32>>> = serde_json::from_value(case["pred"].clone()).unwrap();
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = multilabel(&gold, &pred, k).unwrap();
+        assert_eq!(r.n, u(&e["n"]));
+        assert_eq!(r.invalid, u(&e["invalid"]), "{}", w("invalid"));
+        close(r.exact_match, f(&e["exact_match"]), &w("exact_match"));
+        close(r.jaccard_samples, f(&e["jaccard_samples"]), &w("jaccard"));
+        close(r.hamming_loss, f(&e["hamming_loss"]), &w("hamming"));
+        check_avg(&r.micro_avg, &e["micro"], &w("micro"));
+        check_avg(&r.macro_avg, &e["macro"], &w("macro"));
+        let pl = &e["per_label"];
+        for (l, m) in r.per_label.iter().enumerate() {
+            close(m.precision, f(&pl["precision"][l]), &w("label precision"));
+            close(m.recall, f(&pl["recall"][l]), &w("label recall"));
+            close(m.f1, f(&pl["f1"][l]), &w("label f1"));
+            assert_eq!(m.support, u(&pl["support"][l]), "{}", w("support"));
+            assert_eq!(m.predicted, u(&pl["predicted"][l]), "{}", w("predicted"));
+        }
+        let mi = &e["multi_intent"];
+        assert_eq!(r.multi_intent.n_multi, u(&mi["n_multi"]));
+        close_opt(
+            r.multi_intent.predicted_multi_rate,
+            &mi["predicted_multi_rate"],
+            &w("multi rate"),
+        );
+        close_opt(
+            r.multi_intent.exact_rate,
+            &mi["exact_rate"],
+            &w("multi exact"),
+        );
+    }
+    assert!(multilabel(&[], &[], 3).is_none());
+}
+
+#[test]
+fn flag_matches_sklearn() {
+    let doc = load("flag.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let gold = bools(&case["gold"]);
+        let pred: Vec<Option<bool>> = serde_json::from_value(case["pred"].clone()).unwrap();
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = flag(&gold, &pred).unwrap();
+        close(r.precision, f(&e["precision"]), &w("precision"));
+        close(r.recall, f(&e["recall"]), &w("recall"));
+        close(r.f1, f(&e["f1"]), &w("f1"));
+        close(r.accuracy, f(&e["accuracy"]), &w("accuracy"));
+        close(
+            r.accuracy_invalid_wrong,
+            f(&e["accuracy_invalid_wrong"]),
+            &w("strict accuracy"),
+        );
+        let got = [
+            r.tp,
+            r.fp,
+            r.fn_,
+            r.tn,
+            r.invalid,
+            r.invalid_on_positive,
+            r.invalid_on_negative,
+        ];
+        let want = [
+            "tp",
+            "fp",
+            "fn",
+            "tn",
+            "invalid",
+            "invalid_on_positive",
+            "invalid_on_negative",
+        ]
+        .map(|k| u(&e[k]));
+        assert_eq!(got, want, "{}", w("counts"));
+        assert_eq!(r.n, u(&e["n"]));
+    }
+    assert!(flag(&[], &[]).is_none());
+}
+
+fn check_rows(rows: &[ReliabilityBin], e: &Value, what: &str) {
+    let e = e.as_array().unwrap();
+    assert_eq!(rows.len(), e.len(), "{what}: row count");
+    for (r, x) in rows.iter().zip(e) {
+        close(r.lo, f(&x["lo"]), &format!("{what} lo"));
+        close(r.hi, f(&x["hi"]), &format!("{what} hi"));
+        assert_eq!(r.count, u(&x["count"]), "{what} count");
+        close_opt(r.mean_conf, &x["mean_conf"], &format!("{what} mean_conf"));
+        close_opt(r.accuracy, &x["accuracy"], &format!("{what} accuracy"));
+    }
+}
+
+#[test]
+fn calibration_matches_sklearn_and_helm() {
+    let doc = load("calibration.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let conf = opt_f64s(&case["conf"]);
+        let correct = bools(&case["correct"]);
+        let n_bins = u(&case["n_bins"]) as usize;
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = calibration(&conf, &correct, n_bins);
+        if e.get("empty").is_some() {
+            assert!(r.is_none(), "{}", w("expected None"));
+            continue;
+        }
+        let r = r.unwrap();
+        assert_eq!(
+            [r.n, r.n_scored, r.n_missing],
+            ["n", "n_scored", "n_missing"].map(|k| u(&e[k]))
+        );
+        close(r.ece, f(&e["ece"]), &w("ece"));
+        close(r.mce, f(&e["mce"]), &w("mce"));
+        close(
+            r.ece_equal_mass,
+            f(&e["ece_equal_mass"]),
+            &w("ece_equal_mass"),
+        );
+        close(r.brier, f(&e["brier"]), &w("brier"));
+        close(r.mean_conf, f(&e["mean_conf"]), &w("mean_conf"));
+        close(r.accuracy, f(&e["accuracy"]), &w("accuracy"));
+        close(
+            r.overconfidence,
+            f(&e["overconfidence"]),
+            &w("overconfidence"),
+        );
+        check_rows(&r.reliability, &e["reliability"], &w("reliability"));
+        check_rows(&r.equal_mass, &e["equal_mass"], &w("equal_mass"));
+    }
+}
+
+#[test]
+fn routing_matches_numpy_definitions() {
+    let doc = load("routing.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let conf = opt_f64s(&case["conf"]);
+        let correct = bools(&case["correct"]);
+        let policy = RoutingPolicy {
+            route_at: f(&case["route_at"]),
+            clarify_at: f(&case["clarify_at"]),
+            target_accuracy: f(&case["target"]),
+        };
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = routing(&conf, &correct, &policy).unwrap();
+        for (band, key) in [
+            (&r.auto, "auto"),
+            (&r.clarify, "clarify"),
+            (&r.escalate, "escalate"),
+        ] {
+            assert_eq!(band.count, u(&e[key]["count"]), "{}", w(key));
+            close(band.share, f(&e[key]["share"]), &w(key));
+            close_opt(band.accuracy, &e[key]["accuracy"], &w(key));
+        }
+        assert_eq!(r.misroutes, u(&e["misroutes"]), "{}", w("misroutes"));
+        close_opt(r.misroute_rate, &e["misroute_rate"], &w("misroute_rate"));
+        close(
+            r.human_workload_share,
+            f(&e["human_workload_share"]),
+            &w("workload"),
+        );
+        close_opt(r.aurc, &e["aurc"], &w("aurc"));
+        let curve = e["risk_coverage"].as_array().unwrap();
+        assert_eq!(r.risk_coverage.len(), curve.len(), "{}", w("curve length"));
+        for (p, x) in r.risk_coverage.iter().zip(curve) {
+            assert_eq!(p.threshold, f(&x["threshold"]), "{}", w("threshold"));
+            assert_eq!(p.count, u(&x["count"]), "{}", w("count"));
+            close(p.coverage, f(&x["coverage"]), &w("coverage"));
+            close(p.risk, f(&x["risk"]), &w("risk"));
+        }
+        match (&r.target, e["target"].is_null()) {
+            (None, true) => {}
+            (Some(t), false) => {
+                assert_eq!(t.threshold, f(&e["target"]["threshold"]), "{}", w("target"));
+                assert_eq!(t.count, u(&e["target"]["count"]));
+                close(
+                    t.coverage,
+                    f(&e["target"]["coverage"]),
+                    &w("target coverage"),
+                );
+                close(
+                    t.accuracy,
+                    f(&e["target"]["accuracy"]),
+                    &w("target accuracy"),
+                );
+            }
+            (t, _) => panic!("{}", w(&format!("target {t:?} vs {}", e["target"]))),
+        }
+    }
+    assert!(routing(&[], &[], &RoutingPolicy::default()).is_none());
+}
+
+#[test]
+fn repeats_match_numpy() {
+    let doc = load("repeats.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let gold = u32s(&case["gold"]);
+        let runs: Vec<Vec<Option<u32>>> = serde_json::from_value(case["runs"].clone()).unwrap();
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = repeats(&gold, &runs).unwrap();
+        assert_eq!(r.k, runs.len());
+        for (a, x) in r.accuracies.iter().zip(e["accuracies"].as_array().unwrap()) {
+            close(*a, f(x), &w("accuracy"));
+        }
+        close(r.mean, f(&e["mean"]), &w("mean"));
+        close_opt(r.std, &e["std"], &w("std"));
+        close(r.min, f(&e["min"]), &w("min"));
+        close(r.max, f(&e["max"]), &w("max"));
+        assert_eq!(r.unstable, u(&e["unstable"]), "{}", w("unstable"));
+        close(
+            r.unstable_share,
+            f(&e["unstable_share"]),
+            &w("unstable_share"),
+        );
+    }
+    assert!(repeats::<Vec<Option<u32>>>(&[], &[]).is_none());
+}
