@@ -367,3 +367,217 @@ fn repeats_match_numpy() {
     }
     assert!(repeats::<Vec<Option<u32>>>(&[], &[]).is_none());
 }
+
+mod stats_reference {
+    use super::*;
+    use verdict::stats::*;
+
+    #[test]
+    fn mcnemar_matches_statsmodels() {
+        let doc = load("stats.json");
+        for c in doc["mcnemar"].as_array().unwrap() {
+            let r = mcnemar_exact(u(&c["b"]), u(&c["c"]));
+            let what = format!("mcnemar b={} c={}", c["b"], c["c"]);
+            close(r.statistic, f(&c["statistic"]), &what);
+            close(r.p_value, f(&c["p_value"]), &what);
+        }
+    }
+
+    #[test]
+    fn holm_matches_statsmodels() {
+        let doc = load("stats.json");
+        for c in doc["holm"].as_array().unwrap() {
+            let p: Vec<f64> = serde_json::from_value(c["p"].clone()).unwrap();
+            let (adj, rej) = holm(&p, 0.05);
+            for (a, e) in adj.iter().zip(c["adjusted"].as_array().unwrap()) {
+                close(*a, f(e), &format!("holm {p:?}"));
+            }
+            assert_eq!(rej, bools(&c["reject"]), "holm reject {p:?}");
+        }
+    }
+
+    #[test]
+    fn connor_sample_size_matches_scipy() {
+        let doc = load("stats.json");
+        for c in doc["power"].as_array().unwrap() {
+            let n = mcnemar_sample_size(f(&c["psi"]), f(&c["delta"]), 0.05, 0.8);
+            close(n, f(&c["n"]), &format!("connor {c}"));
+            assert_eq!(n.ceil() as u64, u(&c["n_ceil"]));
+        }
+    }
+
+    #[test]
+    fn percentile_matches_numpy() {
+        let doc = load("stats.json");
+        for c in doc["percentile"].as_array().unwrap() {
+            let mut v: Vec<f64> = serde_json::from_value(c["values"].clone()).unwrap();
+            v.sort_by(f64::total_cmp);
+            for (q, e) in c["q"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(c["expected"].as_array().unwrap())
+            {
+                close(percentile(&v, f(q)).unwrap(), f(e), "percentile");
+            }
+        }
+        assert!(percentile(&[], 0.5).is_none());
+    }
+
+    fn z975() -> f64 {
+        1.959963984540054
+    }
+
+    /// Stochastic: the count bootstrap of an accuracy agrees with the
+    /// normal approximation p ± z sqrt(p(1−p)/n) on a large sample.
+    #[test]
+    fn bootstrap_accuracy_close_to_normal_approximation() {
+        let cfg = BootstrapConfig {
+            resamples: 4000,
+            level: 0.95,
+            seed: 11,
+        };
+        for &(correct, n) in &[(8_000u64, 10_000u64), (45_000, 50_000), (600, 1_000)] {
+            let p = correct as f64 / n as f64;
+            let hw = z975() * (p * (1.0 - p) / n as f64).sqrt();
+            let iv = bootstrap_accuracy(correct, n, &cfg, 0).unwrap();
+            assert_eq!(iv.estimate, p);
+            assert!((iv.lo - (p - hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+            assert!((iv.hi - (p + hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+        }
+    }
+
+    /// Stochastic: paired difference interval vs the normal approximation
+    /// with variance (psi − delta²) / n.
+    #[test]
+    fn bootstrap_paired_diff_close_to_normal_approximation() {
+        let cfg = BootstrapConfig {
+            resamples: 4000,
+            level: 0.95,
+            seed: 5,
+        };
+        let t = PairedTable {
+            both_correct: 15_000,
+            a_only: 1_200,
+            b_only: 1_500,
+            both_wrong: 2_300,
+        };
+        let n = t.n() as f64;
+        let psi = 2_700.0 / n;
+        let d = 300.0 / n;
+        let hw = z975() * ((psi - d * d) / n).sqrt();
+        let iv = bootstrap_paired_diff(&t, &cfg, 3).unwrap();
+        assert!((iv.estimate - d).abs() < 1e-15);
+        assert!((iv.lo - (d - hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+        assert!((iv.hi - (d + hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+    }
+
+    /// Stochastic: resampling confusion-cell counts gives the same macro-F1
+    /// interval as resampling tickets (the item bootstrap), within noise.
+    #[test]
+    fn count_bootstrap_matches_item_bootstrap_for_macro_f1() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+        let k = 4usize;
+        let n = 3_000usize;
+        let gold: Vec<u32> = (0..n).map(|_| rng.gen_range(0..k as u32)).collect();
+        let pred: Vec<Option<u32>> = gold
+            .iter()
+            .map(|&g| {
+                let u: f64 = rng.gen();
+                if u < 0.03 {
+                    None
+                } else if u < 0.8 {
+                    Some(g)
+                } else {
+                    Some(rng.gen_range(0..k as u32))
+                }
+            })
+            .collect();
+        let cm = ConfusionMatrix::from_labels(&gold, &pred, k);
+        let cfg = BootstrapConfig {
+            resamples: 3000,
+            level: 0.95,
+            seed: 1,
+        };
+        let iv = bootstrap_macro_f1(&cm, &cfg, 0).unwrap();
+        // Item bootstrap.
+        let mut draws = Vec::new();
+        let (mut g2, mut p2) = (vec![0u32; n], vec![None; n]);
+        for _ in 0..3000 {
+            for i in 0..n {
+                let j = rng.gen_range(0..n);
+                g2[i] = gold[j];
+                p2[i] = pred[j];
+            }
+            draws.push(
+                ConfusionMatrix::from_labels(&g2, &p2, k)
+                    .macro_f1()
+                    .unwrap(),
+            );
+        }
+        draws.sort_by(f64::total_cmp);
+        let (lo, hi) = (
+            percentile(&draws, 0.025).unwrap(),
+            percentile(&draws, 0.975).unwrap(),
+        );
+        let width = hi - lo;
+        assert!((iv.lo - lo).abs() < 0.1 * width, "{iv:?} vs [{lo}, {hi}]");
+        assert!((iv.hi - hi).abs() < 0.1 * width, "{iv:?} vs [{lo}, {hi}]");
+        assert_eq!(iv.estimate, cm.macro_f1().unwrap());
+    }
+
+    #[test]
+    fn compare_variants_end_to_end() {
+        let n = 2_000usize;
+        let a: Vec<bool> = (0..n).map(|i| i % 10 < 7).collect(); // 70 %
+        let b: Vec<bool> = (0..n).map(|i| i % 10 < 8).collect(); // 80 %, superset
+        let c: Vec<bool> = (0..n)
+            .map(|i| (i % 10 < 7 && i % 200 != 0) || i % 100 == 99)
+            .collect();
+        let vs = [
+            VariantInput {
+                name: "A",
+                correct: &a,
+                confusion: None,
+            },
+            VariantInput {
+                name: "B",
+                correct: &b,
+                confusion: None,
+            },
+            VariantInput {
+                name: "C",
+                correct: &c,
+                confusion: None,
+            },
+        ];
+        let r = compare_variants(&vs, &CompareConfig::default()).unwrap();
+        assert_eq!(r.pairs.len(), 3);
+        let ab = &r.pairs[0];
+        assert_eq!((ab.table.a_only, ab.table.b_only), (0, 200));
+        assert!(ab.significant);
+        assert!(
+            ab.verdict.starts_with("B beats A by +10.0 points ["),
+            "{}",
+            ab.verdict
+        );
+        let ac = &r.pairs[1];
+        assert!(!ac.significant, "{ac:?}");
+        assert!(
+            ac.verdict
+                .starts_with("no significant difference between A and C on 2,000 tickets"),
+            "{}",
+            ac.verdict
+        );
+        assert!(ac
+            .verdict
+            .contains("detecting a 2-point difference would need about"));
+        // Holm: adjusted >= raw and reproducible.
+        for p in &r.pairs {
+            assert!(p.p_holm >= p.mcnemar.p_value);
+        }
+        assert_eq!(r, compare_variants(&vs, &CompareConfig::default()).unwrap());
+        assert!(compare_variants(&[], &CompareConfig::default()).is_none());
+    }
+}
