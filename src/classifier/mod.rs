@@ -192,16 +192,17 @@ pub struct LocalConfig {
 }
 
 impl Default for LocalConfig {
-    /// Word 1-2 + char_wb 2-5 grams with a linear SVM: the most accurate preset.
+    /// Word 1-2 + char_wb 2-5 grams, linear SVM with `c = 0.5`, raw tf, temperature
+    /// fitted on a 20% holdout: the most accurate preset found on Banking77.
     fn default() -> Self {
         LocalConfig {
             features: vec![
                 FeatureSpec::Word { min_n: 1, max_n: 2 },
                 FeatureSpec::CharWb { min_n: 2, max_n: 5 },
             ],
-            c: 1.0,
+            c: 0.5,
             model: ModelKind::Svm,
-            sublinear_tf: true,
+            sublinear_tf: false,
             min_df: 1,
             max_iter: 1000,
             tol: 0.1,
@@ -213,10 +214,11 @@ impl Default for LocalConfig {
 }
 
 impl LocalConfig {
-    /// A faster, somewhat less accurate preset: word 1-2 grams only.
+    /// A faster, somewhat less accurate preset: word 1-2 grams only, `c = 1`.
     pub fn fast() -> Self {
         LocalConfig {
             features: vec![FeatureSpec::Word { min_n: 1, max_n: 2 }],
+            c: 1.0,
             ..LocalConfig::default()
         }
     }
