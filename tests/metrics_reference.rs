@@ -127,3 +127,457 @@ fn single_label_matches_sklearn() {
 fn single_label_empty_is_none() {
     assert!(single_label(&[], &[], 3).is_none());
 }
+
+fn bools(v: &Value) -> Vec<bool> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_bool().unwrap())
+        .collect()
+}
+
+fn opt_f64s(v: &Value) -> Vec<Option<f64>> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64()).collect()
+}
+
+#[test]
+fn multilabel_matches_sklearn() {
+    let doc = load("multilabel.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let k = u(&case["k"]) as usize;
+        let gold: Vec<Vec<u32>> = serde_json::from_value(case["gold"].clone()).unwrap();
+        let pred: Vec<Option<Vec<u32>>> = serde_json::from_value(case["pred"].clone()).unwrap();
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = multilabel(&gold, &pred, k).unwrap();
+        assert_eq!(r.n, u(&e["n"]));
+        assert_eq!(r.invalid, u(&e["invalid"]), "{}", w("invalid"));
+        close(r.exact_match, f(&e["exact_match"]), &w("exact_match"));
+        close(r.jaccard_samples, f(&e["jaccard_samples"]), &w("jaccard"));
+        close(r.hamming_loss, f(&e["hamming_loss"]), &w("hamming"));
+        check_avg(&r.micro_avg, &e["micro"], &w("micro"));
+        check_avg(&r.macro_avg, &e["macro"], &w("macro"));
+        let pl = &e["per_label"];
+        for (l, m) in r.per_label.iter().enumerate() {
+            close(m.precision, f(&pl["precision"][l]), &w("label precision"));
+            close(m.recall, f(&pl["recall"][l]), &w("label recall"));
+            close(m.f1, f(&pl["f1"][l]), &w("label f1"));
+            assert_eq!(m.support, u(&pl["support"][l]), "{}", w("support"));
+            assert_eq!(m.predicted, u(&pl["predicted"][l]), "{}", w("predicted"));
+        }
+        let mi = &e["multi_intent"];
+        assert_eq!(r.multi_intent.n_multi, u(&mi["n_multi"]));
+        close_opt(
+            r.multi_intent.predicted_multi_rate,
+            &mi["predicted_multi_rate"],
+            &w("multi rate"),
+        );
+        close_opt(
+            r.multi_intent.exact_rate,
+            &mi["exact_rate"],
+            &w("multi exact"),
+        );
+    }
+    assert!(multilabel(&[], &[], 3).is_none());
+}
+
+#[test]
+fn flag_matches_sklearn() {
+    let doc = load("flag.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let gold = bools(&case["gold"]);
+        let pred: Vec<Option<bool>> = serde_json::from_value(case["pred"].clone()).unwrap();
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = flag(&gold, &pred).unwrap();
+        close(r.precision, f(&e["precision"]), &w("precision"));
+        close(r.recall, f(&e["recall"]), &w("recall"));
+        close(r.f1, f(&e["f1"]), &w("f1"));
+        close(r.accuracy, f(&e["accuracy"]), &w("accuracy"));
+        close(
+            r.accuracy_invalid_wrong,
+            f(&e["accuracy_invalid_wrong"]),
+            &w("strict accuracy"),
+        );
+        let got = [
+            r.tp,
+            r.fp,
+            r.fn_,
+            r.tn,
+            r.invalid,
+            r.invalid_on_positive,
+            r.invalid_on_negative,
+        ];
+        let want = [
+            "tp",
+            "fp",
+            "fn",
+            "tn",
+            "invalid",
+            "invalid_on_positive",
+            "invalid_on_negative",
+        ]
+        .map(|k| u(&e[k]));
+        assert_eq!(got, want, "{}", w("counts"));
+        assert_eq!(r.n, u(&e["n"]));
+    }
+    assert!(flag(&[], &[]).is_none());
+}
+
+fn check_rows(rows: &[ReliabilityBin], e: &Value, what: &str) {
+    let e = e.as_array().unwrap();
+    assert_eq!(rows.len(), e.len(), "{what}: row count");
+    for (r, x) in rows.iter().zip(e) {
+        close(r.lo, f(&x["lo"]), &format!("{what} lo"));
+        close(r.hi, f(&x["hi"]), &format!("{what} hi"));
+        assert_eq!(r.count, u(&x["count"]), "{what} count");
+        close_opt(r.mean_conf, &x["mean_conf"], &format!("{what} mean_conf"));
+        close_opt(r.accuracy, &x["accuracy"], &format!("{what} accuracy"));
+    }
+}
+
+#[test]
+fn calibration_matches_sklearn_and_helm() {
+    let doc = load("calibration.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let conf = opt_f64s(&case["conf"]);
+        let correct = bools(&case["correct"]);
+        let n_bins = u(&case["n_bins"]) as usize;
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = calibration(&conf, &correct, n_bins);
+        if e.get("empty").is_some() {
+            assert!(r.is_none(), "{}", w("expected None"));
+            continue;
+        }
+        let r = r.unwrap();
+        assert_eq!(
+            [r.n, r.n_scored, r.n_missing],
+            ["n", "n_scored", "n_missing"].map(|k| u(&e[k]))
+        );
+        close(r.ece, f(&e["ece"]), &w("ece"));
+        close(r.mce, f(&e["mce"]), &w("mce"));
+        close(
+            r.ece_equal_mass,
+            f(&e["ece_equal_mass"]),
+            &w("ece_equal_mass"),
+        );
+        close(r.brier, f(&e["brier"]), &w("brier"));
+        close(r.mean_conf, f(&e["mean_conf"]), &w("mean_conf"));
+        close(r.accuracy, f(&e["accuracy"]), &w("accuracy"));
+        close(
+            r.overconfidence,
+            f(&e["overconfidence"]),
+            &w("overconfidence"),
+        );
+        check_rows(&r.reliability, &e["reliability"], &w("reliability"));
+        check_rows(&r.equal_mass, &e["equal_mass"], &w("equal_mass"));
+    }
+}
+
+#[test]
+fn routing_matches_numpy_definitions() {
+    let doc = load("routing.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let conf = opt_f64s(&case["conf"]);
+        let correct = bools(&case["correct"]);
+        let policy = RoutingPolicy {
+            route_at: f(&case["route_at"]),
+            clarify_at: f(&case["clarify_at"]),
+            target_accuracy: f(&case["target"]),
+        };
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = routing(&conf, &correct, &policy).unwrap();
+        for (band, key) in [
+            (&r.auto, "auto"),
+            (&r.clarify, "clarify"),
+            (&r.escalate, "escalate"),
+        ] {
+            assert_eq!(band.count, u(&e[key]["count"]), "{}", w(key));
+            close(band.share, f(&e[key]["share"]), &w(key));
+            close_opt(band.accuracy, &e[key]["accuracy"], &w(key));
+        }
+        assert_eq!(r.misroutes, u(&e["misroutes"]), "{}", w("misroutes"));
+        close_opt(r.misroute_rate, &e["misroute_rate"], &w("misroute_rate"));
+        close(
+            r.human_workload_share,
+            f(&e["human_workload_share"]),
+            &w("workload"),
+        );
+        close_opt(r.aurc, &e["aurc"], &w("aurc"));
+        let curve = e["risk_coverage"].as_array().unwrap();
+        assert_eq!(r.risk_coverage.len(), curve.len(), "{}", w("curve length"));
+        for (p, x) in r.risk_coverage.iter().zip(curve) {
+            assert_eq!(p.threshold, f(&x["threshold"]), "{}", w("threshold"));
+            assert_eq!(p.count, u(&x["count"]), "{}", w("count"));
+            close(p.coverage, f(&x["coverage"]), &w("coverage"));
+            close(p.risk, f(&x["risk"]), &w("risk"));
+        }
+        match (&r.target, e["target"].is_null()) {
+            (None, true) => {}
+            (Some(t), false) => {
+                assert_eq!(t.threshold, f(&e["target"]["threshold"]), "{}", w("target"));
+                assert_eq!(t.count, u(&e["target"]["count"]));
+                close(
+                    t.coverage,
+                    f(&e["target"]["coverage"]),
+                    &w("target coverage"),
+                );
+                close(
+                    t.accuracy,
+                    f(&e["target"]["accuracy"]),
+                    &w("target accuracy"),
+                );
+            }
+            (t, _) => panic!("{}", w(&format!("target {t:?} vs {}", e["target"]))),
+        }
+    }
+    assert!(routing(&[], &[], &RoutingPolicy::default()).is_none());
+}
+
+#[test]
+fn repeats_match_numpy() {
+    let doc = load("repeats.json");
+    for case in cases(&doc) {
+        let name = case["name"].as_str().unwrap();
+        let gold = u32s(&case["gold"]);
+        let runs: Vec<Vec<Option<u32>>> = serde_json::from_value(case["runs"].clone()).unwrap();
+        let e = &case["expected"];
+        let w = |s: &str| format!("{name}: {s}");
+        let r = repeats(&gold, &runs).unwrap();
+        assert_eq!(r.k, runs.len());
+        for (a, x) in r.accuracies.iter().zip(e["accuracies"].as_array().unwrap()) {
+            close(*a, f(x), &w("accuracy"));
+        }
+        close(r.mean, f(&e["mean"]), &w("mean"));
+        close_opt(r.std, &e["std"], &w("std"));
+        close(r.min, f(&e["min"]), &w("min"));
+        close(r.max, f(&e["max"]), &w("max"));
+        assert_eq!(r.unstable, u(&e["unstable"]), "{}", w("unstable"));
+        close(
+            r.unstable_share,
+            f(&e["unstable_share"]),
+            &w("unstable_share"),
+        );
+    }
+    assert!(repeats::<Vec<Option<u32>>>(&[], &[]).is_none());
+}
+
+mod stats_reference {
+    use super::*;
+    use verdict::stats::*;
+
+    #[test]
+    fn mcnemar_matches_statsmodels() {
+        let doc = load("stats.json");
+        for c in doc["mcnemar"].as_array().unwrap() {
+            let r = mcnemar_exact(u(&c["b"]), u(&c["c"]));
+            let what = format!("mcnemar b={} c={}", c["b"], c["c"]);
+            close(r.statistic, f(&c["statistic"]), &what);
+            close(r.p_value, f(&c["p_value"]), &what);
+        }
+    }
+
+    #[test]
+    fn holm_matches_statsmodels() {
+        let doc = load("stats.json");
+        for c in doc["holm"].as_array().unwrap() {
+            let p: Vec<f64> = serde_json::from_value(c["p"].clone()).unwrap();
+            let (adj, rej) = holm(&p, 0.05);
+            for (a, e) in adj.iter().zip(c["adjusted"].as_array().unwrap()) {
+                close(*a, f(e), &format!("holm {p:?}"));
+            }
+            assert_eq!(rej, bools(&c["reject"]), "holm reject {p:?}");
+        }
+    }
+
+    #[test]
+    fn connor_sample_size_matches_scipy() {
+        let doc = load("stats.json");
+        for c in doc["power"].as_array().unwrap() {
+            let n = mcnemar_sample_size(f(&c["psi"]), f(&c["delta"]), 0.05, 0.8);
+            close(n, f(&c["n"]), &format!("connor {c}"));
+            assert_eq!(n.ceil() as u64, u(&c["n_ceil"]));
+        }
+    }
+
+    #[test]
+    fn percentile_matches_numpy() {
+        let doc = load("stats.json");
+        for c in doc["percentile"].as_array().unwrap() {
+            let mut v: Vec<f64> = serde_json::from_value(c["values"].clone()).unwrap();
+            v.sort_by(f64::total_cmp);
+            for (q, e) in c["q"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(c["expected"].as_array().unwrap())
+            {
+                close(percentile(&v, f(q)).unwrap(), f(e), "percentile");
+            }
+        }
+        assert!(percentile(&[], 0.5).is_none());
+    }
+
+    fn z975() -> f64 {
+        1.959963984540054
+    }
+
+    /// Stochastic: the count bootstrap of an accuracy agrees with the
+    /// normal approximation p ± z sqrt(p(1−p)/n) on a large sample.
+    #[test]
+    fn bootstrap_accuracy_close_to_normal_approximation() {
+        let cfg = BootstrapConfig {
+            resamples: 4000,
+            level: 0.95,
+            seed: 11,
+        };
+        for &(correct, n) in &[(8_000u64, 10_000u64), (45_000, 50_000), (600, 1_000)] {
+            let p = correct as f64 / n as f64;
+            let hw = z975() * (p * (1.0 - p) / n as f64).sqrt();
+            let iv = bootstrap_accuracy(correct, n, &cfg, 0).unwrap();
+            assert_eq!(iv.estimate, p);
+            assert!((iv.lo - (p - hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+            assert!((iv.hi - (p + hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+        }
+    }
+
+    /// Stochastic: paired difference interval vs the normal approximation
+    /// with variance (psi − delta²) / n.
+    #[test]
+    fn bootstrap_paired_diff_close_to_normal_approximation() {
+        let cfg = BootstrapConfig {
+            resamples: 4000,
+            level: 0.95,
+            seed: 5,
+        };
+        let t = PairedTable {
+            both_correct: 15_000,
+            a_only: 1_200,
+            b_only: 1_500,
+            both_wrong: 2_300,
+        };
+        let n = t.n() as f64;
+        let psi = 2_700.0 / n;
+        let d = 300.0 / n;
+        let hw = z975() * ((psi - d * d) / n).sqrt();
+        let iv = bootstrap_paired_diff(&t, &cfg, 3).unwrap();
+        assert!((iv.estimate - d).abs() < 1e-15);
+        assert!((iv.lo - (d - hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+        assert!((iv.hi - (d + hw)).abs() < 0.1 * hw, "{iv:?} vs ±{hw}");
+    }
+
+    /// Stochastic: resampling confusion-cell counts gives the same macro-F1
+    /// interval as resampling tickets (the item bootstrap), within noise.
+    #[test]
+    fn count_bootstrap_matches_item_bootstrap_for_macro_f1() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+        let k = 4usize;
+        let n = 3_000usize;
+        let gold: Vec<u32> = (0..n).map(|_| rng.gen_range(0..k as u32)).collect();
+        let pred: Vec<Option<u32>> = gold
+            .iter()
+            .map(|&g| {
+                let u: f64 = rng.gen();
+                if u < 0.03 {
+                    None
+                } else if u < 0.8 {
+                    Some(g)
+                } else {
+                    Some(rng.gen_range(0..k as u32))
+                }
+            })
+            .collect();
+        let cm = ConfusionMatrix::from_labels(&gold, &pred, k);
+        let cfg = BootstrapConfig {
+            resamples: 3000,
+            level: 0.95,
+            seed: 1,
+        };
+        let iv = bootstrap_macro_f1(&cm, &cfg, 0).unwrap();
+        // Item bootstrap.
+        let mut draws = Vec::new();
+        let (mut g2, mut p2) = (vec![0u32; n], vec![None; n]);
+        for _ in 0..3000 {
+            for i in 0..n {
+                let j = rng.gen_range(0..n);
+                g2[i] = gold[j];
+                p2[i] = pred[j];
+            }
+            draws.push(
+                ConfusionMatrix::from_labels(&g2, &p2, k)
+                    .macro_f1()
+                    .unwrap(),
+            );
+        }
+        draws.sort_by(f64::total_cmp);
+        let (lo, hi) = (
+            percentile(&draws, 0.025).unwrap(),
+            percentile(&draws, 0.975).unwrap(),
+        );
+        let width = hi - lo;
+        assert!((iv.lo - lo).abs() < 0.1 * width, "{iv:?} vs [{lo}, {hi}]");
+        assert!((iv.hi - hi).abs() < 0.1 * width, "{iv:?} vs [{lo}, {hi}]");
+        assert_eq!(iv.estimate, cm.macro_f1().unwrap());
+    }
+
+    #[test]
+    fn compare_variants_end_to_end() {
+        let n = 2_000usize;
+        let a: Vec<bool> = (0..n).map(|i| i % 10 < 7).collect(); // 70 %
+        let b: Vec<bool> = (0..n).map(|i| i % 10 < 8).collect(); // 80 %, superset
+        let c: Vec<bool> = (0..n)
+            .map(|i| (i % 10 < 7 && i % 200 != 0) || i % 100 == 99)
+            .collect();
+        let vs = [
+            VariantInput {
+                name: "A",
+                correct: &a,
+                confusion: None,
+            },
+            VariantInput {
+                name: "B",
+                correct: &b,
+                confusion: None,
+            },
+            VariantInput {
+                name: "C",
+                correct: &c,
+                confusion: None,
+            },
+        ];
+        let r = compare_variants(&vs, &CompareConfig::default()).unwrap();
+        assert_eq!(r.pairs.len(), 3);
+        let ab = &r.pairs[0];
+        assert_eq!((ab.table.a_only, ab.table.b_only), (0, 200));
+        assert!(ab.significant);
+        assert!(
+            ab.verdict.starts_with("B beats A by +10.0 points ["),
+            "{}",
+            ab.verdict
+        );
+        let ac = &r.pairs[1];
+        assert!(!ac.significant, "{ac:?}");
+        assert!(
+            ac.verdict
+                .starts_with("no significant difference between A and C on 2,000 tickets"),
+            "{}",
+            ac.verdict
+        );
+        assert!(ac
+            .verdict
+            .contains("detecting a 2-point difference would need about"));
+        // Holm: adjusted >= raw and reproducible.
+        for p in &r.pairs {
+            assert!(p.p_holm >= p.mcnemar.p_value);
+        }
+        assert_eq!(r, compare_variants(&vs, &CompareConfig::default()).unwrap());
+        assert!(compare_variants(&[], &CompareConfig::default()).is_none());
+    }
+}

@@ -16,6 +16,9 @@ use super::tfidf::Csr;
 pub(crate) struct Binary {
     pub w: Vec<f64>,
     pub bias: f64,
+    /// The dual variables per training row (kept by the SVM solver for warm starts;
+    /// empty for logistic regression).
+    pub alpha: Vec<f64>,
 }
 
 #[inline]
@@ -42,7 +45,9 @@ fn squared_norms(x: &Csr) -> Vec<f64> {
 
 /// L2-regularised L2-loss SVM (squared hinge) in the dual, with shrinking
 /// (liblinear solver 1, `-s 1`). `y[i]` is +1 or -1. Stops when the projected-gradient
-/// spread is below `eps` or after `max_iter` passes.
+/// spread is below `eps` or after `max_iter` passes. `init`, if given, is a starting
+/// point for the dual variables (one per row, clamped to be non-negative): a warm start
+/// from a model fitted on a subset of the rows.
 pub(crate) fn train_l2svm(
     x: &Csr,
     y: &[f64],
@@ -50,6 +55,7 @@ pub(crate) fn train_l2svm(
     eps: f64,
     max_iter: usize,
     seed: u64,
+    init: Option<&[f64]>,
 ) -> Binary {
     let l = x.n_rows();
     let diag = 0.5 / c;
@@ -57,6 +63,17 @@ pub(crate) fn train_l2svm(
     let mut w = vec![0.0; x.n_cols];
     let mut bias = 0.0;
     let mut alpha = vec![0.0; l];
+    if let Some(init) = init.filter(|a| a.len() == l) {
+        for i in 0..l {
+            let a = init[i].max(0.0);
+            if a > 0.0 {
+                alpha[i] = a;
+                let (idx, val) = x.row(i);
+                axpy(a * y[i], idx, val, &mut w);
+                bias += a * y[i];
+            }
+        }
+    }
     let mut index: Vec<usize> = (0..l).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut active = l;
@@ -109,7 +126,7 @@ pub(crate) fn train_l2svm(
             pg_max_new
         };
     }
-    Binary { w, bias }
+    Binary { w, bias, alpha }
 }
 
 /// L2-regularised logistic regression in the dual (liblinear solver 7, `-s 7`).
@@ -190,5 +207,9 @@ pub(crate) fn train_logistic(
             inner_eps = inner_eps_min.max(0.1 * inner_eps);
         }
     }
-    Binary { w, bias }
+    Binary {
+        w,
+        bias,
+        alpha: Vec::new(),
+    }
 }

@@ -4,6 +4,7 @@
 //! is normalised on its own and the blocks are laid side by side.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rayon::prelude::*;
 
@@ -52,11 +53,53 @@ impl Csr {
     }
 }
 
+/// FxHash (as in rustc): a fast, fixed (hence deterministic) hash for short strings.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            tail[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(tail) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A hash map keyed with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
 /// One fitted block: the vocabulary and idf weights of one feature spec.
 #[derive(Debug, Clone)]
 pub(crate) struct Block {
     pub spec: FeatureSpec,
-    pub vocab: HashMap<String, u32>,
+    pub vocab: FxMap<Box<str>, u32>,
     pub idf: Vec<f64>,
 }
 
@@ -110,47 +153,57 @@ impl Vectorizer {
         let mut blocks = Vec::with_capacity(specs.len());
         let mut block_rows: Vec<Vec<Vec<(u32, f64)>>> = Vec::with_capacity(specs.len());
         for spec in specs {
-            // Distinct terms of each document, with their counts.
-            let doc_terms: Vec<Vec<(String, u32)>> = lowered
-                .par_iter()
+            // Provisional ids in order of first appearance, then per-document counts.
+            let mut seen: FxMap<Box<str>, u32> = FxMap::default();
+            let mut buf = String::new();
+            let doc_counts: Vec<Vec<(u32, f64)>> = lowered
+                .iter()
                 .map(|doc| {
-                    let mut terms: Vec<String> = Vec::new();
-                    let mut buf = String::new();
-                    visit_ngrams(spec, doc, &mut buf, &mut |s| terms.push(s.to_owned()));
-                    terms.sort_unstable();
-                    let mut out: Vec<(String, u32)> = Vec::with_capacity(terms.len());
-                    for t in terms {
-                        match out.last_mut() {
-                            Some((last, c)) if *last == t => *c += 1,
-                            _ => out.push((t, 1)),
-                        }
-                    }
-                    out
+                    let mut ids: Vec<u32> = Vec::new();
+                    visit_ngrams(spec, doc, &mut buf, &mut |s| {
+                        let next = seen.len() as u32;
+                        let id = match seen.get(s) {
+                            Some(&id) => id,
+                            None => {
+                                seen.insert(s.into(), next);
+                                next
+                            }
+                        };
+                        ids.push(id);
+                    });
+                    count_ids(ids)
                 })
                 .collect();
-            let mut df: HashMap<&str, usize> = HashMap::new();
-            for terms in &doc_terms {
-                for (t, _) in terms {
-                    *df.entry(t.as_str()).or_insert(0) += 1;
+            let mut df = vec![0usize; seen.len()];
+            for row in &doc_counts {
+                for &(id, _) in row {
+                    df[id as usize] += 1;
                 }
             }
-            let mut kept: Vec<(&str, usize)> = df
+            // Final ids: kept terms in sorted order, as scikit-learn numbers them.
+            let mut kept: Vec<(Box<str>, u32)> = seen
                 .into_iter()
-                .filter(|&(_, d)| d >= min_df.max(1))
+                .filter(|&(_, id)| df[id as usize] >= min_df.max(1))
                 .collect();
-            kept.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            let idf: Vec<f64> = kept.iter().map(|&(_, d)| smooth_idf(n_docs, d)).collect();
-            let vocab: HashMap<String, u32> = kept
-                .iter()
-                .enumerate()
-                .map(|(i, &(t, _))| (t.to_owned(), i as u32))
-                .collect();
-            let rows: Vec<Vec<(u32, f64)>> = doc_terms
-                .par_iter()
-                .map(|terms| {
-                    let mut row: Vec<(u32, f64)> = terms
-                        .iter()
-                        .filter_map(|(t, c)| vocab.get(t.as_str()).map(|&j| (j, *c as f64)))
+            kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut remap = vec![u32::MAX; df.len()];
+            let mut idf = Vec::with_capacity(kept.len());
+            let mut vocab: FxMap<Box<str>, u32> = FxMap::default();
+            vocab.reserve(kept.len());
+            for (new, (term, old)) in kept.into_iter().enumerate() {
+                remap[old as usize] = new as u32;
+                idf.push(smooth_idf(n_docs, df[old as usize]));
+                vocab.insert(term, new as u32);
+            }
+            let rows: Vec<Vec<(u32, f64)>> = doc_counts
+                .into_par_iter()
+                .map(|counts| {
+                    let mut row: Vec<(u32, f64)> = counts
+                        .into_iter()
+                        .filter_map(|(id, c)| {
+                            let j = remap[id as usize];
+                            (j != u32::MAX).then_some((j, c))
+                        })
                         .collect();
                     row.sort_unstable_by_key(|&(j, _)| j);
                     weight_row(&mut row, &idf, sublinear_tf);
@@ -297,7 +350,7 @@ mod tests {
             false,
             2,
         );
-        let mut terms: Vec<&String> = v.blocks[0].vocab.keys().collect();
+        let mut terms: Vec<&str> = v.blocks[0].vocab.keys().map(|k| &**k).collect();
         terms.sort();
         assert_eq!(terms, vec!["aa", "bb"]);
     }

@@ -14,10 +14,22 @@
 //!   confidences outside `[0, 1]`) panic with a message: the integration
 //!   layer is responsible for mapping raw outputs to valid indices.
 
+pub mod calibration;
 pub mod classification;
+pub mod flag;
+pub mod multilabel;
+pub mod repeats;
+pub mod routing;
 
+pub use calibration::{calibration, CalibrationReport, ReliabilityBin};
 pub use classification::{
     single_label, Averages, ClassMetrics, Confusion, ConfusionMatrix, SingleLabelReport,
+};
+pub use flag::{flag, FlagReport};
+pub use multilabel::{multilabel, LabelMetrics, MultiIntent, MultiLabelReport};
+pub use repeats::{repeats, RepeatsReport};
+pub use routing::{
+    routing, Band, RiskCoveragePoint, RoutingPolicy, RoutingReport, TargetThreshold,
 };
 
 /// `num / den`, or 0 when `den == 0` (scikit-learn's `zero_division=0`).
