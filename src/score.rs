@@ -26,6 +26,28 @@ pub struct RunReport {
     /// The gold set's fields, for rendering label names.
     pub fields: Vec<crate::gold::Field>,
     pub variants: Vec<VariantReport>,
+    /// Per label field: bootstrap intervals per variant and every pairwise test.
+    #[serde(default)]
+    pub comparisons: Vec<FieldComparison>,
+}
+
+/// Statistics comparing the variants on one label field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldComparison {
+    pub field: String,
+    pub report: crate::stats::ComparisonReport,
+}
+
+/// Metrics restricted to the tickets that carry one tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SliceReport {
+    pub tag: String,
+    pub n: usize,
+    pub fields: Vec<FieldReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<metrics::CalibrationReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<metrics::RoutingReport>,
 }
 
 /// Everything measured for one variant.
@@ -42,6 +64,15 @@ pub struct VariantReport {
     pub invalid_rate: f64,
     /// Per gold field, in gold order; fields the variant does not predict are absent.
     pub fields: Vec<FieldReport>,
+    /// Calibration of the stated confidence against the calibration field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<metrics::CalibrationReport>,
+    /// What the routing policy would do, and the threshold sweep.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<metrics::RoutingReport>,
+    /// Every metric per tag value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<SliceReport>,
     pub cost: CostSummary,
 }
 
@@ -53,6 +84,15 @@ pub struct FieldReport {
     /// Single-label metrics (kind `label`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<SingleLabelReport>,
+    /// Multi-label metrics (kind `labels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<metrics::MultiLabelReport>,
+    /// Flag metrics (kind `flag`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flag: Option<metrics::FlagReport>,
+    /// Spread across repeats (label fields, when the run has repeats > 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<metrics::RepeatsReport>,
 }
 
 /// Tokens, cost and latency of a variant.
@@ -97,6 +137,9 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     let hi = pos.ceil() as usize;
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
+
+/// Per label field of a variant: which tickets it got right, and its confusion matrix.
+type LabelCorrectness = (usize, Vec<bool>, Option<metrics::ConfusionMatrix>);
 
 /// Settings that change how predictions are scored (from the eval config).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -150,9 +193,10 @@ pub fn score_run(
 }
 
 /// Scores `variants` over the first `n_tickets` tickets of `gold` from their records.
+/// Primary metrics use repeat 0; later repeats feed the repeat statistics.
 pub fn score(
     gold: &GoldSet,
-    _settings: &ScoreSettings,
+    settings: &ScoreSettings,
     variants: &[ScoredVariant],
     records: &[PredictionRecord],
     n_tickets: usize,
@@ -162,13 +206,30 @@ pub fn score(
         .map(|r| ((r.variant.as_str(), r.ticket.as_str(), r.repeat), r))
         .collect();
     let tickets = &gold.tickets[..n_tickets];
-    let variants = variants
+    let all_rows: Vec<usize> = (0..n_tickets).collect();
+    // Tags in first-seen order.
+    let mut tags: Vec<&str> = Vec::new();
+    for t in tickets {
+        for tag in &t.tags {
+            if !tags.contains(&tag.as_str()) {
+                tags.push(tag);
+            }
+        }
+    }
+    let mut per_variant_correct: Vec<Vec<LabelCorrectness>> = Vec::new();
+    let reports = variants
         .iter()
         .map(|v| {
             let recs: Vec<Option<&PredictionRecord>> = tickets
                 .iter()
                 .map(|t| by_key.get(&(v.name.as_str(), t.id.as_str(), 0)).copied())
                 .collect();
+            let n_repeats = records
+                .iter()
+                .filter(|r| r.variant == v.name)
+                .map(|r| r.repeat + 1)
+                .max()
+                .unwrap_or(1);
             let all: Vec<&PredictionRecord> =
                 records.iter().filter(|r| r.variant == v.name).collect();
             let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
@@ -180,42 +241,88 @@ pub fn score(
                 .iter()
                 .filter(|r| r.is_none_or(|r| r.outcome != Outcome::Ok))
                 .count();
-            let mut fields = Vec::new();
-            for (fi, f) in gold.fields.iter().enumerate() {
-                let ever = recs
-                    .iter()
-                    .flatten()
-                    .any(|r| r.outputs.contains_key(&f.name));
-                let any_ok = recs.iter().flatten().any(|r| r.outcome == Outcome::Ok);
-                if !ever && any_ok {
-                    continue; // the variant does not predict this field
-                }
-                let preds: Vec<Option<GoldValue>> =
-                    recs.iter().map(|r| predicted(*r, gold, fi)).collect();
-                let mut report = FieldReport {
-                    field: f.name.clone(),
-                    kind: f.kind,
-                    label: None,
-                };
-                if f.kind == FieldKind::Label {
-                    let g: Vec<u32> = tickets
-                        .iter()
-                        .map(|t| match t.labels[fi] {
-                            GoldValue::Label(i) => i,
-                            _ => unreachable!("label field"),
+            let preds: Vec<Vec<Option<GoldValue>>> = (0..gold.fields.len())
+                .map(|fi| recs.iter().map(|r| predicted(*r, gold, fi)).collect())
+                .collect();
+            let any_ok = recs.iter().flatten().any(|r| r.outcome == Outcome::Ok);
+            let scored: Vec<usize> = (0..gold.fields.len())
+                .filter(|&fi| {
+                    // A field the variant never outputs is not scored for it.
+                    !any_ok
+                        || recs
+                            .iter()
+                            .flatten()
+                            .any(|r| r.outputs.contains_key(&gold.fields[fi].name))
+                })
+                .collect();
+            let conf: Vec<Option<f64>> = recs
+                .iter()
+                .map(|r| {
+                    r.and_then(|r| r.confidence)
+                        .filter(|c| (0.0..=1.0).contains(c))
+                })
+                .collect();
+            let mut fields = field_reports(gold, tickets, &all_rows, &scored, &preds);
+            // Repeat statistics for label fields.
+            if n_repeats > 1 {
+                for fr in fields.iter_mut().filter(|f| f.kind == FieldKind::Label) {
+                    let (fi, _) = gold.field(&fr.field).expect("gold field");
+                    let runs: Vec<Vec<Option<u32>>> = (0..n_repeats)
+                        .map(|rep| {
+                            tickets
+                                .iter()
+                                .map(|t| {
+                                    let r =
+                                        by_key.get(&(v.name.as_str(), t.id.as_str(), rep)).copied();
+                                    match predicted(r, gold, fi) {
+                                        Some(GoldValue::Label(i)) => Some(i),
+                                        _ => None,
+                                    }
+                                })
+                                .collect()
                         })
                         .collect();
-                    let p: Vec<Option<u32>> = preds
-                        .iter()
-                        .map(|p| match p {
-                            Some(GoldValue::Label(i)) => Some(*i),
-                            _ => None,
-                        })
-                        .collect();
-                    report.label = metrics::single_label(&g, &p, f.values.len());
+                    fr.repeats = metrics::repeats(&label_gold(tickets, &all_rows, fi), &runs);
                 }
-                fields.push(report);
             }
+            let (calibration, routing) =
+                confidence_reports(gold, settings, tickets, &all_rows, &scored, &preds, &conf);
+            let slices = tags
+                .iter()
+                .map(|tag| {
+                    let rows: Vec<usize> = (0..n_tickets)
+                        .filter(|&i| tickets[i].tags.iter().any(|t| t == tag))
+                        .collect();
+                    let (calibration, routing) =
+                        confidence_reports(gold, settings, tickets, &rows, &scored, &preds, &conf);
+                    SliceReport {
+                        tag: tag.to_string(),
+                        n: rows.len(),
+                        fields: field_reports(gold, tickets, &rows, &scored, &preds),
+                        calibration,
+                        routing,
+                    }
+                })
+                .collect();
+            // Correctness per label field, for the comparisons.
+            per_variant_correct.push(
+                scored
+                    .iter()
+                    .filter(|&&fi| gold.fields[fi].kind == FieldKind::Label)
+                    .map(|&fi| {
+                        let g = label_gold(tickets, &all_rows, fi);
+                        let p = label_pred(&preds[fi], &all_rows);
+                        let correct: Vec<bool> =
+                            g.iter().zip(&p).map(|(g, p)| Some(*g) == *p).collect();
+                        let cm = metrics::ConfusionMatrix::from_labels(
+                            &g,
+                            &p,
+                            gold.fields[fi].values.len(),
+                        );
+                        (fi, correct, Some(cm))
+                    })
+                    .collect(),
+            );
             VariantReport {
                 name: v.name.clone(),
                 provider: v.provider.clone(),
@@ -228,15 +335,190 @@ pub fn score(
                     not_ok as f64 / recs.len() as f64
                 },
                 fields,
+                calibration,
+                routing,
+                slices,
                 cost: cost_summary(&all),
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // Pairwise statistics per label field, over the variants that predict it.
+    let mut comparisons = Vec::new();
+    for (fi, f) in gold
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind == FieldKind::Label)
+    {
+        let inputs: Vec<crate::stats::VariantInput> = variants
+            .iter()
+            .zip(&per_variant_correct)
+            .filter_map(|(v, per_field)| {
+                per_field
+                    .iter()
+                    .find(|(i, _, _)| *i == fi)
+                    .map(|(_, correct, cm)| crate::stats::VariantInput {
+                        name: &v.name,
+                        correct,
+                        confusion: cm.as_ref(),
+                    })
+            })
+            .collect();
+        if inputs.is_empty() || n_tickets == 0 {
+            continue;
+        }
+        let cfg = crate::stats::CompareConfig {
+            bootstrap: crate::stats::BootstrapConfig {
+                seed: settings.seed,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        if let Some(report) = crate::stats::compare_variants(&inputs, &cfg) {
+            comparisons.push(FieldComparison {
+                field: f.name.clone(),
+                report,
+            });
+        }
+    }
     RunReport {
         n_tickets,
         fields: gold.fields.clone(),
-        variants,
+        variants: reports,
+        comparisons,
     }
+}
+
+fn label_gold(tickets: &[crate::gold::Ticket], rows: &[usize], fi: usize) -> Vec<u32> {
+    rows.iter()
+        .map(|&i| match tickets[i].labels[fi] {
+            GoldValue::Label(l) => l,
+            _ => unreachable!("label field"),
+        })
+        .collect()
+}
+
+fn label_pred(preds: &[Option<GoldValue>], rows: &[usize]) -> Vec<Option<u32>> {
+    rows.iter()
+        .map(|&i| match &preds[i] {
+            Some(GoldValue::Label(l)) => Some(*l),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Per-field metrics over the tickets in `rows`.
+fn field_reports(
+    gold: &GoldSet,
+    tickets: &[crate::gold::Ticket],
+    rows: &[usize],
+    scored: &[usize],
+    preds: &[Vec<Option<GoldValue>>],
+) -> Vec<FieldReport> {
+    scored
+        .iter()
+        .map(|&fi| {
+            let f = &gold.fields[fi];
+            let mut report = FieldReport {
+                field: f.name.clone(),
+                kind: f.kind,
+                label: None,
+                labels: None,
+                flag: None,
+                repeats: None,
+            };
+            match f.kind {
+                FieldKind::Label => {
+                    report.label = metrics::single_label(
+                        &label_gold(tickets, rows, fi),
+                        &label_pred(&preds[fi], rows),
+                        f.values.len(),
+                    );
+                }
+                FieldKind::Labels => {
+                    let g: Vec<Vec<u32>> = rows
+                        .iter()
+                        .map(|&i| match &tickets[i].labels[fi] {
+                            GoldValue::Labels(v) => v.clone(),
+                            _ => unreachable!("labels field"),
+                        })
+                        .collect();
+                    let p: Vec<Option<Vec<u32>>> = rows
+                        .iter()
+                        .map(|&i| match &preds[fi][i] {
+                            Some(GoldValue::Labels(v)) => Some(v.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    report.labels = metrics::multilabel(&g, &p, f.values.len());
+                }
+                FieldKind::Flag => {
+                    let g: Vec<bool> = rows
+                        .iter()
+                        .map(|&i| matches!(tickets[i].labels[fi], GoldValue::Flag(true)))
+                        .collect();
+                    let p: Vec<Option<bool>> = rows
+                        .iter()
+                        .map(|&i| match &preds[fi][i] {
+                            Some(GoldValue::Flag(b)) => Some(*b),
+                            _ => None,
+                        })
+                        .collect();
+                    report.flag = metrics::flag(&g, &p);
+                }
+            }
+            report
+        })
+        .collect()
+}
+
+/// Calibration and routing of the confidence against the configured label fields.
+#[allow(clippy::too_many_arguments)]
+fn confidence_reports(
+    gold: &GoldSet,
+    settings: &ScoreSettings,
+    tickets: &[crate::gold::Ticket],
+    rows: &[usize],
+    scored: &[usize],
+    preds: &[Vec<Option<GoldValue>>],
+    conf: &[Option<f64>],
+) -> (
+    Option<metrics::CalibrationReport>,
+    Option<metrics::RoutingReport>,
+) {
+    let correct_on = |name: &str| -> Option<Vec<bool>> {
+        let (fi, f) = gold.field(name)?;
+        if f.kind != FieldKind::Label || !scored.contains(&fi) {
+            return None;
+        }
+        let g = label_gold(tickets, rows, fi);
+        let p = label_pred(&preds[fi], rows);
+        Some(g.iter().zip(&p).map(|(g, p)| Some(*g) == *p).collect())
+    };
+    let c: Vec<Option<f64>> = rows.iter().map(|&i| conf[i]).collect();
+    let has_conf = c.iter().any(Option::is_some);
+    let calibration = settings
+        .calibration
+        .as_ref()
+        .filter(|_| has_conf)
+        .and_then(|cs| {
+            let correct = correct_on(&cs.field)?;
+            metrics::calibration(&c, &correct, cs.bins)
+        });
+    let routing = settings
+        .routing
+        .as_ref()
+        .filter(|_| has_conf)
+        .and_then(|rs| {
+            let correct = correct_on(&rs.field)?;
+            let policy = metrics::RoutingPolicy {
+                route_at: rs.route_at,
+                clarify_at: rs.clarify_at,
+                target_accuracy: rs.target_accuracy,
+            };
+            metrics::routing(&c, &correct, &policy)
+        });
+    (calibration, routing)
 }
 
 fn cost_summary(recs: &[&PredictionRecord]) -> CostSummary {
