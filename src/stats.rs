@@ -433,7 +433,7 @@ fn fmt_count(n: u64) -> String {
 /// winner first, the interval of winner − loser, Holm-adjusted p). Otherwise:
 /// "no significant difference between A and B on 200 tickets (B − A = +0.5
 /// points [-1.2, 2.1], p = 0.620); detecting a 2-point difference would need
-/// about 3,100 tickets".
+/// about 1,960 tickets" (ψ = 0.10).
 pub fn verdict_text(pc: &PairComparison, n: u64, mde_points: f64) -> String {
     let pts = |x: f64| x * 100.0;
     if pc.significant && pc.diff.estimate != 0.0 {

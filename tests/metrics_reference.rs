@@ -479,7 +479,7 @@ mod stats_reference {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
         let k = 4usize;
-        let n = 3_000usize;
+        let n = 2_000usize;
         let gold: Vec<u32> = (0..n).map(|_| rng.gen_range(0..k as u32)).collect();
         let pred: Vec<Option<u32>> = gold
             .iter()
@@ -496,7 +496,7 @@ mod stats_reference {
             .collect();
         let cm = ConfusionMatrix::from_labels(&gold, &pred, k);
         let cfg = BootstrapConfig {
-            resamples: 3000,
+            resamples: 2000,
             level: 0.95,
             seed: 1,
         };
@@ -504,7 +504,7 @@ mod stats_reference {
         // Item bootstrap.
         let mut draws = Vec::new();
         let (mut g2, mut p2) = (vec![0u32; n], vec![None; n]);
-        for _ in 0..3000 {
+        for _ in 0..2000 {
             for i in 0..n {
                 let j = rng.gen_range(0..n);
                 g2[i] = gold[j];
