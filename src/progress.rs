@@ -29,7 +29,7 @@ impl Progress {
         let bar = ProgressBar::with_draw_target(Some(total as u64), target);
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} {prefix:.bold} [{bar:30}] {pos}/{len} {per_sec} eta {eta} {msg}",
+                "{spinner} {prefix:.bold} [{bar:30}] {pos}/{len} · {per_sec:.1} · eta {eta} {msg}",
             )
             .expect("valid template")
             .progress_chars("=> "),
@@ -45,7 +45,10 @@ impl Progress {
     }
 
     fn update_msg(&self) {
-        let mut parts = vec![format!("${:.4}", self.cost)];
+        let mut parts = Vec::new();
+        if self.cost > 0.0 {
+            parts.push(format!("${:.4}", self.cost));
+        }
         if self.retries > 0 {
             parts.push(format!("{} retries", self.retries));
         }
