@@ -29,7 +29,7 @@ impl Progress {
         let bar = ProgressBar::with_draw_target(Some(total as u64), target);
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} {prefix:.bold} [{bar:30}] {pos}/{len} · {per_sec:.1} · eta {eta} {msg}",
+                "{spinner} {prefix:.bold} [{bar:30}] {pos}/{len} · {per_sec} · eta {eta} {msg}",
             )
             .expect("valid template")
             .progress_chars("=> "),
