@@ -21,13 +21,23 @@ pub(crate) struct Binary {
     pub alpha: Vec<f64>,
 }
 
+/// `w·x` for a sparse row, with four independent partial sums so additions overlap
+/// (the summation order is fixed, so the result is still deterministic).
 #[inline]
 fn dot(w: &[f64], idx: &[u32], val: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for (&j, &v) in idx.iter().zip(val) {
-        s += w[j as usize] * v;
+    let mut acc = [0.0f64; 4];
+    let mut ic = idx.chunks_exact(4);
+    let mut vc = val.chunks_exact(4);
+    for (i4, v4) in (&mut ic).zip(&mut vc) {
+        acc[0] += w[i4[0] as usize] * v4[0];
+        acc[1] += w[i4[1] as usize] * v4[1];
+        acc[2] += w[i4[2] as usize] * v4[2];
+        acc[3] += w[i4[3] as usize] * v4[3];
     }
-    s
+    for (&j, &v) in ic.remainder().iter().zip(vc.remainder()) {
+        acc[0] += w[j as usize] * v;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 #[inline]
