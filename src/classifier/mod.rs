@@ -420,15 +420,19 @@ impl TextClassifier {
             ));
         }
         let active = active_classes(labels, n_classes);
-        let (beta, warm) = match (cfg.calibration_holdout > 0.0 && active.len() >= 2)
-            .then(|| fit_temperature(texts, labels, n_classes, cfg))
-            .flatten()
-        {
+        // The calibration fit and the vectorisation of the full set are independent.
+        let (calibration, (vectorizer, x)) = rayon::join(
+            || {
+                (cfg.calibration_holdout > 0.0 && active.len() >= 2)
+                    .then(|| fit_temperature(texts, labels, n_classes, cfg))
+                    .flatten()
+            },
+            || Vectorizer::fit_transform(texts, &cfg.features, cfg.sublinear_tf, cfg.min_df),
+        );
+        let (beta, warm) = match calibration {
             Some((beta, warm)) => (beta, Some(warm)),
             None => (1.0 / cfg.temperature, None),
         };
-        let (vectorizer, x) =
-            Vectorizer::fit_transform(texts, &cfg.features, cfg.sublinear_tf, cfg.min_df);
         let (linear, _) = Linear::fit(&x, labels, &active, cfg, warm.as_deref());
         Ok(TextClassifier {
             vectorizer,
