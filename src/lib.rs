@@ -1,2 +1,22 @@
 //! verdict: an eval harness for LLM ticket classifiers.
+//!
+//! It loads a labeled gold set and prompt variants ([`config`]), classifies every ticket with
+//! every variant ([`provider`], [`runner`]), measures the results ([`metrics`], [`stats`],
+//! [`score`]) and renders them.
+
+pub mod app;
 pub mod classifier;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod eval_log;
+pub mod gold;
+pub mod metrics;
+pub mod progress;
+pub mod provider;
+pub mod report;
+pub mod runner;
+pub mod score;
+pub mod stats;
+pub mod variant;
+pub mod yaml;

@@ -1,0 +1,101 @@
+//! The command line: clap types only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Tells whether an LLM ticket classifier is good enough to ship, and which prompt variant
+/// to ship.
+#[derive(Debug, Parser)]
+#[command(name = "verdict", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify every ticket with every variant, score, print the comparison, write the run.
+    Run(RunArgs),
+    /// Check every file of an eval and report every problem at once.
+    Validate {
+        /// The eval config (YAML).
+        eval: PathBuf,
+    },
+    /// Score predictions made elsewhere against a gold set, without calling any model.
+    Score(ScoreArgs),
+    /// Render a saved run again.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The eval config (YAML). Not needed with --resume.
+    #[arg(required_unless_present = "resume")]
+    pub eval: Option<PathBuf>,
+    /// Run only these variants (repeatable).
+    #[arg(long = "variant", value_name = "NAME")]
+    pub variants: Vec<String>,
+    /// Classify only the first N tickets.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Requests in flight at once (overrides run.concurrency).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// The run folder (default: reports/<run-id>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Finish an interrupted run: send only what its journal does not hold yet.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["eval", "out", "variants", "limit"])]
+    pub resume: Option<PathBuf>,
+    /// Do not read or write the response cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Ignore cached responses but write fresh ones.
+    #[arg(long)]
+    pub refresh: bool,
+    /// The response cache folder (default: the user's cache directory).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Stop sending requests once the run has cost this many US dollars.
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Stop after this many requests.
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// Print how many requests the run would send and an estimate of tokens and cost.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How to print the results.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// The gold set (YAML), or an eval config whose gold set to use.
+    #[arg(long)]
+    pub gold: PathBuf,
+    /// Predictions in verdict's predictions.jsonl format.
+    #[arg(long)]
+    pub predictions: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run folder.
+    pub run: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables for a terminal.
+    Table,
+    /// Every metric as JSON.
+    Json,
+}

@@ -1,0 +1,348 @@
+//! Typed reading of a YAML tree that collects every problem instead of stopping at the first.
+//!
+//! A [`Checker`] belongs to one file. Its methods read a node as a mapping, string, number...
+//! and, when the node is not what is expected, record a [`Diagnostic`] naming the position,
+//! the key path, the value and what would be valid, then return `None` so the caller can
+//! carry on with the next field.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Diagnostic;
+use crate::yaml::{Node, Pos, Value};
+
+/// Collects diagnostics for one file.
+#[derive(Debug)]
+pub struct Checker {
+    pub file: PathBuf,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// The entries of a mapping whose keys were checked against the allowed ones.
+pub struct Fields<'a> {
+    pub node: &'a Node,
+    pub path: String,
+    entries: &'a [(Node, Node)],
+}
+
+impl<'a> Fields<'a> {
+    /// The value of `key`, if present (and not null).
+    pub fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
+            .filter(|v| v.value != Value::Null)
+    }
+
+    /// The path of a key below this mapping.
+    pub fn sub(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+
+    pub fn entries(&self) -> &'a [(Node, Node)] {
+        self.entries
+    }
+}
+
+/// `a.b` from `a` and `b`; `b` from `` and `b`.
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// `a[3]`.
+pub fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+/// The closest of `candidates` to `word`, if close enough to be a likely typo.
+pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// A list of names for a message: `a, b, c` (shortened past 12).
+pub fn list(names: &[impl AsRef<str>]) -> String {
+    let mut out: Vec<&str> = names.iter().take(12).map(|n| n.as_ref()).collect();
+    let more = names.len().saturating_sub(12);
+    let extra;
+    if more > 0 {
+        extra = format!("… and {more} more");
+        out.push(&extra);
+    }
+    out.join(", ")
+}
+
+impl Checker {
+    pub fn new(file: &Path) -> Self {
+        Checker {
+            file: file.to_path_buf(),
+            diags: Vec::new(),
+        }
+    }
+
+    /// Records a problem at `pos`.
+    pub fn error(&mut self, pos: Option<Pos>, path: &str, message: impl Into<String>) {
+        self.diags.push(Diagnostic {
+            file: self.file.clone(),
+            pos,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Reads `node` as a mapping whose keys must be among `allowed`; reports unknown keys
+    /// (with a suggestion) and the missing keys of `required`.
+    pub fn map<'a>(
+        &mut self,
+        node: &'a Node,
+        path: &str,
+        allowed: &[&str],
+        required: &[&str],
+    ) -> Option<Fields<'a>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                Some(node.pos),
+                path,
+                format!(
+                    "expected a mapping with keys {}, found {}",
+                    list(allowed),
+                    node.display()
+                ),
+            );
+            return None;
+        };
+        for (k, _) in entries {
+            let key = k.key_string();
+            if !allowed.contains(&key.as_str()) {
+                let hint = match did_you_mean(&key, allowed) {
+                    Some(s) => format!("did you mean `{s}`? "),
+                    None => String::new(),
+                };
+                self.error(
+                    Some(k.pos),
+                    &join(path, &key),
+                    format!("unknown key `{key}` ({hint}valid keys: {})", list(allowed)),
+                );
+            }
+        }
+        let fields = Fields {
+            node,
+            path: path.to_string(),
+            entries,
+        };
+        for key in required {
+            if fields.get(key).is_none() {
+                self.error(
+                    Some(node.pos),
+                    &join(path, key),
+                    format!("missing required key `{key}`"),
+                );
+            }
+        }
+        Some(fields)
+    }
+
+    /// A mapping with free-form keys (e.g. `labels: {field: value}`).
+    pub fn any_map<'a>(&mut self, node: &'a Node, path: &str, what: &str) -> Option<Fields<'a>> {
+        let Value::Map(entries) = &node.value else {
+            self.error(
+                Some(node.pos),
+                path,
+                format!("expected {what}, found {}", node.display()),
+            );
+            return None;
+        };
+        Some(Fields {
+            node,
+            path: path.to_string(),
+            entries,
+        })
+    }
+
+    pub fn string(&mut self, node: &Node, path: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            _ => {
+                self.error(
+                    Some(node.pos),
+                    path,
+                    format!("expected a string, found {}", node.display()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A string that may be written as a plain scalar number or boolean too (ids, CSV-ish values).
+    pub fn scalar_string(&mut self, node: &Node, path: &str) -> Option<String> {
+        match &node.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(_) | Value::Bool(_) => Some(node.display()),
+            _ => {
+                self.error(
+                    Some(node.pos),
+                    path,
+                    format!("expected a string, found {}", node.display()),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn bool(&mut self, node: &Node, path: &str) -> Option<bool> {
+        match &node.value {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                self.error(
+                    Some(node.pos),
+                    path,
+                    format!("expected true or false, found {}", node.display()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A number in `[min, max]`.
+    pub fn number(&mut self, node: &Node, path: &str, min: f64, max: f64) -> Option<f64> {
+        let v = match &node.value {
+            Value::Int(i) => *i as f64,
+            Value::Float(f) => *f,
+            _ => {
+                self.error(
+                    Some(node.pos),
+                    path,
+                    format!("expected a number, found {}", node.display()),
+                );
+                return None;
+            }
+        };
+        if !(min..=max).contains(&v) {
+            self.error(
+                Some(node.pos),
+                path,
+                format!("{} is out of range (valid: {min} to {max})", node.display()),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    /// A whole number in `[min, max]`.
+    pub fn integer(&mut self, node: &Node, path: &str, min: i64, max: i64) -> Option<i64> {
+        let Value::Int(v) = node.value else {
+            self.error(
+                Some(node.pos),
+                path,
+                format!("expected a whole number, found {}", node.display()),
+            );
+            return None;
+        };
+        if !(min..=max).contains(&v) {
+            self.error(
+                Some(node.pos),
+                path,
+                format!("{v} is out of range (valid: {min} to {max})"),
+            );
+            return None;
+        }
+        Some(v)
+    }
+
+    /// One of `choices`.
+    pub fn choice(&mut self, node: &Node, path: &str, choices: &[&str]) -> Option<String> {
+        let s = self.string(node, path)?;
+        if choices.contains(&s.as_str()) {
+            return Some(s);
+        }
+        let hint = match did_you_mean(&s, choices) {
+            Some(c) => format!("; did you mean {c:?}?"),
+            None => String::new(),
+        };
+        self.error(
+            Some(node.pos),
+            path,
+            format!("{s:?} is not valid (valid: {}{hint})", list(choices)),
+        );
+        None
+    }
+
+    /// A list of nodes (a single scalar is not accepted).
+    pub fn seq<'a>(&mut self, node: &'a Node, path: &str) -> Option<&'a [Node]> {
+        match &node.value {
+            Value::Seq(items) => Some(items),
+            _ => {
+                self.error(
+                    Some(node.pos),
+                    path,
+                    format!("expected a list, found {}", node.display()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of strings; a single string is accepted as a list of one.
+    pub fn strings(&mut self, node: &Node, path: &str) -> Option<Vec<String>> {
+        if let Value::Str(s) = &node.value {
+            return Some(vec![s.clone()]);
+        }
+        let items = self.seq(node, path)?;
+        let mut out = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (i, item) in items.iter().enumerate() {
+            match self.scalar_string(item, &index(path, i)) {
+                Some(s) => out.push(s),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    #[test]
+    fn unknown_keys_get_a_suggestion() {
+        let node = parse("nmae: x\nmodel: y\n").unwrap();
+        let mut c = Checker::new(Path::new("v.yaml"));
+        c.map(&node, "", &["name", "model"], &["name"]);
+        let msgs: Vec<String> = c.diags.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "v.yaml:1:1: nmae: unknown key `nmae` (did you mean `name`? valid keys: name, model)",
+                "v.yaml:1:1: name: missing required key `name`",
+            ]
+        );
+    }
+
+    #[test]
+    fn numbers_are_range_checked() {
+        let node = parse("[1.5, x, 7]").unwrap();
+        let Value::Seq(items) = &node.value else {
+            panic!()
+        };
+        let mut c = Checker::new(Path::new("f.yaml"));
+        assert_eq!(c.number(&items[0], "a", 0.0, 1.0), None);
+        assert_eq!(c.number(&items[1], "b", 0.0, 1.0), None);
+        assert_eq!(c.integer(&items[2], "c", 1, 10), Some(7));
+        assert_eq!(c.diags.len(), 2);
+        assert!(c.diags[0].message.contains("out of range (valid: 0 to 1)"));
+        assert!(c.diags[1]
+            .message
+            .contains("expected a number, found \"x\""));
+    }
+}

@@ -1,0 +1,464 @@
+//! Loading an eval: its config, its gold set and its variants, checked together.
+//!
+//! [`load_eval`] reads every file an eval names and returns either a fully validated
+//! [`Eval`] or every problem found in any of the files (exit code 2). Nothing is run and
+//! nothing is written before this succeeds.
+
+pub mod check;
+pub mod gold;
+pub mod source;
+pub mod variant;
+
+use std::path::{Path, PathBuf};
+
+use check::{index, Checker};
+use gold::GoldSource;
+use source::ReadError;
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::gold::{FieldKind, GoldSet};
+use crate::variant::Variant;
+
+/// How the run goes: concurrency, retries, repeats, seed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunSettings {
+    pub concurrency: usize,
+    pub max_retries: u32,
+    pub timeout_s: f64,
+    pub repeats: u32,
+    pub seed: u64,
+    /// Client-side request limit per minute, per provider endpoint.
+    pub requests_per_minute: Option<u32>,
+    /// Client-side token limit per minute (input + output estimate).
+    pub tokens_per_minute: Option<u32>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            concurrency: 8,
+            max_retries: 6,
+            timeout_s: 60.0,
+            repeats: 1,
+            seed: 0,
+            requests_per_minute: None,
+            tokens_per_minute: None,
+        }
+    }
+}
+
+/// Which field the confidence is about, and the binning.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CalibrationSettings {
+    pub field: String,
+    pub bins: usize,
+}
+
+/// The confidence policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RoutingSettings {
+    pub field: String,
+    pub route_at: f64,
+    pub clarify_at: f64,
+    pub target_accuracy: f64,
+}
+
+/// A per-model price override, USD per million tokens.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PriceOverride {
+    pub model: String,
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: Option<f64>,
+    pub cache_write: Option<f64>,
+}
+
+/// A validated eval.
+#[derive(Debug, Clone)]
+pub struct Eval {
+    pub name: String,
+    pub description: Option<String>,
+    pub file: PathBuf,
+    pub sha256: String,
+    pub gold: GoldSet,
+    pub gold_path: PathBuf,
+    pub variants: Vec<Variant>,
+    pub run: RunSettings,
+    pub calibration: Option<CalibrationSettings>,
+    pub routing: Option<RoutingSettings>,
+    pub prices: Vec<PriceOverride>,
+}
+
+const EVAL_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "gold",
+    "variants",
+    "defaults",
+    "run",
+    "calibration",
+    "routing",
+    "prices",
+];
+const RUN_KEYS: &[&str] = &[
+    "concurrency",
+    "max_retries",
+    "timeout_s",
+    "repeats",
+    "seed",
+    "requests_per_minute",
+    "tokens_per_minute",
+];
+
+/// Loads and checks an eval and every file it names.
+pub fn load_eval(path: &Path) -> Result<Eval> {
+    let mut c = Checker::new(path);
+    let mut others: Vec<Diagnostic> = Vec::new();
+    let text = match source::read_text(path, &mut c) {
+        Ok(t) => t,
+        Err(ReadError::Missing(msg)) => return Err(Error::Usage(msg)),
+        Err(ReadError::Reported) => return Err(Error::Invalid(c.diags)),
+    };
+    let Some(node) = source::parse_yaml(&text.text, &mut c) else {
+        return Err(Error::Invalid(c.diags));
+    };
+    let eval = (|| {
+        let f = c.map(&node, "", EVAL_KEYS, &["name", "gold", "variants"])?;
+        let name = f.get("name").and_then(|n| c.string(n, "name"));
+        let description = f
+            .get("description")
+            .and_then(|n| c.string(n, "description"));
+        let defaults = f
+            .get("defaults")
+            .map(|n| variant::read_defaults(&mut c, n, "defaults"))
+            .unwrap_or_default();
+        let run = read_run(&mut c, f.get("run"));
+        let prices = read_prices(&mut c, f.get("prices"));
+        // The gold set first: variants and settings are checked against its fields.
+        let gold_node = f.get("gold");
+        let gold_src = gold_node.and_then(|n| gold::read_source(&mut c, n, "gold"));
+        let gold_set = match (&gold_src, gold_node) {
+            (Some(src), Some(n)) => gold::load(src, &mut c, (n.pos, "gold"), &mut others),
+            _ => None,
+        };
+        let calibration = read_calibration(&mut c, f.get("calibration"), gold_set.as_ref());
+        let routing = read_routing(&mut c, f.get("routing"), gold_set.as_ref());
+        let variants = read_variants(
+            &mut c,
+            f.get("variants"),
+            &defaults,
+            gold_set.as_ref(),
+            &mut others,
+        );
+        Some(Eval {
+            name: name?,
+            description,
+            file: path.to_path_buf(),
+            sha256: text.sha256.clone(),
+            gold_path: match gold_src? {
+                GoldSource::Yaml(p) => p,
+                GoldSource::Table(t) => t.path,
+            },
+            gold: gold_set?,
+            variants: variants?,
+            run: run?,
+            calibration,
+            routing,
+            prices: prices?,
+        })
+    })();
+    let mut diags = c.diags;
+    diags.append(&mut others);
+    match eval {
+        Some(e) if diags.is_empty() => Ok(e),
+        _ => {
+            if diags.is_empty() {
+                diags.push(Diagnostic {
+                    file: path.to_path_buf(),
+                    pos: None,
+                    path: String::new(),
+                    message: "the eval could not be loaded".into(),
+                });
+            }
+            Err(Error::Invalid(diags))
+        }
+    }
+}
+
+fn read_run(c: &mut Checker, node: Option<&yaml_node::Node>) -> Option<RunSettings> {
+    let mut run = RunSettings::default();
+    let Some(node) = node else { return Some(run) };
+    let f = c.map(node, "run", RUN_KEYS, &[])?;
+    let before = c.diags.len();
+    if let Some(n) = f.get("concurrency") {
+        run.concurrency = c.integer(n, "run.concurrency", 1, 1024).unwrap_or(1) as usize;
+    }
+    if let Some(n) = f.get("max_retries") {
+        run.max_retries = c.integer(n, "run.max_retries", 0, 100).unwrap_or(0) as u32;
+    }
+    if let Some(n) = f.get("timeout_s") {
+        run.timeout_s = c.number(n, "run.timeout_s", 0.001, 3600.0).unwrap_or(60.0);
+    }
+    if let Some(n) = f.get("repeats") {
+        run.repeats = c.integer(n, "run.repeats", 1, 100).unwrap_or(1) as u32;
+    }
+    if let Some(n) = f.get("seed") {
+        run.seed = c.integer(n, "run.seed", 0, i64::MAX).unwrap_or(0) as u64;
+    }
+    if let Some(n) = f.get("requests_per_minute") {
+        run.requests_per_minute = c
+            .integer(n, "run.requests_per_minute", 1, 10_000_000)
+            .map(|v| v as u32);
+    }
+    if let Some(n) = f.get("tokens_per_minute") {
+        run.tokens_per_minute = c
+            .integer(n, "run.tokens_per_minute", 1, 1_000_000_000)
+            .map(|v| v as u32);
+    }
+    (c.diags.len() == before).then_some(run)
+}
+
+use crate::yaml as yaml_node;
+
+fn read_prices(c: &mut Checker, node: Option<&yaml_node::Node>) -> Option<Vec<PriceOverride>> {
+    let Some(node) = node else {
+        return Some(Vec::new());
+    };
+    let m = c.any_map(
+        node,
+        "prices",
+        "a mapping of model -> {input, output, cache_read, cache_write}",
+    )?;
+    let mut out = Vec::new();
+    let before = c.diags.len();
+    for (k, v) in m.entries() {
+        let model = k.key_string();
+        let p = m.sub(&model);
+        let Some(f) = c.map(
+            v,
+            &p,
+            &["input", "output", "cache_read", "cache_write"],
+            &["input", "output"],
+        ) else {
+            continue;
+        };
+        let num = |c: &mut Checker, key: &str| {
+            f.get(key).and_then(|n| c.number(n, &f.sub(key), 0.0, 1e6))
+        };
+        let input = num(c, "input");
+        let output = num(c, "output");
+        let cache_read = num(c, "cache_read");
+        let cache_write = num(c, "cache_write");
+        if let (Some(input), Some(output)) = (input, output) {
+            out.push(PriceOverride {
+                model,
+                input,
+                output,
+                cache_read,
+                cache_write,
+            });
+        }
+    }
+    (c.diags.len() == before).then_some(out)
+}
+
+/// The label field a setting refers to: given, or the first label field.
+fn label_field(
+    c: &mut Checker,
+    f: &check::Fields,
+    key_path: &str,
+    gold: Option<&GoldSet>,
+) -> Option<String> {
+    let gold = gold?;
+    match f.get("field") {
+        Some(n) => {
+            let name = c.string(n, key_path)?;
+            match gold.field(&name) {
+                Some((_, fl)) if fl.kind == FieldKind::Label => Some(name),
+                Some((_, fl)) => {
+                    c.error(
+                        Some(n.pos),
+                        key_path,
+                        format!(
+                            "field `{name}` is a {} field; the confidence is about a label field",
+                            fl.kind.name()
+                        ),
+                    );
+                    None
+                }
+                None => {
+                    let names: Vec<&str> = gold.fields.iter().map(|f| f.name.as_str()).collect();
+                    let hint = check::did_you_mean(&name, &names)
+                        .map(|h| format!("did you mean `{h}`? "))
+                        .unwrap_or_default();
+                    c.error(
+                        Some(n.pos),
+                        key_path,
+                        format!(
+                            "`{name}` is not a field of the gold set ({hint}fields: {})",
+                            check::list(&names)
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+        None => gold
+            .fields
+            .iter()
+            .find(|f| f.kind == FieldKind::Label)
+            .map(|f| f.name.clone()),
+    }
+}
+
+fn read_calibration(
+    c: &mut Checker,
+    node: Option<&yaml_node::Node>,
+    gold: Option<&GoldSet>,
+) -> Option<CalibrationSettings> {
+    let empty;
+    let node = match node {
+        Some(n) => n,
+        None => {
+            empty = yaml_node::Node {
+                value: yaml_node::Value::Map(vec![]),
+                pos: Default::default(),
+            };
+            &empty
+        }
+    };
+    let f = c.map(node, "calibration", &["field", "bins"], &[])?;
+    let bins = match f.get("bins") {
+        Some(n) => c.integer(n, "calibration.bins", 1, 1000)? as usize,
+        None => 10,
+    };
+    let field = label_field(c, &f, "calibration.field", gold)?;
+    Some(CalibrationSettings { field, bins })
+}
+
+fn read_routing(
+    c: &mut Checker,
+    node: Option<&yaml_node::Node>,
+    gold: Option<&GoldSet>,
+) -> Option<RoutingSettings> {
+    let empty;
+    let node = match node {
+        Some(n) => n,
+        None => {
+            empty = yaml_node::Node {
+                value: yaml_node::Value::Map(vec![]),
+                pos: Default::default(),
+            };
+            &empty
+        }
+    };
+    let f = c.map(
+        node,
+        "routing",
+        &["field", "route_at", "clarify_at", "target_accuracy"],
+        &[],
+    )?;
+    let num = |c: &mut Checker, key: &str, default: f64| match f.get(key) {
+        Some(n) => c.number(n, &format!("routing.{key}"), 0.0, 1.0),
+        None => Some(default),
+    };
+    let route_at = num(c, "route_at", 0.9)?;
+    let clarify_at = num(c, "clarify_at", 0.7)?;
+    let target_accuracy = num(c, "target_accuracy", 0.98)?;
+    if clarify_at > route_at {
+        c.error(
+            f.get("clarify_at").map(|n| n.pos),
+            "routing.clarify_at",
+            format!("clarify_at ({clarify_at}) must not be above route_at ({route_at})"),
+        );
+        return None;
+    }
+    let field = label_field(c, &f, "routing.field", gold)?;
+    Some(RoutingSettings {
+        field,
+        route_at,
+        clarify_at,
+        target_accuracy,
+    })
+}
+
+fn read_variants(
+    c: &mut Checker,
+    node: Option<&yaml_node::Node>,
+    defaults: &variant::Defaults,
+    gold: Option<&GoldSet>,
+    others: &mut Vec<Diagnostic>,
+) -> Option<Vec<Variant>> {
+    let node = node?;
+    let patterns = c.strings(node, "variants")?;
+    let items: Vec<yaml_node::Pos> = match &node.value {
+        yaml_node::Value::Seq(items) => items.iter().map(|n| n.pos).collect(),
+        _ => vec![node.pos],
+    };
+    let mut variants: Vec<Variant> = Vec::new();
+    let mut ok = true;
+    let mut gold_diags = Vec::new();
+    for (i, pat) in patterns.iter().enumerate() {
+        let pos = items.get(i).copied().unwrap_or(node.pos);
+        let ipath = if matches!(node.value, yaml_node::Value::Seq(_)) {
+            index("variants", i)
+        } else {
+            "variants".into()
+        };
+        let full = source::resolve(&c.file, pat);
+        let full_str = full.to_string_lossy().to_string();
+        let mut files: Vec<PathBuf> = if full_str.contains(['*', '?', '[']) {
+            match glob::glob(&full_str) {
+                Ok(paths) => paths.filter_map(|p| p.ok()).collect(),
+                Err(e) => {
+                    c.error(Some(pos), &ipath, format!("bad glob pattern {pat:?}: {e}"));
+                    ok = false;
+                    continue;
+                }
+            }
+        } else {
+            vec![full]
+        };
+        files.sort();
+        if files.is_empty() {
+            c.error(Some(pos), &ipath, format!("{pat:?} matches no file"));
+            ok = false;
+        }
+        for file in files {
+            match variant::load(&file, defaults, gold, others, &mut gold_diags) {
+                Err(msg) => {
+                    c.error(Some(pos), &ipath, msg);
+                    ok = false;
+                }
+                Ok(None) => ok = false,
+                Ok(Some(v)) => {
+                    if let Some(first) = variants.iter().find(|o| o.name == v.name) {
+                        c.error(
+                            Some(pos),
+                            &ipath,
+                            format!(
+                                "variant name {:?} is used by both {} and {}",
+                                v.name,
+                                crate::error::display_path(&first.file),
+                                crate::error::display_path(&v.file)
+                            ),
+                        );
+                        ok = false;
+                    }
+                    variants.push(v);
+                }
+            }
+        }
+    }
+    // A training file shared by several variants is reported once.
+    for d in gold_diags {
+        if !others.contains(&d) {
+            others.push(d);
+        }
+    }
+    if ok && variants.is_empty() {
+        c.error(Some(node.pos), "variants", "the eval names no variant");
+        ok = false;
+    }
+    ok.then_some(variants)
+}

@@ -1,0 +1,211 @@
+//! Reading input files: text that must be UTF-8, YAML trees, and tables (CSV, JSONL).
+//!
+//! Every failure becomes a diagnostic naming the file and, where there is one, the line and
+//! column, so a missing file, a stray Latin-1 byte and a YAML syntax error all read alike.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::check::Checker;
+use crate::yaml::{self, Node, Pos};
+
+/// A file's text and the SHA-256 of its bytes.
+pub struct Text {
+    pub text: String,
+    pub sha256: String,
+}
+
+/// Why a file could not be read.
+pub enum ReadError {
+    /// Missing or unreadable: reported where the file is named.
+    Missing(String),
+    /// Read, but not UTF-8: already reported into the file's own checker.
+    Reported,
+}
+
+/// Reads a UTF-8 text file; invalid UTF-8 is reported into `checker` (the file's own).
+pub fn read_text(path: &Path, checker: &mut Checker) -> Result<Text, ReadError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ReadError::Missing(match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                format!("file not found: {}", crate::error::display_path(path))
+            }
+            _ => format!("cannot read {}: {e}", crate::error::display_path(path)),
+        })
+    })?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Text { text, sha256 }),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let pos = yaml::pos_at_byte(e.as_bytes(), offset);
+            let byte = e.as_bytes()[offset];
+            checker.error(
+                Some(pos),
+                "",
+                format!("invalid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8"),
+            );
+            Err(ReadError::Reported)
+        }
+    }
+}
+
+/// Parses YAML text, reporting a syntax error into `checker`.
+pub fn parse_yaml(text: &str, checker: &mut Checker) -> Option<Node> {
+    match yaml::parse(text) {
+        Ok(node) => Some(node),
+        Err(e) => {
+            checker.error(Some(e.pos), "", format!("YAML syntax error: {}", e.message));
+            None
+        }
+    }
+}
+
+/// Resolves `rel` against the folder of `base_file`.
+pub fn resolve(base_file: &Path, rel: &str) -> PathBuf {
+    let p = Path::new(rel);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_file.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+/// One row of a table: its position and its cells by column name.
+pub struct Row {
+    pub pos: Pos,
+    pub cells: Vec<(String, serde_json::Value)>,
+}
+
+impl Row {
+    pub fn get(&self, column: &str) -> Option<&serde_json::Value> {
+        self.cells.iter().find(|(c, _)| c == column).map(|(_, v)| v)
+    }
+}
+
+/// A table read from CSV (header row) or JSONL (one object per line).
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Reads a CSV or JSONL table (by extension), reporting problems into `checker`.
+pub fn read_table(text: &str, path: &Path, checker: &mut Checker) -> Option<Table> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => read_csv(text, checker),
+        "jsonl" | "ndjson" => read_jsonl(text, checker),
+        _ => {
+            checker.error(
+                None,
+                "",
+                format!("unknown table format {ext:?} (valid: .csv, .jsonl)"),
+            );
+            None
+        }
+    }
+}
+
+fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    let columns: Vec<String> = match rdr.headers() {
+        Ok(h) => h.iter().map(str::to_string).collect(),
+        Err(e) => {
+            checker.error(Some(Pos { line: 1, col: 1 }), "", format!("CSV error: {e}"));
+            return None;
+        }
+    };
+    let mut rows = Vec::new();
+    let mut ok = true;
+    for record in rdr.records() {
+        match record {
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| p.line() as usize);
+                let cells = columns
+                    .iter()
+                    .zip(rec.iter())
+                    .map(|(c, v)| (c.clone(), serde_json::Value::String(v.to_string())))
+                    .collect();
+                rows.push(Row {
+                    pos: Pos { line, col: 1 },
+                    cells,
+                });
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                checker.error(Some(Pos { line, col: 1 }), "", format!("CSV error: {e}"));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(Table { columns, rows })
+}
+
+fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
+    let mut ok = true;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let pos = Pos {
+            line: i + 1,
+            col: 1,
+        };
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(serde_json::Value::Object(obj)) => {
+                for k in obj.keys() {
+                    if !columns.contains(k) {
+                        columns.push(k.clone());
+                    }
+                }
+                rows.push(Row {
+                    pos,
+                    cells: obj.into_iter().collect(),
+                });
+            }
+            Ok(other) => {
+                checker.error(
+                    Some(pos),
+                    "",
+                    format!(
+                        "expected a JSON object on each line, found {}",
+                        json_kind(&other)
+                    ),
+                );
+                ok = false;
+            }
+            Err(e) => {
+                checker.error(
+                    Some(Pos {
+                        line: i + 1,
+                        col: e.column().max(1),
+                    }),
+                    "",
+                    format!("invalid JSON: {e}"),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(Table { columns, rows })
+}
+
+pub fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

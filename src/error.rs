@@ -1,0 +1,102 @@
+//! User-facing errors: each kind maps to one documented exit code.
+//!
+//! Exit codes: 0 ok, 1 gate failed, 2 usage, config or input error, 3 run failed (provider
+//! unreachable, authentication, every retry spent), 130 interrupted (the journal is kept and
+//! `verdict run --resume DIR` finishes the run).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::yaml::Pos;
+
+/// One problem in an input file, with where it is and what would be valid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub pos: Option<Pos>,
+    /// The key path of the value, e.g. `tickets[12].labels.department`; empty for the file.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", display_path(&self.file))?;
+        if let Some(pos) = self.pos {
+            write!(f, ":{}:{}", pos.line, pos.col)?;
+        }
+        if self.path.is_empty() {
+            write!(f, ": {}", self.message)
+        } else {
+            write!(f, ": {}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Shows a path as the user would type it: relative to the working directory when possible.
+pub fn display_path(path: &Path) -> String {
+    if let Ok(cwd) = std::env::current_dir() {
+        if let Ok(rel) = path.strip_prefix(&cwd) {
+            return rel.display().to_string();
+        }
+    }
+    path.display().to_string()
+}
+
+/// Everything that can stop a command, with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input files have problems; all of them are listed.
+    #[error("{}", format_diagnostics(.0))]
+    Invalid(Vec<Diagnostic>),
+    /// The command line or a combination of options is wrong.
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read or written.
+    #[error("{}: {message}", display_path(.path))]
+    Io { path: PathBuf, message: String },
+    /// The run could not go on (authentication failed, provider unreachable, ...).
+    #[error("{0}")]
+    RunFailed(String),
+    /// A gate rule failed.
+    #[error("{0}")]
+    GateFailed(String),
+    /// Ctrl-C: the journal is intact.
+    #[error("interrupted; finish the run with `verdict run --resume {}`", display_path(.0))]
+    Interrupted(PathBuf),
+}
+
+fn format_diagnostics(diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&d.to_string());
+        out.push('\n');
+    }
+    let n = diags.len();
+    out.push_str(&format!(
+        "{n} problem{} found; nothing was run",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Invalid(_) | Error::Usage(_) | Error::Io { .. } => 2,
+            Error::RunFailed(_) => 3,
+            Error::GateFailed(_) => 1,
+            Error::Interrupted(_) => 130,
+        }
+    }
+
+    pub fn io(path: &Path, err: impl fmt::Display) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,328 @@
+//! The run folder's records: one [`PredictionRecord`] per variant x ticket x repeat in
+//! `predictions.jsonl` (the journal), and the [`RunSpec`] that says what was run.
+//!
+//! Versioning: [`PREDICTION_VERSION`] changes when a field of a journal line changes meaning
+//! or is removed (adding an optional field does not bump it); [`RUN_VERSION`] likewise for
+//! run.json. Readers refuse versions they do not know.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Version of a predictions.jsonl line.
+pub const PREDICTION_VERSION: u32 = 1;
+/// Version of run.json.
+pub const RUN_VERSION: u32 = 1;
+
+/// What happened when a ticket was classified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A valid classification.
+    Ok,
+    /// A tool was called but its input does not validate against the schema.
+    InvalidOutput,
+    /// The model answered without calling a tool (or called a tool the variant doesn't know).
+    NoToolCall,
+    /// The model (or its safety system) refused.
+    Refusal,
+    /// The answer was cut off at max_tokens.
+    MaxTokens,
+    /// The provider failed after every retry.
+    ProviderError,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Ok,
+        Outcome::InvalidOutput,
+        Outcome::NoToolCall,
+        Outcome::Refusal,
+        Outcome::MaxTokens,
+        Outcome::ProviderError,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::InvalidOutput => "invalid_output",
+            Outcome::NoToolCall => "no_tool_call",
+            Outcome::Refusal => "refusal",
+            Outcome::MaxTokens => "max_tokens",
+            Outcome::ProviderError => "provider_error",
+        }
+    }
+}
+
+/// Tokens of one call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    #[serde(default)]
+    pub cache_read_input_tokens: u64,
+    #[serde(default)]
+    pub cache_creation_input_tokens: u64,
+}
+
+/// One classification: a line of predictions.jsonl.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRecord {
+    pub v: u32,
+    pub variant: String,
+    pub ticket: String,
+    #[serde(default)]
+    pub repeat: u32,
+    pub outcome: Outcome,
+    /// Gold field -> predicted value (label names, a list of names, or a boolean).
+    #[serde(default)]
+    pub outputs: serde_json::Map<String, serde_json::Value>,
+    /// The stated confidence (tool property) or the local classifier's probability.
+    #[serde(default)]
+    pub confidence: Option<f64>,
+    /// The tool the model called.
+    #[serde(default)]
+    pub tool: Option<String>,
+    /// The tool's input exactly as it came back.
+    #[serde(default)]
+    pub raw: Option<serde_json::Value>,
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    #[serde(default)]
+    pub latency_ms: Option<f64>,
+    /// Served from the response cache (no network call, no cost).
+    #[serde(default)]
+    pub cached: bool,
+    #[serde(default)]
+    pub request_id: Option<String>,
+    /// HTTP attempts made (1 = no retry).
+    #[serde(default)]
+    pub attempts: Option<u32>,
+    /// What went wrong, when the outcome is not `ok`.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+impl PredictionRecord {
+    /// A record with an outcome and nothing else, to be filled in.
+    pub fn new(variant: &str, ticket: &str, repeat: u32, outcome: Outcome) -> Self {
+        PredictionRecord {
+            v: PREDICTION_VERSION,
+            variant: variant.to_string(),
+            ticket: ticket.to_string(),
+            repeat,
+            outcome,
+            outputs: serde_json::Map::new(),
+            confidence: None,
+            tool: None,
+            raw: None,
+            usage: None,
+            cost_usd: None,
+            latency_ms: None,
+            cached: false,
+            request_id: None,
+            attempts: None,
+            error: None,
+        }
+    }
+
+    /// The key that identifies a unit of work.
+    pub fn key(&self) -> (String, String, u32) {
+        (self.variant.clone(), self.ticket.clone(), self.repeat)
+    }
+}
+
+/// Appends records to predictions.jsonl, one whole line per write, flushed at once, so a
+/// crash loses at most the line being written (which [`read_journal`] then drops).
+pub struct Journal {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// Opens (creating) the journal for appending, first cutting a torn last line.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Ok(bytes) = std::fs::read(path) {
+            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+                let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| Error::io(path, e))?;
+                f.set_len(keep as u64).map_err(|e| Error::io(path, e))?;
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Appends one record as one line.
+    pub fn append(&mut self, rec: &PredictionRecord) -> Result<()> {
+        let mut line = serde_json::to_vec(rec).expect("records serialize");
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|_| self.file.flush())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Reads a journal. A torn last line (a crash mid-write) is skipped; any other bad line is
+/// an error naming its line number.
+pub fn read_journal(path: &Path) -> Result<Vec<PredictionRecord>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let reader = std::io::BufReader::new(file);
+    let lines: Vec<String> = reader
+        .lines()
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io(path, e))?;
+    let n = lines.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<PredictionRecord>(line) {
+            Ok(rec) if rec.v == PREDICTION_VERSION => out.push(rec),
+            Ok(rec) => {
+                return Err(Error::Invalid(vec![crate::error::Diagnostic {
+                    file: path.to_path_buf(),
+                    pos: Some(crate::yaml::Pos { line: i + 1, col: 1 }),
+                    path: "v".into(),
+                    message: format!(
+                        "prediction format version {} is not supported (this verdict reads version {PREDICTION_VERSION})",
+                        rec.v
+                    ),
+                }]))
+            }
+            Err(_) if i + 1 == n => {} // torn last line
+            Err(e) => {
+                return Err(Error::Invalid(vec![crate::error::Diagnostic {
+                    file: path.to_path_buf(),
+                    pos: Some(crate::yaml::Pos {
+                        line: i + 1,
+                        col: e.column().max(1),
+                    }),
+                    path: String::new(),
+                    message: format!("not a prediction record: {e}"),
+                }]))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps the last record of each (variant, ticket, repeat), in first-seen order.
+pub fn dedup_latest(records: Vec<PredictionRecord>) -> Vec<PredictionRecord> {
+    let mut index: HashMap<(String, String, u32), usize> = HashMap::new();
+    let mut out: Vec<PredictionRecord> = Vec::with_capacity(records.len());
+    for rec in records {
+        match index.get(&rec.key()) {
+            Some(&i) => out[i] = rec,
+            None => {
+                index.insert(rec.key(), out.len());
+                out.push(rec);
+            }
+        }
+    }
+    out
+}
+
+/// What was run: enough to resume it and to say later exactly what produced the numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    pub run_id: String,
+    /// The eval config, as given on the command line (resolved against `cwd` on resume).
+    pub eval_path: PathBuf,
+    pub cwd: PathBuf,
+    pub eval_name: String,
+    pub eval_sha256: String,
+    pub gold_path: PathBuf,
+    pub gold_sha256: String,
+    pub gold_tickets: usize,
+    /// Variants in the run, in order.
+    pub variants: Vec<VariantSpecInfo>,
+    /// `--limit`: only the first N tickets.
+    pub limit: Option<usize>,
+    pub repeats: u32,
+    pub seed: u64,
+    pub git_rev: Option<String>,
+    pub verdict_version: String,
+    pub started_at: String,
+}
+
+/// One variant as recorded in the spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantSpecInfo {
+    pub name: String,
+    pub provider: String,
+    pub model: Option<String>,
+    pub file: PathBuf,
+    pub sha256: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_survives_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("predictions.jsonl");
+        let mut j = Journal::open(&path).unwrap();
+        let a = PredictionRecord::new("v", "T-1", 0, Outcome::Ok);
+        j.append(&a).unwrap();
+        drop(j);
+        // A crash mid-write leaves half a line.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"{\"v\":1,\"variant\":\"v\",\"tick").unwrap();
+        drop(f);
+        assert_eq!(read_journal(&path).unwrap(), vec![a.clone()]);
+        // Reopening cuts the torn line so the next append starts clean.
+        let mut j = Journal::open(&path).unwrap();
+        let b = PredictionRecord::new("v", "T-2", 0, Outcome::Refusal);
+        j.append(&b).unwrap();
+        assert_eq!(read_journal(&path).unwrap(), vec![a, b]);
+    }
+
+    #[test]
+    fn a_bad_line_in_the_middle_is_an_error_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        std::fs::write(
+            &path,
+            "garbage\n{\"v\":1,\"variant\":\"a\",\"ticket\":\"t\",\"outcome\":\"ok\"}\n",
+        )
+        .unwrap();
+        let err = read_journal(&path).unwrap_err().to_string();
+        assert!(err.contains("p.jsonl:1:1"), "{err}");
+    }
+
+    #[test]
+    fn later_records_replace_earlier_ones() {
+        let a = PredictionRecord::new("v", "T-1", 0, Outcome::ProviderError);
+        let b = PredictionRecord::new("v", "T-2", 0, Outcome::Ok);
+        let c = PredictionRecord::new("v", "T-1", 0, Outcome::Ok);
+        assert_eq!(dedup_latest(vec![a, b.clone(), c.clone()]), vec![c, b]);
+    }
+}

@@ -1,0 +1,68 @@
+//! Backends that classify tickets: LLM APIs over HTTP and the built-in offline classifier.
+//!
+//! An LLM call is split in three so each part can be tested and cached on its own:
+//! [`LlmClient::request_body`] builds the exact JSON body (pure; the cache key hashes it),
+//! [`LlmClient::call`] sends it once and classifies failures as retryable or not (no retry
+//! loop here: the runner owns retries, backoff and rate limits), and [`interpret`] turns a
+//! response body into an outcome (pure; a cached body is interpreted the same way).
+
+pub mod local;
+
+use std::time::Duration;
+
+use crate::eval_log::{Outcome, Usage};
+
+/// The result of one HTTP attempt that got a 2xx response.
+#[derive(Debug, Clone)]
+pub struct CallOk {
+    /// The response body as received.
+    pub body: serde_json::Value,
+    /// `request-id` (Anthropic) or `x-request-id` (OpenAI-compatible) header.
+    pub request_id: Option<String>,
+    pub latency_ms: f64,
+}
+
+/// Why an attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallError {
+    /// Worth another attempt: connection error, timeout, 408, 409, 429 (not a spend limit),
+    /// 5xx, 529, or any status with `x-should-retry: true`.
+    Retryable {
+        status: Option<u16>,
+        /// From `retry-after-ms` (preferred) or `retry-after` (seconds or HTTP date).
+        retry_after: Option<Duration>,
+        /// True for 429 and 529: the runner lowers its concurrency.
+        rate_limited: bool,
+        error_type: Option<String>,
+        message: String,
+        request_id: Option<String>,
+    },
+    /// Final: 400, 403, 404, 413, a spend-limit 429, `x-should-retry: false`.
+    Fatal {
+        status: Option<u16>,
+        error_type: Option<String>,
+        message: String,
+        request_id: Option<String>,
+    },
+    /// 401 or a missing key: the whole run stops at once.
+    Auth {
+        status: Option<u16>,
+        message: String,
+    },
+}
+
+/// What a response means for the gold fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interpreted {
+    pub outcome: Outcome,
+    /// Gold field -> value (label names, list, bool), for `ok` outcomes.
+    pub outputs: serde_json::Map<String, serde_json::Value>,
+    pub confidence: Option<f64>,
+    /// The tool called, if any.
+    pub tool: Option<String>,
+    /// The tool input as received.
+    pub raw: Option<serde_json::Value>,
+    pub usage: Option<Usage>,
+    /// What went wrong, for outcomes other than `ok` (which field, which value).
+    pub error: Option<String>,
+}

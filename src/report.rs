@@ -1,0 +1,387 @@
+//! Rendering a [`RunReport`] as terminal tables (comfy-table). Returns text; never prints.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+
+use crate::gold::{Field, FieldKind};
+use crate::score::{RunReport, VariantReport};
+
+fn new_table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t
+}
+
+fn num(v: f64) -> Cell {
+    Cell::new(format!("{v:.4}")).set_alignment(CellAlignment::Right)
+}
+
+fn int(v: impl std::fmt::Display) -> Cell {
+    Cell::new(v.to_string()).set_alignment(CellAlignment::Right)
+}
+
+fn label_name(field: &Field, i: u32) -> &str {
+    field.values.get(i as usize).map_or("?", String::as_str)
+}
+
+/// All tables of a run: per label field, the comparison, per-category metrics and the most
+/// frequent confusions; then cost and latency.
+pub fn tables(report: &RunReport) -> String {
+    let mut out = String::new();
+    for field in report.fields.iter().filter(|f| f.kind == FieldKind::Label) {
+        let vs: Vec<(&VariantReport, &crate::metrics::SingleLabelReport)> = report
+            .variants
+            .iter()
+            .filter_map(|v| {
+                v.fields
+                    .iter()
+                    .find(|f| f.field == field.name)
+                    .and_then(|f| f.label.as_ref())
+                    .map(|l| (v, l))
+            })
+            .collect();
+        if vs.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n{} ({} values, {} tickets)\n",
+            field.name,
+            field.values.len(),
+            report.n_tickets
+        ));
+        let mut t = new_table();
+        let mut header = vec![Cell::new("")];
+        header.extend(vs.iter().map(|(v, _)| Cell::new(&v.name)));
+        t.set_header(header);
+        type Row = (
+            &'static str,
+            fn(&VariantReport, &crate::metrics::SingleLabelReport) -> Cell,
+        );
+        let rows: [Row; 8] = [
+            ("n", |_, l| int(l.n)),
+            ("accuracy", |_, l| num(l.accuracy)),
+            ("macro precision", |_, l| num(l.macro_avg.precision)),
+            ("macro recall", |_, l| num(l.macro_avg.recall)),
+            ("macro F1", |_, l| num(l.macro_avg.f1)),
+            ("invalid", |_, l| int(l.invalid)),
+            ("kappa", |_, l| l.kappa.map_or(Cell::new("-"), num)),
+            ("time (s)", |v, _| {
+                Cell::new(format!("{:.2}", v.cost.time_s)).set_alignment(CellAlignment::Right)
+            }),
+        ];
+        for (name, f) in rows {
+            let mut row = vec![Cell::new(name)];
+            row.extend(vs.iter().map(|(v, l)| f(v, l)));
+            t.add_row(row);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+
+        // Per category: support, then precision / recall / F1 for each variant.
+        let mut t = new_table();
+        let mut header = vec![Cell::new(&field.name), Cell::new("support")];
+        for (v, _) in &vs {
+            header.push(Cell::new(format!("{} P", v.name)));
+            header.push(Cell::new("R"));
+            header.push(Cell::new("F1"));
+        }
+        t.set_header(header);
+        for (ci, value) in field.values.iter().enumerate() {
+            let mut row = vec![Cell::new(value), int(vs[0].1.per_class[ci].support)];
+            for (_, l) in &vs {
+                let c = &l.per_class[ci];
+                row.push(num(c.precision));
+                row.push(num(c.recall));
+                row.push(num(c.f1));
+            }
+            t.add_row(row);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+
+        // The most frequent confusions of each variant.
+        let mut t = new_table();
+        t.set_header(vec!["variant", "gold", "predicted", "count"]);
+        for (v, l) in &vs {
+            for c in l.top_confusions.iter().take(5) {
+                t.add_row(vec![
+                    Cell::new(&v.name),
+                    Cell::new(label_name(field, c.gold)),
+                    Cell::new(c.pred.map_or("(invalid)", |p| label_name(field, p))),
+                    int(c.count),
+                ]);
+            }
+        }
+        if !t.is_empty() {
+            out.push_str("most frequent confusions\n");
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+    }
+
+    out.push_str(&other_fields(report));
+    out.push_str(&confidence_tables(report));
+    out.push_str(&comparison_lines(report));
+
+    // Outcomes, cost and latency.
+    let mut t = new_table();
+    t.set_header(vec![
+        "variant",
+        "ok",
+        "not ok",
+        "requests",
+        "cached",
+        "tokens in/out",
+        "cost $",
+        "$ / 1k tickets",
+        "p50 ms",
+        "p95 ms",
+    ]);
+    for v in &report.variants {
+        let ok = v.outcomes.get("ok").copied().unwrap_or(0);
+        t.add_row(vec![
+            Cell::new(&v.name),
+            int(ok),
+            int(v.n_records - ok),
+            int(v.cost.requests),
+            int(v.cost.cached),
+            int(format!("{}/{}", v.cost.input_tokens, v.cost.output_tokens)),
+            Cell::new(format!("{:.4}", v.cost.total_usd)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.4}", v.cost.usd_per_1000)).set_alignment(CellAlignment::Right),
+            v.cost
+                .latency_p50_ms
+                .map_or(Cell::new("-"), |x| int(format!("{x:.1}"))),
+            v.cost
+                .latency_p95_ms
+                .map_or(Cell::new("-"), |x| int(format!("{x:.1}"))),
+        ]);
+    }
+    out.push_str("\noutcomes, cost and latency\n");
+    out.push_str(&t.to_string());
+    out.push('\n');
+    out
+}
+
+fn opt(v: Option<f64>) -> Cell {
+    v.map_or(Cell::new("-"), num)
+}
+
+fn pct(v: f64) -> Cell {
+    Cell::new(format!("{:.1}%", v * 100.0)).set_alignment(CellAlignment::Right)
+}
+
+/// Flag and multi-label fields: one comparison table each.
+fn other_fields(report: &RunReport) -> String {
+    let mut out = String::new();
+    for field in report.fields.iter().filter(|f| f.kind != FieldKind::Label) {
+        let vs: Vec<(&VariantReport, &crate::score::FieldReport)> = report
+            .variants
+            .iter()
+            .filter_map(|v| {
+                v.fields
+                    .iter()
+                    .find(|f| f.field == field.name)
+                    .map(|f| (v, f))
+            })
+            .collect();
+        if vs.is_empty() {
+            continue;
+        }
+        let mut t = new_table();
+        let mut header = vec![Cell::new("")];
+        header.extend(vs.iter().map(|(v, _)| Cell::new(&v.name)));
+        t.set_header(header);
+        let mut add = |name: &str, f: &dyn Fn(&crate::score::FieldReport) -> Cell| {
+            let mut row = vec![Cell::new(name)];
+            row.extend(vs.iter().map(|(_, fr)| f(fr)));
+            t.add_row(row);
+        };
+        match field.kind {
+            FieldKind::Flag => {
+                out.push_str(&format!(
+                    "\n{} (flag, {} tickets)\n",
+                    field.name, report.n_tickets
+                ));
+                add("precision", &|f| {
+                    f.flag.as_ref().map_or(Cell::new("-"), |x| num(x.precision))
+                });
+                add("recall", &|f| {
+                    f.flag.as_ref().map_or(Cell::new("-"), |x| num(x.recall))
+                });
+                add("F1", &|f| {
+                    f.flag.as_ref().map_or(Cell::new("-"), |x| num(x.f1))
+                });
+                add("accuracy", &|f| {
+                    f.flag.as_ref().map_or(Cell::new("-"), |x| num(x.accuracy))
+                });
+                add("tp / fp / fn / tn", &|f| {
+                    f.flag.as_ref().map_or(Cell::new("-"), |x| {
+                        int(format!("{} / {} / {} / {}", x.tp, x.fp, x.fn_, x.tn))
+                    })
+                });
+                add("invalid", &|f| {
+                    f.flag.as_ref().map_or(Cell::new("-"), |x| int(x.invalid))
+                });
+            }
+            FieldKind::Labels => {
+                out.push_str(&format!(
+                    "\n{} (multi-label, {} values, {} tickets)\n",
+                    field.name,
+                    field.values.len(),
+                    report.n_tickets
+                ));
+                let m = |f: &crate::score::FieldReport| f.labels.clone();
+                add("exact match", &|f| {
+                    m(f).map_or(Cell::new("-"), |x| num(x.exact_match))
+                });
+                add("Jaccard (samples)", &|f| {
+                    m(f).map_or(Cell::new("-"), |x| num(x.jaccard_samples))
+                });
+                add("micro F1", &|f| {
+                    m(f).map_or(Cell::new("-"), |x| num(x.micro_avg.f1))
+                });
+                add("macro F1", &|f| {
+                    m(f).map_or(Cell::new("-"), |x| num(x.macro_avg.f1))
+                });
+                add("Hamming loss", &|f| {
+                    m(f).map_or(Cell::new("-"), |x| num(x.hamming_loss))
+                });
+                add("multi-intent detected", &|f| {
+                    m(f).map_or(Cell::new("-"), |x| opt(x.multi_intent.predicted_multi_rate))
+                });
+                add("invalid", &|f| {
+                    m(f).map_or(Cell::new("-"), |x| int(x.invalid))
+                });
+            }
+            FieldKind::Label => {}
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Calibration and the routing policy, one column per variant that states a confidence.
+fn confidence_tables(report: &RunReport) -> String {
+    let mut out = String::new();
+    let cal: Vec<(&VariantReport, &crate::metrics::CalibrationReport)> = report
+        .variants
+        .iter()
+        .filter_map(|v| v.calibration.as_ref().map(|c| (v, c)))
+        .collect();
+    if !cal.is_empty() {
+        out.push_str("\ncalibration of the stated confidence\n");
+        let mut t = new_table();
+        let mut header = vec![Cell::new("")];
+        header.extend(cal.iter().map(|(v, _)| Cell::new(&v.name)));
+        t.set_header(header);
+        type Row = (&'static str, fn(&crate::metrics::CalibrationReport) -> Cell);
+        let rows: [Row; 7] = [
+            ("ECE (equal width)", |c| num(c.ece)),
+            ("ECE (equal mass)", |c| num(c.ece_equal_mass)),
+            ("MCE", |c| num(c.mce)),
+            ("Brier (top label)", |c| num(c.brier)),
+            ("mean confidence", |c| num(c.mean_conf)),
+            ("accuracy", |c| num(c.accuracy)),
+            ("over-confidence", |c| num(c.overconfidence)),
+        ];
+        for (name, f) in rows {
+            let mut row = vec![Cell::new(name)];
+            row.extend(cal.iter().map(|(_, c)| f(c)));
+            t.add_row(row);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    let routing: Vec<(&VariantReport, &crate::metrics::RoutingReport)> = report
+        .variants
+        .iter()
+        .filter_map(|v| v.routing.as_ref().map(|r| (v, r)))
+        .collect();
+    if let Some((_, first)) = routing.first() {
+        out.push_str(&format!(
+            "\nrouting policy (route at >= {}, clarify at >= {}, else a human)\n",
+            first.policy.route_at, first.policy.clarify_at
+        ));
+        let mut t = new_table();
+        let mut header = vec![Cell::new("")];
+        header.extend(routing.iter().map(|(v, _)| Cell::new(&v.name)));
+        t.set_header(header);
+        type Row = (&'static str, fn(&crate::metrics::RoutingReport) -> Cell);
+        let rows: [Row; 9] = [
+            ("auto-routed", |r| pct(r.auto.share)),
+            ("  accuracy", |r| opt(r.auto.accuracy)),
+            ("  misroutes", |r| int(r.misroutes)),
+            ("clarify", |r| pct(r.clarify.share)),
+            ("  accuracy", |r| opt(r.clarify.accuracy)),
+            ("escalated to a human", |r| pct(r.escalate.share)),
+            ("  accuracy", |r| opt(r.escalate.accuracy)),
+            ("AURC", |r| opt(r.aurc)),
+            ("lowest threshold for target", |r| {
+                r.target.as_ref().map_or(Cell::new("none"), |t| {
+                    Cell::new(format!(
+                        "{:.3} ({:.1}% routed, acc {:.3})",
+                        t.threshold,
+                        t.coverage * 100.0,
+                        t.accuracy
+                    ))
+                    .set_alignment(CellAlignment::Right)
+                })
+            }),
+        ];
+        for (name, f) in rows {
+            let mut row = vec![Cell::new(name)];
+            row.extend(routing.iter().map(|(_, r)| f(r)));
+            t.add_row(row);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Bootstrap intervals and the plain-language verdict of every pair.
+fn comparison_lines(report: &RunReport) -> String {
+    let mut out = String::new();
+    for fc in &report.comparisons {
+        if fc.report.variants.len() < 2 {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n{}: accuracy and macro F1 with {:.0}% bootstrap intervals ({} resamples)\n",
+            fc.field,
+            fc.report.config.bootstrap.level * 100.0,
+            fc.report.config.bootstrap.resamples
+        ));
+        let mut t = new_table();
+        t.set_header(vec![
+            "variant",
+            "accuracy",
+            "95% interval",
+            "macro F1",
+            "95% interval",
+        ]);
+        for v in &fc.report.variants {
+            let iv = |i: &crate::stats::Interval| Cell::new(format!("[{:.4}, {:.4}]", i.lo, i.hi));
+            t.add_row(vec![
+                Cell::new(&v.name),
+                num(v.accuracy.estimate),
+                iv(&v.accuracy),
+                v.macro_f1
+                    .as_ref()
+                    .map_or(Cell::new("-"), |m| num(m.estimate)),
+                v.macro_f1.as_ref().map_or(Cell::new("-"), iv),
+            ]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+        for p in &fc.report.pairs {
+            out.push_str(&format!(
+                "  {} (McNemar b={}, c={})\n",
+                p.verdict, p.mcnemar.b, p.mcnemar.c
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,177 @@
+//! Classifying every ticket with every variant, journaling each result as it completes.
+//!
+//! The runner never prints: it reports [`Event`]s to a callback (the progress bar, or
+//! nothing). Each finished classification goes through a [`Recorder`], which appends it to
+//! predictions.jsonl before it counts as done, so a crash loses nothing already paid for.
+
+pub mod local;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::config::Eval;
+use crate::error::Result;
+use crate::eval_log::{Journal, Outcome, PredictionRecord};
+use crate::variant::{Variant, VariantSpec};
+
+/// What the runner reports while it works.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A variant starts: how many classifications it has left to do.
+    VariantStarted {
+        variant: String,
+        todo: usize,
+        already_done: usize,
+    },
+    /// The local classifier is training.
+    Training { variant: String, examples: usize },
+    /// One classification finished (and is journaled).
+    Finished {
+        variant: String,
+        outcome: Outcome,
+        cost_usd: f64,
+        cached: bool,
+    },
+    /// A request is retried.
+    Retry {
+        variant: String,
+        ticket: String,
+        attempt: u32,
+        reason: String,
+    },
+    /// The variant is done.
+    VariantFinished { variant: String },
+}
+
+/// A unit of work: one ticket, one repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Job {
+    pub ticket: usize,
+    pub repeat: u32,
+}
+
+/// Where finished classifications go: the journal first, then the event callback.
+pub struct Recorder<'a> {
+    journal: Journal,
+    on_event: &'a mut (dyn FnMut(Event) + Send),
+    /// Set by Ctrl-C: executors stop starting new work when it is set.
+    pub interrupted: Arc<AtomicBool>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(
+        journal: Journal,
+        on_event: &'a mut (dyn FnMut(Event) + Send),
+        interrupted: Arc<AtomicBool>,
+    ) -> Self {
+        Recorder {
+            journal,
+            on_event,
+            interrupted,
+        }
+    }
+
+    /// Journals a finished classification, then reports it.
+    pub fn record(&mut self, rec: PredictionRecord) -> Result<()> {
+        self.journal.append(&rec)?;
+        (self.on_event)(Event::Finished {
+            variant: rec.variant.clone(),
+            outcome: rec.outcome,
+            cost_usd: rec.cost_usd.unwrap_or(0.0),
+            cached: rec.cached,
+        });
+        Ok(())
+    }
+
+    pub fn event(&mut self, ev: Event) {
+        (self.on_event)(ev)
+    }
+
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+}
+
+/// The work left for a variant, given what the journal already holds. A `provider_error`
+/// is retried on resume (no response was received, so nothing was paid); every other outcome
+/// is final.
+pub fn plan(
+    variant: &Variant,
+    n_tickets: usize,
+    repeats: u32,
+    done: &HashSet<(String, String, u32)>,
+    ticket_ids: &[String],
+) -> (Vec<Job>, usize) {
+    let mut jobs = Vec::new();
+    let mut already = 0;
+    for repeat in 0..repeats {
+        for (ticket, id) in ticket_ids.iter().enumerate().take(n_tickets) {
+            if done.contains(&(variant.name.clone(), id.clone(), repeat)) {
+                already += 1;
+            } else {
+                jobs.push(Job { ticket, repeat });
+            }
+        }
+    }
+    (jobs, already)
+}
+
+/// Everything an executor needs about the run.
+pub struct RunContext<'e> {
+    pub eval: &'e Eval,
+    /// The tickets in the run (`--limit` applied).
+    pub n_tickets: usize,
+    pub options: crate::runner::Options,
+}
+
+/// Run-time options from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub concurrency: Option<usize>,
+    pub no_cache: bool,
+    pub refresh: bool,
+    pub cache_dir: Option<std::path::PathBuf>,
+    pub max_cost: Option<f64>,
+    pub max_requests: Option<u64>,
+}
+
+/// Runs the jobs of every variant in turn.
+pub fn execute(
+    ctx: &RunContext,
+    work: &[(usize, Vec<Job>, usize)],
+    recorder: &mut Recorder,
+) -> Result<()> {
+    for (vi, jobs, already) in work {
+        let variant = &ctx.eval.variants[*vi];
+        recorder.event(Event::VariantStarted {
+            variant: variant.name.clone(),
+            todo: jobs.len(),
+            already_done: *already,
+        });
+        if recorder.is_interrupted() {
+            break;
+        }
+        if !jobs.is_empty() {
+            match &variant.spec {
+                VariantSpec::Local(spec) => local::run(ctx, variant, spec, jobs, recorder)?,
+                VariantSpec::Llm(_) => {
+                    for job in jobs {
+                        let mut rec = PredictionRecord::new(
+                            &variant.name,
+                            &ctx.eval.gold.tickets[job.ticket].id,
+                            job.repeat,
+                            Outcome::ProviderError,
+                        );
+                        rec.error = Some("LLM providers are not available in this build".into());
+                        recorder.record(rec)?;
+                    }
+                }
+            }
+        }
+        recorder.event(Event::VariantFinished {
+            variant: variant.name.clone(),
+        });
+    }
+    Ok(())
+}

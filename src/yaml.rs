@@ -1,0 +1,376 @@
+//! A YAML document as a tree of nodes that remember where they stand in the file.
+//!
+//! serde's derive stops at the first error and forgets positions, but a user who mistyped
+//! three labels wants three messages, each with its line and column. So every YAML file is
+//! first parsed here, with yaml-rust2's marked event parser, into [`Node`]s that carry their
+//! line and column; the loaders in `config/` then walk the tree, collecting every problem.
+//!
+//! Scalars are resolved with the YAML 1.2 core schema (`true`, `null`, `12`, `1.5e3`); quoted
+//! scalars are always strings.
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A position in a file: 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Pos {
+    /// The earlier of two positions.
+    fn min_by_key(self, other: Pos) -> Pos {
+        if (other.line, other.col) < (self.line, self.col) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// One YAML node and its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub pos: Pos,
+}
+
+/// The value of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys in file order; keys are nodes too, so an unknown key can be pointed at.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML syntax error with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl Node {
+    /// What kind of value this is, for messages ("a string", "a list").
+    pub fn kind_name(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as it would be written back, short, for messages.
+    pub fn display(&self) -> String {
+        match &self.value {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Str(s) => {
+                let mut t: String = s.chars().take(60).collect();
+                if s.chars().count() > 60 {
+                    t.push('…');
+                }
+                format!("{t:?}")
+            }
+            Value::Seq(_) => "a list".into(),
+            Value::Map(_) => "a mapping".into(),
+        }
+    }
+
+    /// Converts to JSON (used for tool schemas and few-shot outputs, which are passed on as
+    /// they are). Map keys become strings.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.key_string(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A map key as a string (`1` and `true` keys become "1" and "true").
+    pub fn key_string(&self) -> String {
+        match &self.value {
+            Value::Str(s) => s.clone(),
+            other => Node {
+                value: other.clone(),
+                pos: self.pos,
+            }
+            .display(),
+        }
+    }
+}
+
+/// Parses one YAML document. An empty document is `Null` at 1:1.
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut builder, false).map_err(|e| SyntaxError {
+        pos: pos_of(e.marker()),
+        message: e.info().to_string(),
+    })?;
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    Ok(builder.root.unwrap_or(Node {
+        value: Value::Null,
+        pos: Pos { line: 1, col: 1 },
+    }))
+}
+
+fn pos_of(m: &Marker) -> Pos {
+    Pos {
+        line: m.line(),
+        col: m.col() + 1,
+    }
+}
+
+/// Finds the line and column of a byte offset (for invalid UTF-8 and CSV errors).
+pub fn pos_at_byte(bytes: &[u8], offset: usize) -> Pos {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Pos { line, col }
+}
+
+#[derive(Default)]
+struct Builder {
+    /// Open containers: the node being filled, and for maps a pending key.
+    stack: Vec<(Node, Option<Node>)>,
+    anchors: std::collections::HashMap<usize, Node>,
+    /// Anchor ids of the open containers, recorded when they close.
+    anchor_ids: Vec<usize>,
+    root: Option<Node>,
+    error: Option<SyntaxError>,
+}
+
+impl Builder {
+    fn push_value(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some((parent, pending_key)) => match &mut parent.value {
+                Value::Seq(items) => items.push(node),
+                Value::Map(entries) => match pending_key.take() {
+                    None => *pending_key = Some(node),
+                    Some(key) => {
+                        let k = key.key_string();
+                        if entries
+                            .iter()
+                            .any(|(existing, _)| existing.key_string() == k)
+                        {
+                            if self.error.is_none() {
+                                self.error = Some(SyntaxError {
+                                    pos: key.pos,
+                                    message: format!("duplicate key {k:?} in this mapping"),
+                                });
+                            }
+                        } else {
+                            entries.push((key, node));
+                        }
+                    }
+                },
+                _ => unreachable!("only containers are pushed on the stack"),
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let pos = pos_of(&mark);
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = resolve_scalar(text, style, tag.as_ref().map(|t| t.suffix.as_str()));
+                let node = Node { value, pos };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                self.push_value(node);
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.anchor_ids.push(anchor);
+                self.stack.push((
+                    Node {
+                        value: Value::Seq(Vec::new()),
+                        pos,
+                    },
+                    None,
+                ));
+            }
+            Event::MappingStart(anchor, _) => {
+                self.anchor_ids.push(anchor);
+                self.stack.push((
+                    Node {
+                        value: Value::Map(Vec::new()),
+                        pos,
+                    },
+                    None,
+                ));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((mut node, _)) = self.stack.pop() {
+                    // A block mapping's start marker is past its first key; point at the key.
+                    if let Value::Map(entries) = &node.value {
+                        if let Some((k, _)) = entries.first() {
+                            node.pos = node.pos.min_by_key(k.pos);
+                        }
+                    }
+                    let anchor = self.anchor_ids.pop().unwrap_or(0);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, node.clone());
+                    }
+                    self.push_value(node);
+                }
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
+                    value: Value::Null,
+                    pos,
+                });
+                self.push_value(Node { pos, ..node });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value {
+    if style != TScalarStyle::Plain || tag == Some("str") {
+        return Value::Str(text);
+    }
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let looks_numeric = text
+        .trim_start_matches(['-', '+'])
+        .starts_with(|c: char| c.is_ascii_digit() || c == '.');
+    if looks_numeric {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::Int(i);
+        }
+        if let Some(hex) = text.strip_prefix("0x") {
+            if let Ok(i) = i64::from_str_radix(hex, 16) {
+                return Value::Int(i);
+            }
+        }
+        if text.chars().any(|c| c.is_ascii_digit()) {
+            if let Ok(f) = text.parse::<f64>() {
+                return Value::Float(f);
+            }
+        }
+    }
+    Value::Str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        let node = parse("a: 1\nb:\n  - x\n  - 'y'\n").unwrap();
+        let Value::Map(entries) = &node.value else {
+            panic!("not a map")
+        };
+        assert_eq!(entries[0].0.pos, Pos { line: 1, col: 1 });
+        assert_eq!(entries[0].1.value, Value::Int(1));
+        assert_eq!(entries[0].1.pos, Pos { line: 1, col: 4 });
+        let Value::Seq(items) = &entries[1].1.value else {
+            panic!("not a seq")
+        };
+        assert_eq!(items[1].pos, Pos { line: 4, col: 5 });
+        assert_eq!(items[1].value, Value::Str("y".into()));
+    }
+
+    #[test]
+    fn core_schema_scalars() {
+        let node = parse("[true, 'true', null, 3, -2.5, 1e3, abc, 0.9]").unwrap();
+        let Value::Seq(items) = node.value else {
+            panic!()
+        };
+        let values: Vec<Value> = items.into_iter().map(|n| n.value).collect();
+        assert_eq!(
+            values,
+            vec![
+                Value::Bool(true),
+                Value::Str("true".into()),
+                Value::Null,
+                Value::Int(3),
+                Value::Float(-2.5),
+                Value::Float(1000.0),
+                Value::Str("abc".into()),
+                Value::Float(0.9)
+            ]
+        );
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let err = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(err.pos.line >= 1, "{err:?}");
+        assert!(!err.message.is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(err.pos, Pos { line: 3, col: 1 });
+        assert!(err.message.contains("duplicate key \"a\""));
+    }
+
+    #[test]
+    fn aliases_resolve() {
+        let node = parse("a: &x [1, 2]\nb: *x\n").unwrap();
+        let json = node.to_json();
+        assert_eq!(json["b"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn byte_offsets_become_positions() {
+        assert_eq!(pos_at_byte(b"ab\ncd", 4), Pos { line: 2, col: 2 });
+        assert_eq!(pos_at_byte(b"ab", 0), Pos { line: 1, col: 1 });
+    }
+}
