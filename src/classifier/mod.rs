@@ -283,8 +283,8 @@ impl Linear {
     }
 
     /// Fits one binary model per target class. `init[m]`, when given, warm-starts the
-    /// SVM of target `m` (dual variables per row of `x`). Also returns each model's
-    /// dual variables (empty for logistic regression).
+    /// model of target `m` (dual variables per row of `x`). Also returns each model's
+    /// dual variables.
     fn fit(
         x: &Csr,
         labels: &[usize],
@@ -320,9 +320,15 @@ impl Linear {
                         seed,
                         init.map(|v| v[m].as_slice()),
                     ),
-                    ModelKind::Logistic => {
-                        solver::train_logistic(x, &y, cfg.c, cfg.tol, cfg.max_iter, seed)
-                    }
+                    ModelKind::Logistic => solver::train_logistic(
+                        x,
+                        &y,
+                        cfg.c,
+                        cfg.tol,
+                        cfg.max_iter,
+                        seed,
+                        init.map(|v| v[m].as_slice()),
+                    ),
                 }
             })
             .collect();

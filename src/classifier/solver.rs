@@ -16,8 +16,8 @@ use super::tfidf::Csr;
 pub(crate) struct Binary {
     pub w: Vec<f64>,
     pub bias: f64,
-    /// The dual variables per training row (kept by the SVM solver for warm starts;
-    /// empty for logistic regression).
+    /// The dual variable of each training row (for logistic regression, the one of
+    /// each pair that multiplies `y[i] * x[i]`), kept for warm starts.
     pub alpha: Vec<f64>,
 }
 
@@ -141,7 +141,8 @@ pub(crate) fn train_l2svm(
 
 /// L2-regularised logistic regression in the dual (liblinear solver 7, `-s 7`).
 /// `y[i]` is +1 or -1. Stops when the largest gradient is below `eps` or after
-/// `max_iter` passes.
+/// `max_iter` passes. `init`, if given, warm-starts the dual variables (one per row,
+/// clamped into the open interval `(0, c)`).
 pub(crate) fn train_logistic(
     x: &Csr,
     y: &[f64],
@@ -149,6 +150,7 @@ pub(crate) fn train_logistic(
     eps: f64,
     max_iter: usize,
     seed: u64,
+    init: Option<&[f64]>,
 ) -> Binary {
     let l = x.n_rows();
     let xtx = squared_norms(x);
@@ -156,8 +158,13 @@ pub(crate) fn train_logistic(
     let mut bias = 0.0;
     // alpha[2i] and alpha[2i+1] = C - alpha[2i].
     let mut alpha = vec![0.0; 2 * l];
+    let floor = (0.001 * c).min(1e-8);
+    let init = init.filter(|a| a.len() == l);
     for i in 0..l {
-        alpha[2 * i] = (0.001 * c).min(1e-8);
+        alpha[2 * i] = match init {
+            Some(a) if a[i].is_finite() => a[i].clamp(floor, c - floor),
+            _ => floor,
+        };
         alpha[2 * i + 1] = c - alpha[2 * i];
         let (idx, val) = x.row(i);
         let a = y[i] * alpha[2 * i];
@@ -220,6 +227,6 @@ pub(crate) fn train_logistic(
     Binary {
         w,
         bias,
-        alpha: Vec::new(),
+        alpha: (0..l).map(|i| alpha[2 * i]).collect(),
     }
 }
