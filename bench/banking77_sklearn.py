@@ -47,6 +47,8 @@ def main():
         ("word_1_2 + LinearSVC(C=1)", False, False, LinearSVC(C=1.0)),
         ("word_1_2 + char_wb_2_5 + LinearSVC(C=1)", True, False, LinearSVC(C=1.0)),
         ("word_1_2 + char_wb_2_5 sublinear + LinearSVC(C=1)", True, True, LinearSVC(C=1.0)),
+        # verdict's default local config: same features, C=0.5.
+        ("word_1_2 + char_wb_2_5 + LinearSVC(C=0.5)", True, False, LinearSVC(C=0.5)),
     ]
     if not quick:
         runs.append(

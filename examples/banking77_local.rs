@@ -114,8 +114,9 @@ fn main() {
     let n = y_test.len() as f64;
     let ece: f64 = bins
         .iter()
-        .map(|&(c, s, a)| (s - a).abs() / n * (c as f64 / c.max(1) as f64))
-        .sum();
+        .map(|&(_, conf, acc)| (conf - acc).abs())
+        .sum::<f64>()
+        / n;
     println!(
         "config: {arg} ({} features, temperature {:.4})",
         model.n_features(),

@@ -283,8 +283,8 @@ impl Linear {
     }
 
     /// Fits one binary model per target class. `init[m]`, when given, warm-starts the
-    /// SVM of target `m` (dual variables per row of `x`). Also returns each model's
-    /// dual variables (empty for logistic regression).
+    /// model of target `m` (dual variables per row of `x`). Also returns each model's
+    /// dual variables.
     fn fit(
         x: &Csr,
         labels: &[usize],
@@ -320,9 +320,15 @@ impl Linear {
                         seed,
                         init.map(|v| v[m].as_slice()),
                     ),
-                    ModelKind::Logistic => {
-                        solver::train_logistic(x, &y, cfg.c, cfg.tol, cfg.max_iter, seed)
-                    }
+                    ModelKind::Logistic => solver::train_logistic(
+                        x,
+                        &y,
+                        cfg.c,
+                        cfg.tol,
+                        cfg.max_iter,
+                        seed,
+                        init.map(|v| v[m].as_slice()),
+                    ),
                 }
             })
             .collect();
@@ -420,15 +426,19 @@ impl TextClassifier {
             ));
         }
         let active = active_classes(labels, n_classes);
-        let (beta, warm) = match (cfg.calibration_holdout > 0.0 && active.len() >= 2)
-            .then(|| fit_temperature(texts, labels, n_classes, cfg))
-            .flatten()
-        {
+        // The calibration fit and the vectorisation of the full set are independent.
+        let (calibration, (vectorizer, x)) = rayon::join(
+            || {
+                (cfg.calibration_holdout > 0.0 && active.len() >= 2)
+                    .then(|| fit_temperature(texts, labels, n_classes, cfg))
+                    .flatten()
+            },
+            || Vectorizer::fit_transform(texts, &cfg.features, cfg.sublinear_tf, cfg.min_df),
+        );
+        let (beta, warm) = match calibration {
             Some((beta, warm)) => (beta, Some(warm)),
             None => (1.0 / cfg.temperature, None),
         };
-        let (vectorizer, x) =
-            Vectorizer::fit_transform(texts, &cfg.features, cfg.sublinear_tf, cfg.min_df);
         let (linear, _) = Linear::fit(&x, labels, &active, cfg, warm.as_deref());
         Ok(TextClassifier {
             vectorizer,

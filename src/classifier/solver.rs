@@ -16,18 +16,28 @@ use super::tfidf::Csr;
 pub(crate) struct Binary {
     pub w: Vec<f64>,
     pub bias: f64,
-    /// The dual variables per training row (kept by the SVM solver for warm starts;
-    /// empty for logistic regression).
+    /// The dual variable of each training row (for logistic regression, the one of
+    /// each pair that multiplies `y[i] * x[i]`), kept for warm starts.
     pub alpha: Vec<f64>,
 }
 
+/// `w·x` for a sparse row, with four independent partial sums so additions overlap
+/// (the summation order is fixed, so the result is still deterministic).
 #[inline]
 fn dot(w: &[f64], idx: &[u32], val: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for (&j, &v) in idx.iter().zip(val) {
-        s += w[j as usize] * v;
+    let mut acc = [0.0f64; 4];
+    let mut ic = idx.chunks_exact(4);
+    let mut vc = val.chunks_exact(4);
+    for (i4, v4) in (&mut ic).zip(&mut vc) {
+        acc[0] += w[i4[0] as usize] * v4[0];
+        acc[1] += w[i4[1] as usize] * v4[1];
+        acc[2] += w[i4[2] as usize] * v4[2];
+        acc[3] += w[i4[3] as usize] * v4[3];
     }
-    s
+    for (&j, &v) in ic.remainder().iter().zip(vc.remainder()) {
+        acc[0] += w[j as usize] * v;
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
 #[inline]
@@ -131,7 +141,8 @@ pub(crate) fn train_l2svm(
 
 /// L2-regularised logistic regression in the dual (liblinear solver 7, `-s 7`).
 /// `y[i]` is +1 or -1. Stops when the largest gradient is below `eps` or after
-/// `max_iter` passes.
+/// `max_iter` passes. `init`, if given, warm-starts the dual variables (one per row,
+/// clamped into the open interval `(0, c)`).
 pub(crate) fn train_logistic(
     x: &Csr,
     y: &[f64],
@@ -139,6 +150,7 @@ pub(crate) fn train_logistic(
     eps: f64,
     max_iter: usize,
     seed: u64,
+    init: Option<&[f64]>,
 ) -> Binary {
     let l = x.n_rows();
     let xtx = squared_norms(x);
@@ -146,8 +158,13 @@ pub(crate) fn train_logistic(
     let mut bias = 0.0;
     // alpha[2i] and alpha[2i+1] = C - alpha[2i].
     let mut alpha = vec![0.0; 2 * l];
+    let floor = (0.001 * c).min(1e-8);
+    let init = init.filter(|a| a.len() == l);
     for i in 0..l {
-        alpha[2 * i] = (0.001 * c).min(1e-8);
+        alpha[2 * i] = match init {
+            Some(a) if a[i].is_finite() => a[i].clamp(floor, c - floor),
+            _ => floor,
+        };
         alpha[2 * i + 1] = c - alpha[2 * i];
         let (idx, val) = x.row(i);
         let a = y[i] * alpha[2 * i];
@@ -210,6 +227,6 @@ pub(crate) fn train_logistic(
     Binary {
         w,
         bias,
-        alpha: Vec::new(),
+        alpha: (0..l).map(|i| alpha[2 * i]).collect(),
     }
 }

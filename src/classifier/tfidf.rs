@@ -95,6 +95,9 @@ impl Hasher for FxHasher {
 /// A hash map keyed with [`FxHasher`].
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// Rows of (column, value) pairs, one per document.
+type SparseRows = Vec<Vec<(u32, f64)>>;
+
 /// One fitted block: the vocabulary and idf weights of one feature spec.
 #[derive(Debug, Clone)]
 pub(crate) struct Block {
@@ -150,73 +153,78 @@ impl Vectorizer {
     ) -> (Self, Csr) {
         let lowered: Vec<String> = texts.par_iter().map(|t| preprocess(t)).collect();
         let n_docs = texts.len();
-        let mut blocks = Vec::with_capacity(specs.len());
-        let mut block_rows: Vec<Vec<Vec<(u32, f64)>>> = Vec::with_capacity(specs.len());
-        for spec in specs {
-            // Provisional ids in order of first appearance, then per-document counts.
-            let mut seen: FxMap<Box<str>, u32> = FxMap::default();
-            let mut buf = String::new();
-            let doc_counts: Vec<Vec<(u32, f64)>> = lowered
-                .iter()
-                .map(|doc| {
-                    let mut ids: Vec<u32> = Vec::new();
-                    visit_ngrams(spec, doc, &mut buf, &mut |s| {
-                        let next = seen.len() as u32;
-                        let id = match seen.get(s) {
-                            Some(&id) => id,
-                            None => {
-                                seen.insert(s.into(), next);
-                                next
-                            }
-                        };
-                        ids.push(id);
-                    });
-                    count_ids(ids)
-                })
-                .collect();
-            let mut df = vec![0usize; seen.len()];
-            for row in &doc_counts {
-                for &(id, _) in row {
-                    df[id as usize] += 1;
+        // Blocks are independent: fit them in parallel (results keep the spec order).
+        let fitted: Vec<(Block, SparseRows)> = specs
+            .par_iter()
+            .map(|spec| {
+                // Provisional ids in order of first appearance, then per-document counts.
+                let mut seen: FxMap<Box<str>, u32> = FxMap::default();
+                let mut buf = String::new();
+                let doc_counts: Vec<Vec<(u32, f64)>> = lowered
+                    .iter()
+                    .map(|doc| {
+                        let mut ids: Vec<u32> = Vec::new();
+                        visit_ngrams(spec, doc, &mut buf, &mut |s| {
+                            let next = seen.len() as u32;
+                            let id = match seen.get(s) {
+                                Some(&id) => id,
+                                None => {
+                                    seen.insert(s.into(), next);
+                                    next
+                                }
+                            };
+                            ids.push(id);
+                        });
+                        count_ids(ids)
+                    })
+                    .collect();
+                let mut df = vec![0usize; seen.len()];
+                for row in &doc_counts {
+                    for &(id, _) in row {
+                        df[id as usize] += 1;
+                    }
                 }
-            }
-            // Final ids: kept terms in sorted order, as scikit-learn numbers them.
-            let mut kept: Vec<(Box<str>, u32)> = seen
-                .into_iter()
-                .filter(|&(_, id)| df[id as usize] >= min_df.max(1))
-                .collect();
-            kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            let mut remap = vec![u32::MAX; df.len()];
-            let mut idf = Vec::with_capacity(kept.len());
-            let mut vocab: FxMap<Box<str>, u32> = FxMap::default();
-            vocab.reserve(kept.len());
-            for (new, (term, old)) in kept.into_iter().enumerate() {
-                remap[old as usize] = new as u32;
-                idf.push(smooth_idf(n_docs, df[old as usize]));
-                vocab.insert(term, new as u32);
-            }
-            let rows: Vec<Vec<(u32, f64)>> = doc_counts
-                .into_par_iter()
-                .map(|counts| {
-                    let mut row: Vec<(u32, f64)> = counts
-                        .into_iter()
-                        .filter_map(|(id, c)| {
-                            let j = remap[id as usize];
-                            (j != u32::MAX).then_some((j, c))
-                        })
-                        .collect();
-                    row.sort_unstable_by_key(|&(j, _)| j);
-                    weight_row(&mut row, &idf, sublinear_tf);
-                    row
-                })
-                .collect();
-            block_rows.push(rows);
-            blocks.push(Block {
-                spec: *spec,
-                vocab,
-                idf,
-            });
-        }
+                // Final ids: kept terms in sorted order, as scikit-learn numbers them.
+                let mut kept: Vec<(Box<str>, u32)> = seen
+                    .into_iter()
+                    .filter(|&(_, id)| df[id as usize] >= min_df.max(1))
+                    .collect();
+                kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                let mut remap = vec![u32::MAX; df.len()];
+                let mut idf = Vec::with_capacity(kept.len());
+                let mut vocab: FxMap<Box<str>, u32> = FxMap::default();
+                vocab.reserve(kept.len());
+                for (new, (term, old)) in kept.into_iter().enumerate() {
+                    remap[old as usize] = new as u32;
+                    idf.push(smooth_idf(n_docs, df[old as usize]));
+                    vocab.insert(term, new as u32);
+                }
+                let rows: Vec<Vec<(u32, f64)>> = doc_counts
+                    .into_par_iter()
+                    .map(|counts| {
+                        let mut row: Vec<(u32, f64)> = counts
+                            .into_iter()
+                            .filter_map(|(id, c)| {
+                                let j = remap[id as usize];
+                                (j != u32::MAX).then_some((j, c))
+                            })
+                            .collect();
+                        row.sort_unstable_by_key(|&(j, _)| j);
+                        weight_row(&mut row, &idf, sublinear_tf);
+                        row
+                    })
+                    .collect();
+                (
+                    Block {
+                        spec: *spec,
+                        vocab,
+                        idf,
+                    },
+                    rows,
+                )
+            })
+            .collect();
+        let (blocks, block_rows): (Vec<Block>, Vec<_>) = fitted.into_iter().unzip();
         let vectorizer = Vectorizer::from_blocks(blocks, sublinear_tf);
         let matrix = vectorizer.stack(block_rows, n_docs);
         (vectorizer, matrix)
