@@ -56,12 +56,16 @@ pub struct VariantReport {
     pub name: String,
     pub provider: String,
     pub model: Option<String>,
-    /// Records scored (tickets x repeats).
+    /// Tickets scored: the records of repeat 0, missing ones included.
     pub n_records: usize,
-    /// Count per outcome (`ok`, `invalid_output`, ...), plus `missing` for unfinished work.
+    /// Count per outcome (`ok`, `invalid_output`, ...) over repeat 0, plus `missing` for
+    /// tickets without a record.
     pub outcomes: BTreeMap<String, usize>,
-    /// Share of records that are not `ok`.
+    /// Share of records that are not `ok` (missing records included).
     pub invalid_rate: f64,
+    /// Records whose confidence is outside [0, 1] or NaN; scored as having no confidence.
+    #[serde(default)]
+    pub confidence_invalid: usize,
     /// Per gold field, in gold order; fields the variant does not predict are absent.
     pub fields: Vec<FieldReport>,
     /// Calibration of the stated confidence against the calibration field.
@@ -201,11 +205,20 @@ pub fn score(
     records: &[PredictionRecord],
     n_tickets: usize,
 ) -> RunReport {
-    let by_key: HashMap<(&str, &str, u32), &PredictionRecord> = records
-        .iter()
-        .map(|r| ((r.variant.as_str(), r.ticket.as_str(), r.repeat), r))
-        .collect();
+    // One record per (variant, ticket, repeat): the last one wins, at the position of the
+    // first (as `eval_log::dedup_latest`), so an in-process caller gets what the CLI gets.
     let tickets = &gold.tickets[..n_tickets];
+    let ticket_ids: std::collections::HashSet<&str> =
+        tickets.iter().map(|t| t.id.as_str()).collect();
+    let mut by_key: HashMap<(&str, &str, u32), &PredictionRecord> = HashMap::new();
+    let mut records_once: Vec<(&str, &str, u32)> = Vec::new();
+    for r in records {
+        let key = (r.variant.as_str(), r.ticket.as_str(), r.repeat);
+        if by_key.insert(key, r).is_none() {
+            records_once.push(key);
+        }
+    }
+    let records: Vec<&PredictionRecord> = records_once.iter().map(|k| by_key[k]).collect();
     let all_rows: Vec<usize> = (0..n_tickets).collect();
     // Tags in first-seen order.
     let mut tags: Vec<&str> = Vec::new();
@@ -226,12 +239,16 @@ pub fn score(
                 .collect();
             let n_repeats = records
                 .iter()
-                .filter(|r| r.variant == v.name)
+                .filter(|r| r.variant == v.name && ticket_ids.contains(r.ticket.as_str()))
                 .map(|r| r.repeat + 1)
                 .max()
                 .unwrap_or(1);
-            let all: Vec<&PredictionRecord> =
-                records.iter().filter(|r| r.variant == v.name).collect();
+            // Cost and latency: every record of the variant (all repeats) on the scored tickets.
+            let all: Vec<&PredictionRecord> = records
+                .iter()
+                .copied()
+                .filter(|r| r.variant == v.name && ticket_ids.contains(r.ticket.as_str()))
+                .collect();
             let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
             for r in &recs {
                 let name = r.map_or("missing", |r| r.outcome.name());
@@ -255,6 +272,12 @@ pub fn score(
                             .any(|r| r.outputs.contains_key(&gold.fields[fi].name))
                 })
                 .collect();
+            // A confidence outside [0, 1] (or NaN) is treated as missing, and counted.
+            let confidence_invalid = recs
+                .iter()
+                .flatten()
+                .filter(|r| r.confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)))
+                .count();
             let conf: Vec<Option<f64>> = recs
                 .iter()
                 .map(|r| {
@@ -334,6 +357,7 @@ pub fn score(
                 } else {
                     not_ok as f64 / recs.len() as f64
                 },
+                confidence_invalid,
                 fields,
                 calibration,
                 routing,
@@ -516,9 +540,30 @@ fn confidence_reports(
                 clarify_at: rs.clarify_at,
                 target_accuracy: rs.target_accuracy,
             };
-            metrics::routing(&c, &correct, &policy)
+            let mut report = metrics::routing(&c, &correct, &policy)?;
+            report.risk_coverage = thin_risk_coverage(std::mem::take(&mut report.risk_coverage));
+            Some(report)
         });
     (calibration, routing)
+}
+
+/// Most risk-coverage points kept in a report (run.json, `--format json`).
+pub const RISK_COVERAGE_POINTS: usize = 200;
+
+/// The risk-coverage curve as reported: every point when there are at most
+/// [`RISK_COVERAGE_POINTS`], else the points at indices `floor(i (m - 1) / (P - 1))` for
+/// `i = 0..P` (the first and the last are kept). AURC and the target threshold are computed
+/// on the full curve before thinning.
+pub fn thin_risk_coverage(
+    curve: Vec<metrics::RiskCoveragePoint>,
+) -> Vec<metrics::RiskCoveragePoint> {
+    let m = curve.len();
+    if m <= RISK_COVERAGE_POINTS {
+        return curve;
+    }
+    (0..RISK_COVERAGE_POINTS)
+        .map(|i| curve[i * (m - 1) / (RISK_COVERAGE_POINTS - 1)].clone())
+        .collect()
 }
 
 fn cost_summary(recs: &[&PredictionRecord]) -> CostSummary {
