@@ -482,6 +482,7 @@ def expected_report(tickets, records, settings):
     return {
         "n_tickets": n,
         "fields": [{"name": nm, "kind": k, "values": vals} for nm, k, vals in FIELDS],
+        "settings": settings,
         "variants": variants,
         "comparisons": comparisons,
     }

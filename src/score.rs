@@ -25,6 +25,10 @@ pub struct RunReport {
     pub n_tickets: usize,
     /// The gold set's fields, for rendering label names.
     pub fields: Vec<crate::gold::Field>,
+    /// What the numbers were scored with: the calibration and routing fields and policy, and
+    /// the bootstrap seed.
+    #[serde(default)]
+    pub settings: ScoreSettings,
     pub variants: Vec<VariantReport>,
     /// Per label field: bootstrap intervals per variant and every pairwise test.
     #[serde(default)]
@@ -146,7 +150,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 type LabelCorrectness = (usize, Vec<bool>, Option<metrics::ConfusionMatrix>);
 
 /// Settings that change how predictions are scored (from the eval config).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoreSettings {
     pub calibration: Option<crate::config::CalibrationSettings>,
     pub routing: Option<crate::config::RoutingSettings>,
@@ -408,6 +412,7 @@ pub fn score(
     RunReport {
         n_tickets,
         fields: gold.fields.clone(),
+        settings: settings.clone(),
         variants: reports,
         comparisons,
     }
@@ -696,32 +701,7 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
         };
         (gold, settings)
     };
-    let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(&args.predictions)?);
-    if records.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} holds no predictions",
-            crate::error::display_path(&args.predictions)
-        )));
-    }
-    // Every predicted ticket must be in the gold set; report every stranger at once.
-    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
-    let strangers: Vec<crate::error::Diagnostic> = records
-        .iter()
-        .filter(|r| !ids.contains(r.ticket.as_str()))
-        .take(20)
-        .map(|r| crate::error::Diagnostic {
-            file: args.predictions.clone(),
-            pos: None,
-            path: "ticket".into(),
-            message: format!(
-                "ticket {:?} (variant {:?}) is not in the gold set",
-                r.ticket, r.variant
-            ),
-        })
-        .collect();
-    if !strangers.is_empty() {
-        return Err(Error::Invalid(strangers));
-    }
+    let records = read_predictions(&args.predictions, &gold)?;
     let mut variants: Vec<ScoredVariant> = Vec::new();
     for r in &records {
         if !variants.iter().any(|v| v.name == r.variant) {
@@ -735,6 +715,71 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
     let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
     print_report(&report, args.format)?;
     Ok(0)
+}
+
+/// Reads predictions for `verdict score`: every line must be a record (unlike a run's own
+/// journal, a malformed last line is an error, not a torn write to skip), there must be at
+/// least one, and every ticket must be in the gold set. Records for the same (variant, ticket,
+/// repeat) are kept once: the last line wins.
+fn read_predictions(path: &Path, gold: &GoldSet) -> Result<Vec<PredictionRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::io(path, "file not found")
+        } else {
+            Error::io(path, e)
+        }
+    })?;
+    let raw = crate::eval_log::read_journal(path)?;
+    // (line number, line) of every non-empty line, in the order read_journal reads them.
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    if raw.len() < lines.len() {
+        // read_journal skipped the last line as torn.
+        let (line, l) = lines[lines.len() - 1];
+        let err = serde_json::from_str::<PredictionRecord>(l)
+            .expect_err("read_journal skips only a line that does not parse");
+        return Err(Error::Invalid(vec![crate::error::Diagnostic {
+            file: path.to_path_buf(),
+            pos: Some(crate::yaml::Pos {
+                line,
+                col: err.column().max(1),
+            }),
+            path: String::new(),
+            message: format!("not a prediction record: {err}"),
+        }]));
+    }
+    if raw.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} holds no predictions",
+            crate::error::display_path(path)
+        )));
+    }
+    // Every predicted ticket must be in the gold set; report the first 20 strangers at once,
+    // each with its line.
+    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
+    let strangers: Vec<crate::error::Diagnostic> = raw
+        .iter()
+        .zip(&lines)
+        .filter(|(r, _)| !ids.contains(r.ticket.as_str()))
+        .take(20)
+        .map(|(r, &(line, _))| crate::error::Diagnostic {
+            file: path.to_path_buf(),
+            pos: Some(crate::yaml::Pos { line, col: 1 }),
+            path: "ticket".into(),
+            message: format!(
+                "ticket {:?} (variant {:?}) is not in the gold set",
+                r.ticket, r.variant
+            ),
+        })
+        .collect();
+    if !strangers.is_empty() {
+        return Err(Error::Invalid(strangers));
+    }
+    Ok(crate::eval_log::dedup_latest(raw))
 }
 
 /// `verdict report RUN`: renders a saved run again.
