@@ -291,6 +291,14 @@ fn confidence_tables(report: &RunReport) -> String {
             row.extend(cal.iter().map(|(_, c)| f(c)));
             t.add_row(row);
         }
+        let mut row = vec![Cell::new("tickets without confidence")];
+        row.extend(cal.iter().map(|(_, c)| int(c.n_missing)));
+        t.add_row(row);
+        if cal.iter().any(|(v, _)| v.confidence_invalid > 0) {
+            let mut row = vec![Cell::new("  of which outside [0, 1]")];
+            row.extend(cal.iter().map(|(v, _)| int(v.confidence_invalid)));
+            t.add_row(row);
+        }
         out.push_str(&t.to_string());
         out.push('\n');
     }

@@ -25,6 +25,10 @@ pub struct RunReport {
     pub n_tickets: usize,
     /// The gold set's fields, for rendering label names.
     pub fields: Vec<crate::gold::Field>,
+    /// What the numbers were scored with: the calibration and routing fields and policy, and
+    /// the bootstrap seed.
+    #[serde(default)]
+    pub settings: ScoreSettings,
     pub variants: Vec<VariantReport>,
     /// Per label field: bootstrap intervals per variant and every pairwise test.
     #[serde(default)]
@@ -56,12 +60,16 @@ pub struct VariantReport {
     pub name: String,
     pub provider: String,
     pub model: Option<String>,
-    /// Records scored (tickets x repeats).
+    /// Tickets scored: the records of repeat 0, missing ones included.
     pub n_records: usize,
-    /// Count per outcome (`ok`, `invalid_output`, ...), plus `missing` for unfinished work.
+    /// Count per outcome (`ok`, `invalid_output`, ...) over repeat 0, plus `missing` for
+    /// tickets without a record.
     pub outcomes: BTreeMap<String, usize>,
-    /// Share of records that are not `ok`.
+    /// Share of records that are not `ok` (missing records included).
     pub invalid_rate: f64,
+    /// Records whose confidence is outside [0, 1] or NaN; scored as having no confidence.
+    #[serde(default)]
+    pub confidence_invalid: usize,
     /// Per gold field, in gold order; fields the variant does not predict are absent.
     pub fields: Vec<FieldReport>,
     /// Calibration of the stated confidence against the calibration field.
@@ -142,7 +150,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 type LabelCorrectness = (usize, Vec<bool>, Option<metrics::ConfusionMatrix>);
 
 /// Settings that change how predictions are scored (from the eval config).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoreSettings {
     pub calibration: Option<crate::config::CalibrationSettings>,
     pub routing: Option<crate::config::RoutingSettings>,
@@ -201,11 +209,20 @@ pub fn score(
     records: &[PredictionRecord],
     n_tickets: usize,
 ) -> RunReport {
-    let by_key: HashMap<(&str, &str, u32), &PredictionRecord> = records
-        .iter()
-        .map(|r| ((r.variant.as_str(), r.ticket.as_str(), r.repeat), r))
-        .collect();
+    // One record per (variant, ticket, repeat): the last one wins, at the position of the
+    // first (as `eval_log::dedup_latest`), so an in-process caller gets what the CLI gets.
     let tickets = &gold.tickets[..n_tickets];
+    let ticket_ids: std::collections::HashSet<&str> =
+        tickets.iter().map(|t| t.id.as_str()).collect();
+    let mut by_key: HashMap<(&str, &str, u32), &PredictionRecord> = HashMap::new();
+    let mut records_once: Vec<(&str, &str, u32)> = Vec::new();
+    for r in records {
+        let key = (r.variant.as_str(), r.ticket.as_str(), r.repeat);
+        if by_key.insert(key, r).is_none() {
+            records_once.push(key);
+        }
+    }
+    let records: Vec<&PredictionRecord> = records_once.iter().map(|k| by_key[k]).collect();
     let all_rows: Vec<usize> = (0..n_tickets).collect();
     // Tags in first-seen order.
     let mut tags: Vec<&str> = Vec::new();
@@ -226,12 +243,16 @@ pub fn score(
                 .collect();
             let n_repeats = records
                 .iter()
-                .filter(|r| r.variant == v.name)
+                .filter(|r| r.variant == v.name && ticket_ids.contains(r.ticket.as_str()))
                 .map(|r| r.repeat + 1)
                 .max()
                 .unwrap_or(1);
-            let all: Vec<&PredictionRecord> =
-                records.iter().filter(|r| r.variant == v.name).collect();
+            // Cost and latency: every record of the variant (all repeats) on the scored tickets.
+            let all: Vec<&PredictionRecord> = records
+                .iter()
+                .copied()
+                .filter(|r| r.variant == v.name && ticket_ids.contains(r.ticket.as_str()))
+                .collect();
             let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
             for r in &recs {
                 let name = r.map_or("missing", |r| r.outcome.name());
@@ -255,6 +276,12 @@ pub fn score(
                             .any(|r| r.outputs.contains_key(&gold.fields[fi].name))
                 })
                 .collect();
+            // A confidence outside [0, 1] (or NaN) is treated as missing, and counted.
+            let confidence_invalid = recs
+                .iter()
+                .flatten()
+                .filter(|r| r.confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)))
+                .count();
             let conf: Vec<Option<f64>> = recs
                 .iter()
                 .map(|r| {
@@ -334,6 +361,7 @@ pub fn score(
                 } else {
                     not_ok as f64 / recs.len() as f64
                 },
+                confidence_invalid,
                 fields,
                 calibration,
                 routing,
@@ -384,6 +412,7 @@ pub fn score(
     RunReport {
         n_tickets,
         fields: gold.fields.clone(),
+        settings: settings.clone(),
         variants: reports,
         comparisons,
     }
@@ -516,9 +545,30 @@ fn confidence_reports(
                 clarify_at: rs.clarify_at,
                 target_accuracy: rs.target_accuracy,
             };
-            metrics::routing(&c, &correct, &policy)
+            let mut report = metrics::routing(&c, &correct, &policy)?;
+            report.risk_coverage = thin_risk_coverage(std::mem::take(&mut report.risk_coverage));
+            Some(report)
         });
     (calibration, routing)
+}
+
+/// Most risk-coverage points kept in a report (run.json, `--format json`).
+pub const RISK_COVERAGE_POINTS: usize = 200;
+
+/// The risk-coverage curve as reported: every point when there are at most
+/// [`RISK_COVERAGE_POINTS`], else the points at indices `floor(i (m - 1) / (P - 1))` for
+/// `i = 0..P` (the first and the last are kept). AURC and the target threshold are computed
+/// on the full curve before thinning.
+pub fn thin_risk_coverage(
+    curve: Vec<metrics::RiskCoveragePoint>,
+) -> Vec<metrics::RiskCoveragePoint> {
+    let m = curve.len();
+    if m <= RISK_COVERAGE_POINTS {
+        return curve;
+    }
+    (0..RISK_COVERAGE_POINTS)
+        .map(|i| curve[i * (m - 1) / (RISK_COVERAGE_POINTS - 1)].clone())
+        .collect()
 }
 
 fn cost_summary(recs: &[&PredictionRecord]) -> CostSummary {
@@ -651,32 +701,7 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
         };
         (gold, settings)
     };
-    let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(&args.predictions)?);
-    if records.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} holds no predictions",
-            crate::error::display_path(&args.predictions)
-        )));
-    }
-    // Every predicted ticket must be in the gold set; report every stranger at once.
-    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
-    let strangers: Vec<crate::error::Diagnostic> = records
-        .iter()
-        .filter(|r| !ids.contains(r.ticket.as_str()))
-        .take(20)
-        .map(|r| crate::error::Diagnostic {
-            file: args.predictions.clone(),
-            pos: None,
-            path: "ticket".into(),
-            message: format!(
-                "ticket {:?} (variant {:?}) is not in the gold set",
-                r.ticket, r.variant
-            ),
-        })
-        .collect();
-    if !strangers.is_empty() {
-        return Err(Error::Invalid(strangers));
-    }
+    let records = read_predictions(&args.predictions, &gold)?;
     let mut variants: Vec<ScoredVariant> = Vec::new();
     for r in &records {
         if !variants.iter().any(|v| v.name == r.variant) {
@@ -690,6 +715,71 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
     let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
     print_report(&report, args.format)?;
     Ok(0)
+}
+
+/// Reads predictions for `verdict score`: every line must be a record (unlike a run's own
+/// journal, a malformed last line is an error, not a torn write to skip), there must be at
+/// least one, and every ticket must be in the gold set. Records for the same (variant, ticket,
+/// repeat) are kept once: the last line wins.
+fn read_predictions(path: &Path, gold: &GoldSet) -> Result<Vec<PredictionRecord>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::io(path, "file not found")
+        } else {
+            Error::io(path, e)
+        }
+    })?;
+    let raw = crate::eval_log::read_journal(path)?;
+    // (line number, line) of every non-empty line, in the order read_journal reads them.
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    if raw.len() < lines.len() {
+        // read_journal skipped the last line as torn.
+        let (line, l) = lines[lines.len() - 1];
+        let err = serde_json::from_str::<PredictionRecord>(l)
+            .expect_err("read_journal skips only a line that does not parse");
+        return Err(Error::Invalid(vec![crate::error::Diagnostic {
+            file: path.to_path_buf(),
+            pos: Some(crate::yaml::Pos {
+                line,
+                col: err.column().max(1),
+            }),
+            path: String::new(),
+            message: format!("not a prediction record: {err}"),
+        }]));
+    }
+    if raw.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} holds no predictions",
+            crate::error::display_path(path)
+        )));
+    }
+    // Every predicted ticket must be in the gold set; report the first 20 strangers at once,
+    // each with its line.
+    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
+    let strangers: Vec<crate::error::Diagnostic> = raw
+        .iter()
+        .zip(&lines)
+        .filter(|(r, _)| !ids.contains(r.ticket.as_str()))
+        .take(20)
+        .map(|(r, &(line, _))| crate::error::Diagnostic {
+            file: path.to_path_buf(),
+            pos: Some(crate::yaml::Pos { line, col: 1 }),
+            path: "ticket".into(),
+            message: format!(
+                "ticket {:?} (variant {:?}) is not in the gold set",
+                r.ticket, r.variant
+            ),
+        })
+        .collect();
+    if !strangers.is_empty() {
+        return Err(Error::Invalid(strangers));
+    }
+    Ok(crate::eval_log::dedup_latest(raw))
 }
 
 /// `verdict report RUN`: renders a saved run again.
