@@ -53,6 +53,8 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntaxError {
     pub pos: Pos,
+    /// The key path where it is known (a duplicate key), else empty.
+    pub path: String,
     pub message: String,
 }
 
@@ -137,6 +139,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut parser = Parser::new_from_str(text);
     parser.load(&mut builder, false).map_err(|e| SyntaxError {
         pos: pos_of(e.marker()),
+        path: String::new(),
         message: e.info().to_string(),
     })?;
     if let Some(err) = builder.error {
@@ -182,29 +185,73 @@ struct Builder {
 }
 
 impl Builder {
+    /// The key path of the innermost open container (`tickets[3].labels`), for messages.
+    fn open_path(&self) -> String {
+        let mut path = String::new();
+        // Each open container but the innermost holds the next one: in a list at the next
+        // index, in a mapping under its pending key.
+        for (node, pending_key) in self.stack.iter().take(self.stack.len().saturating_sub(1)) {
+            match &node.value {
+                Value::Seq(items) => path.push_str(&format!("[{}]", items.len())),
+                Value::Map(_) => {
+                    let key = pending_key
+                        .as_ref()
+                        .map(Node::key_string)
+                        .unwrap_or_default();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(&key);
+                }
+                _ => {}
+            }
+        }
+        path
+    }
+
     fn push_value(&mut self, node: Node) {
+        // A key that repeats one already in the innermost open mapping.
+        let duplicate = match self.stack.last() {
+            Some((parent, Some(key))) => match &parent.value {
+                Value::Map(entries) => {
+                    let k = key.key_string();
+                    entries
+                        .iter()
+                        .find(|(existing, _)| existing.key_string() == k)
+                        .map(|(first, _)| (k, key.pos, first.pos))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((k, pos, first)) = duplicate {
+            if self.error.is_none() {
+                let path = self.open_path();
+                self.error = Some(SyntaxError {
+                    pos,
+                    path: if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    },
+                    message: format!(
+                        "duplicate key {k:?} (first at line {}, column {}); a key may appear once in a mapping",
+                        first.line, first.col
+                    ),
+                });
+            }
+            if let Some((_, pending_key)) = self.stack.last_mut() {
+                *pending_key = None;
+            }
+            return;
+        }
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some((parent, pending_key)) => match &mut parent.value {
                 Value::Seq(items) => items.push(node),
                 Value::Map(entries) => match pending_key.take() {
                     None => *pending_key = Some(node),
-                    Some(key) => {
-                        let k = key.key_string();
-                        if entries
-                            .iter()
-                            .any(|(existing, _)| existing.key_string() == k)
-                        {
-                            if self.error.is_none() {
-                                self.error = Some(SyntaxError {
-                                    pos: key.pos,
-                                    message: format!("duplicate key {k:?} in this mapping"),
-                                });
-                            }
-                        } else {
-                            entries.push((key, node));
-                        }
-                    }
+                    Some(key) => entries.push((key, node)),
                 },
                 _ => unreachable!("only containers are pushed on the stack"),
             },
@@ -358,7 +405,13 @@ mod tests {
     fn duplicate_keys_are_errors() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.pos, Pos { line: 3, col: 1 });
-        assert!(err.message.contains("duplicate key \"a\""));
+        assert_eq!(err.path, "a");
+        assert!(err
+            .message
+            .contains("duplicate key \"a\" (first at line 1, column 1)"));
+        let err = parse("t:\n  - x: 1\n  - {y: 1, y: 2}\n").unwrap_err();
+        assert_eq!(err.path, "t[1].y");
+        assert_eq!(err.pos, Pos { line: 3, col: 12 });
     }
 
     #[test]
