@@ -133,17 +133,56 @@ impl Node {
     }
 }
 
-/// Parses one YAML document. An empty document is `Null` at 1:1.
+/// How deep mappings and lists may nest. yaml-rust2's `Parser::load` recurses once per
+/// level with no limit on block nesting, so a few thousand indented `- ` lines overflowed the
+/// stack (SIGABRT); events are therefore pulled here, in a loop, and depth is bounded.
+pub const MAX_DEPTH: usize = 128;
+/// How many nodes aliases (`*a`) may add in all, against "billion laughs" files.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// Parses one YAML document. An empty document is `Null` at 1:1. A second document in the
+/// same file is an error (it would otherwise be silently ignored).
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| SyntaxError {
-        pos: pos_of(e.marker()),
+    let mut depth = 0usize;
+    let mut documents = 0usize;
+    let error = |pos: Pos, message: String| SyntaxError {
+        pos,
         path: String::new(),
-        message: e.info().to_string(),
-    })?;
-    if let Some(err) = builder.error {
-        return Err(err);
+        message,
+    };
+    loop {
+        let (ev, mark) = parser
+            .next_token()
+            .map_err(|e| error(pos_of(e.marker()), e.info().to_string()))?;
+        match &ev {
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(error(
+                        pos_of(&mark),
+                        "a second YAML document (after `---`); a file holds one document".into(),
+                    ));
+                }
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(error(
+                        pos_of(&mark),
+                        format!("lists and mappings nest deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        builder.on_event(ev, mark);
+        if let Some(err) = builder.error.take() {
+            return Err(err);
+        }
     }
     Ok(builder.root.unwrap_or(Node {
         value: Value::Null,
@@ -177,7 +216,10 @@ pub fn pos_at_byte(bytes: &[u8], offset: usize) -> Pos {
 struct Builder {
     /// Open containers: the node being filled, and for maps a pending key.
     stack: Vec<(Node, Option<Node>)>,
-    anchors: std::collections::HashMap<usize, Node>,
+    /// Anchored nodes and their size in nodes.
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
+    /// Nodes added by aliases so far.
+    alias_nodes: usize,
     /// Anchor ids of the open containers, recorded when they close.
     anchor_ids: Vec<usize>,
     root: Option<Node>,
@@ -267,7 +309,7 @@ impl MarkedEventReceiver for Builder {
                 let value = resolve_scalar(text, style, tag.as_ref().map(|t| t.suffix.as_str()));
                 let node = Node { value, pos };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), 1));
                 }
                 self.push_value(node);
             }
@@ -301,20 +343,53 @@ impl MarkedEventReceiver for Builder {
                     }
                     let anchor = self.anchor_ids.pop().unwrap_or(0);
                     if anchor > 0 {
-                        self.anchors.insert(anchor, node.clone());
+                        let size = node_count(&node);
+                        self.anchors.insert(anchor, (node.clone(), size));
                     }
                     self.push_value(node);
                 }
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    value: Value::Null,
-                    pos,
-                });
+                let size = self.anchors.get(&id).map_or(1, |(_, n)| *n);
+                self.alias_nodes += size;
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    if self.error.is_none() {
+                        self.error = Some(SyntaxError {
+                            pos,
+                            path: self.open_path(),
+                            message: format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES} values"
+                            ),
+                        });
+                    }
+                    return;
+                }
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or(Node {
+                        value: Value::Null,
+                        pos,
+                    });
                 self.push_value(Node { pos, ..node });
             }
             _ => {}
         }
+    }
+}
+
+/// The number of nodes in a tree (bounded in depth by [`MAX_DEPTH`]).
+fn node_count(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| node_count(k) + node_count(v))
+                .sum::<usize>()
+        }
+        _ => 1,
     }
 }
 
@@ -412,6 +487,50 @@ mod tests {
         let err = parse("t:\n  - x: 1\n  - {y: 1, y: 2}\n").unwrap_err();
         assert_eq!(err.path, "t[1].y");
         assert_eq!(err.pos, Pos { line: 3, col: 12 });
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // Run on a small stack: the parse must not recurse per level.
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let text: String = (0..20_000)
+                    .map(|i| format!("{}- \n", " ".repeat(i)))
+                    .collect();
+                parse(&text).unwrap_err()
+            })
+            .unwrap();
+        let err = handle.join().unwrap();
+        assert!(err.message.contains("nest deeper than 128"), "{err:?}");
+        assert_eq!(err.pos.line, MAX_DEPTH + 1);
+        let ok: String = (0..MAX_DEPTH)
+            .map(|i| format!("{}- \n", " ".repeat(i)))
+            .collect();
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.message.contains("aliases expand to more than"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_second_document_is_an_error() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.pos.line, 2);
+        assert!(err.message.contains("second YAML document"));
+        assert!(parse("---\na: 1\n").is_ok());
+        assert!(parse("---\na: 1\n...\n").is_ok());
     }
 
     #[test]
