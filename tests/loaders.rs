@@ -578,3 +578,36 @@ fn shipped_support_eval_loads_as_documented() {
         ("department", 0.9, 0.7)
     );
 }
+
+#[test]
+fn routing_reports_every_bad_setting_and_the_default_clarify_at() {
+    let gold = "fields:\n  department: {kind: label, values: [billing, technical]}\n  urgent: {kind: flag}\ntickets:\n  - {id: a, text: refund, labels: {department: billing, urgent: false}}\n";
+    let dir = tree(&[
+        (
+            "e.yaml",
+            "name: r\ngold: gold.yaml\nvariants: [v.yaml]\nrouting: {field: urgent, route_at: 1.5, clarify_at: x}\n",
+        ),
+        (
+            "d.yaml",
+            "name: r\ngold: gold.yaml\nvariants: [v.yaml]\nrouting: {route_at: 0.5}\n",
+        ),
+        ("gold.yaml", gold),
+        ("v.yaml", LOCAL_VARIANT),
+    ]);
+    let Error::Invalid(diags) = load_eval(&dir.path().join("e.yaml")).unwrap_err() else {
+        panic!()
+    };
+    let paths: Vec<&str> = diags.iter().map(|d| d.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["routing.route_at", "routing.clarify_at", "routing.field"]
+    );
+    assert!(diags[2].message.ends_with("(label fields: department)"));
+    let Error::Invalid(diags) = load_eval(&dir.path().join("d.yaml")).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(diags.len(), 1);
+    assert_eq!(diags[0].path, "routing.route_at");
+    assert_eq!(diags[0].pos.unwrap().line, 4);
+    assert!(diags[0].message.contains("(0.7, the default)"));
+}

@@ -373,25 +373,32 @@ fn read_routing(
         Some(n) => c.number(n, &format!("routing.{key}"), 0.0, 1.0),
         None => Some(default),
     };
-    let route_at = num(c, "route_at", 0.9)?;
-    let clarify_at = num(c, "clarify_at", 0.7)?;
-    let target_accuracy = num(c, "target_accuracy", 0.98)?;
+    // All three are read before giving up, so each bad one is reported.
+    let route_at = num(c, "route_at", 0.9);
+    let clarify_at = num(c, "clarify_at", 0.7);
+    let target_accuracy = num(c, "target_accuracy", 0.98);
+    let field = label_field(c, &f, "routing.field", gold);
+    let (route_at, clarify_at, target_accuracy) = (route_at?, clarify_at?, target_accuracy?);
     if clarify_at > route_at {
-        // clarify_at may be the default (0.7): then point at route_at.
-        let at = f
-            .get("clarify_at")
-            .or_else(|| f.get("route_at"))
-            .map_or(node.pos, |n| n.pos);
-        c.error(
-            Some(at),
-            "routing.clarify_at",
-            format!("clarify_at ({clarify_at}) must not be above route_at ({route_at})"),
-        );
+        match f.get("clarify_at") {
+            Some(n) => c.error(
+                Some(n.pos),
+                "routing.clarify_at",
+                format!("clarify_at ({clarify_at}) must not be above route_at ({route_at})"),
+            ),
+            // clarify_at is the default (0.7): point at route_at, and say so.
+            None => c.error(
+                f.get("route_at").map(|n| n.pos).or(Some(node.pos)),
+                "routing.route_at",
+                format!(
+                    "route_at ({route_at}) is below clarify_at ({clarify_at}, the default); set clarify_at to at most {route_at}"
+                ),
+            ),
+        }
         return None;
     }
-    let field = label_field(c, &f, "routing.field", gold)?;
     Some(RoutingSettings {
-        field,
+        field: field?,
         route_at,
         clarify_at,
         target_accuracy,
