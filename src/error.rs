@@ -66,17 +66,18 @@ pub enum Error {
     Interrupted(PathBuf),
 }
 
+/// The count first, on the `error:` line, then one `file:line:col: path: message` line per
+/// problem, so every problem line starts with its position (editors and `grep` can jump to it).
 fn format_diagnostics(diags: &[Diagnostic]) -> String {
-    let mut out = String::new();
-    for d in diags {
-        out.push_str(&d.to_string());
-        out.push('\n');
-    }
     let n = diags.len();
-    out.push_str(&format!(
-        "{n} problem{} found; nothing was run",
+    let mut out = format!(
+        "{n} problem{} found; nothing was run:",
         if n == 1 { "" } else { "s" }
-    ));
+    );
+    for d in diags {
+        out.push('\n');
+        out.push_str(&d.to_string());
+    }
     out
 }
 

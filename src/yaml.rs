@@ -53,6 +53,8 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntaxError {
     pub pos: Pos,
+    /// The key path where it is known (a duplicate key), else empty.
+    pub path: String,
     pub message: String,
 }
 
@@ -131,16 +133,56 @@ impl Node {
     }
 }
 
-/// Parses one YAML document. An empty document is `Null` at 1:1.
+/// How deep mappings and lists may nest. yaml-rust2's `Parser::load` recurses once per
+/// level with no limit on block nesting, so a few thousand indented `- ` lines overflowed the
+/// stack (SIGABRT); events are therefore pulled here, in a loop, and depth is bounded.
+pub const MAX_DEPTH: usize = 128;
+/// How many nodes aliases (`*a`) may add in all, against "billion laughs" files.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// Parses one YAML document. An empty document is `Null` at 1:1. A second document in the
+/// same file is an error (it would otherwise be silently ignored).
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| SyntaxError {
-        pos: pos_of(e.marker()),
-        message: e.info().to_string(),
-    })?;
-    if let Some(err) = builder.error {
-        return Err(err);
+    let mut depth = 0usize;
+    let mut documents = 0usize;
+    let error = |pos: Pos, message: String| SyntaxError {
+        pos,
+        path: String::new(),
+        message,
+    };
+    loop {
+        let (ev, mark) = parser
+            .next_token()
+            .map_err(|e| error(pos_of(e.marker()), e.info().to_string()))?;
+        match &ev {
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(error(
+                        pos_of(&mark),
+                        "a second YAML document (after `---`); a file holds one document".into(),
+                    ));
+                }
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(error(
+                        pos_of(&mark),
+                        format!("lists and mappings nest deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        builder.on_event(ev, mark);
+        if let Some(err) = builder.error.take() {
+            return Err(err);
+        }
     }
     Ok(builder.root.unwrap_or(Node {
         value: Value::Null,
@@ -174,7 +216,10 @@ pub fn pos_at_byte(bytes: &[u8], offset: usize) -> Pos {
 struct Builder {
     /// Open containers: the node being filled, and for maps a pending key.
     stack: Vec<(Node, Option<Node>)>,
-    anchors: std::collections::HashMap<usize, Node>,
+    /// Anchored nodes and their size in nodes.
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
+    /// Nodes added by aliases so far.
+    alias_nodes: usize,
     /// Anchor ids of the open containers, recorded when they close.
     anchor_ids: Vec<usize>,
     root: Option<Node>,
@@ -182,29 +227,73 @@ struct Builder {
 }
 
 impl Builder {
+    /// The key path of the innermost open container (`tickets[3].labels`), for messages.
+    fn open_path(&self) -> String {
+        let mut path = String::new();
+        // Each open container but the innermost holds the next one: in a list at the next
+        // index, in a mapping under its pending key.
+        for (node, pending_key) in self.stack.iter().take(self.stack.len().saturating_sub(1)) {
+            match &node.value {
+                Value::Seq(items) => path.push_str(&format!("[{}]", items.len())),
+                Value::Map(_) => {
+                    let key = pending_key
+                        .as_ref()
+                        .map(Node::key_string)
+                        .unwrap_or_default();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(&key);
+                }
+                _ => {}
+            }
+        }
+        path
+    }
+
     fn push_value(&mut self, node: Node) {
+        // A key that repeats one already in the innermost open mapping.
+        let duplicate = match self.stack.last() {
+            Some((parent, Some(key))) => match &parent.value {
+                Value::Map(entries) => {
+                    let k = key.key_string();
+                    entries
+                        .iter()
+                        .find(|(existing, _)| existing.key_string() == k)
+                        .map(|(first, _)| (k, key.pos, first.pos))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((k, pos, first)) = duplicate {
+            if self.error.is_none() {
+                let path = self.open_path();
+                self.error = Some(SyntaxError {
+                    pos,
+                    path: if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    },
+                    message: format!(
+                        "duplicate key {k:?} (first at line {}, column {}); a key may appear once in a mapping",
+                        first.line, first.col
+                    ),
+                });
+            }
+            if let Some((_, pending_key)) = self.stack.last_mut() {
+                *pending_key = None;
+            }
+            return;
+        }
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some((parent, pending_key)) => match &mut parent.value {
                 Value::Seq(items) => items.push(node),
                 Value::Map(entries) => match pending_key.take() {
                     None => *pending_key = Some(node),
-                    Some(key) => {
-                        let k = key.key_string();
-                        if entries
-                            .iter()
-                            .any(|(existing, _)| existing.key_string() == k)
-                        {
-                            if self.error.is_none() {
-                                self.error = Some(SyntaxError {
-                                    pos: key.pos,
-                                    message: format!("duplicate key {k:?} in this mapping"),
-                                });
-                            }
-                        } else {
-                            entries.push((key, node));
-                        }
-                    }
+                    Some(key) => entries.push((key, node)),
                 },
                 _ => unreachable!("only containers are pushed on the stack"),
             },
@@ -220,7 +309,7 @@ impl MarkedEventReceiver for Builder {
                 let value = resolve_scalar(text, style, tag.as_ref().map(|t| t.suffix.as_str()));
                 let node = Node { value, pos };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, node.clone());
+                    self.anchors.insert(anchor, (node.clone(), 1));
                 }
                 self.push_value(node);
             }
@@ -254,20 +343,53 @@ impl MarkedEventReceiver for Builder {
                     }
                     let anchor = self.anchor_ids.pop().unwrap_or(0);
                     if anchor > 0 {
-                        self.anchors.insert(anchor, node.clone());
+                        let size = node_count(&node);
+                        self.anchors.insert(anchor, (node.clone(), size));
                     }
                     self.push_value(node);
                 }
             }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    value: Value::Null,
-                    pos,
-                });
+                let size = self.anchors.get(&id).map_or(1, |(_, n)| *n);
+                self.alias_nodes += size;
+                if self.alias_nodes > MAX_ALIAS_NODES {
+                    if self.error.is_none() {
+                        self.error = Some(SyntaxError {
+                            pos,
+                            path: self.open_path(),
+                            message: format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES} values"
+                            ),
+                        });
+                    }
+                    return;
+                }
+                let node = self
+                    .anchors
+                    .get(&id)
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or(Node {
+                        value: Value::Null,
+                        pos,
+                    });
                 self.push_value(Node { pos, ..node });
             }
             _ => {}
         }
+    }
+}
+
+/// The number of nodes in a tree (bounded in depth by [`MAX_DEPTH`]).
+fn node_count(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(node_count).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| node_count(k) + node_count(v))
+                .sum::<usize>()
+        }
+        _ => 1,
     }
 }
 
@@ -358,7 +480,57 @@ mod tests {
     fn duplicate_keys_are_errors() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.pos, Pos { line: 3, col: 1 });
-        assert!(err.message.contains("duplicate key \"a\""));
+        assert_eq!(err.path, "a");
+        assert!(err
+            .message
+            .contains("duplicate key \"a\" (first at line 1, column 1)"));
+        let err = parse("t:\n  - x: 1\n  - {y: 1, y: 2}\n").unwrap_err();
+        assert_eq!(err.path, "t[1].y");
+        assert_eq!(err.pos, Pos { line: 3, col: 12 });
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // Run on a small stack: the parse must not recurse per level.
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let text: String = (0..20_000)
+                    .map(|i| format!("{}- \n", " ".repeat(i)))
+                    .collect();
+                parse(&text).unwrap_err()
+            })
+            .unwrap();
+        let err = handle.join().unwrap();
+        assert!(err.message.contains("nest deeper than 128"), "{err:?}");
+        assert_eq!(err.pos.line, MAX_DEPTH + 1);
+        let ok: String = (0..MAX_DEPTH)
+            .map(|i| format!("{}- \n", " ".repeat(i)))
+            .collect();
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..8 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&text).unwrap_err();
+        assert!(
+            err.message.contains("aliases expand to more than"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn a_second_document_is_an_error() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.pos.line, 2);
+        assert!(err.message.contains("second YAML document"));
+        assert!(parse("---\na: 1\n").is_ok());
+        assert!(parse("---\na: 1\n...\n").is_ok());
     }
 
     #[test]

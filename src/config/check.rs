@@ -119,11 +119,17 @@ impl Checker {
             );
             return None;
         };
+        // Required keys an unknown key looks like a typo of: one message (the unknown key's,
+        // with its "did you mean") is enough.
+        let mut suggested: Vec<&str> = Vec::new();
         for (k, _) in entries {
             let key = k.key_string();
             if !allowed.contains(&key.as_str()) {
                 let hint = match did_you_mean(&key, allowed) {
-                    Some(s) => format!("did you mean `{s}`? "),
+                    Some(s) => {
+                        suggested.push(s);
+                        format!("did you mean `{s}`? ")
+                    }
                     None => String::new(),
                 };
                 self.error(
@@ -139,7 +145,7 @@ impl Checker {
             entries,
         };
         for key in required {
-            if fields.get(key).is_none() {
+            if fields.get(key).is_none() && !suggested.contains(key) {
                 self.error(
                     Some(node.pos),
                     &join(path, key),
@@ -221,7 +227,10 @@ impl Checker {
                 self.error(
                     Some(node.pos),
                     path,
-                    format!("expected a number, found {}", node.display()),
+                    format!(
+                        "expected a number from {min} to {max}, found {}",
+                        node.display()
+                    ),
                 );
                 return None;
             }
@@ -243,7 +252,10 @@ impl Checker {
             self.error(
                 Some(node.pos),
                 path,
-                format!("expected a whole number, found {}", node.display()),
+                format!(
+                    "expected a whole number from {min} to {max}, found {}",
+                    node.display()
+                ),
             );
             return None;
         };
@@ -322,9 +334,9 @@ mod tests {
         let msgs: Vec<String> = c.diags.iter().map(|d| d.to_string()).collect();
         assert_eq!(
             msgs,
+            // No second "missing required key `name`": the typo's message says it.
             vec![
                 "v.yaml:1:1: nmae: unknown key `nmae` (did you mean `name`? valid keys: name, model)",
-                "v.yaml:1:1: name: missing required key `name`",
             ]
         );
     }
@@ -343,6 +355,6 @@ mod tests {
         assert!(c.diags[0].message.contains("out of range (valid: 0 to 1)"));
         assert!(c.diags[1]
             .message
-            .contains("expected a number, found \"x\""));
+            .contains("expected a number from 0 to 1, found \"x\""));
     }
 }

@@ -32,6 +32,19 @@ pub struct TableSpec {
     pub tags: Vec<String>,
     /// Declared fields; `None` infers a label field per column from the values seen.
     pub fields: Option<Vec<Field>>,
+    /// Where each part of the spec is written (`text`, `labels.intent`, `tags[0]`...), so a
+    /// column that does not exist is reported at the name that is wrong.
+    pub positions: Vec<(String, Pos)>,
+}
+
+impl TableSpec {
+    /// The position of a part of the spec, if it was read from a file.
+    pub fn pos_of(&self, key: &str) -> Option<Pos> {
+        self.positions
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, p)| *p)
+    }
 }
 
 const TABLE_KEYS: &[&str] = &["path", "text", "id", "labels", "tags", "fields"];
@@ -64,6 +77,23 @@ pub fn read_source(c: &mut Checker, node: &Node, path: &str) -> Option<GoldSourc
         };
     }
     let f = c.map(node, path, TABLE_KEYS, &["path", "text", "labels"])?;
+    let mut positions = Vec::new();
+    for key in ["path", "text", "id", "fields"] {
+        if let Some(n) = f.get(key) {
+            positions.push((key.to_string(), n.pos));
+        }
+    }
+    if let Some(n) = f.get("tags") {
+        match &n.value {
+            Value::Seq(items) => positions.extend(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, it)| (index("tags", i), it.pos)),
+            ),
+            _ => positions.push(("tags".to_string(), n.pos)),
+        }
+    }
     let file = f.get("path").and_then(|n| c.string(n, &f.sub("path")));
     let text = f.get("text").and_then(|n| c.string(n, &f.sub("text")));
     let id = f.get("id").and_then(|n| c.string(n, &f.sub("id")));
@@ -77,6 +107,7 @@ pub fn read_source(c: &mut Checker, node: &Node, path: &str) -> Option<GoldSourc
             for (k, v) in m.entries() {
                 let key = k.key_string();
                 if let Some(col) = c.string(v, &m.sub(&key)) {
+                    positions.push((join("labels", &key), v.pos));
                     labels.push((key, col));
                 }
             }
@@ -93,6 +124,7 @@ pub fn read_source(c: &mut Checker, node: &Node, path: &str) -> Option<GoldSourc
         labels,
         tags: tags?,
         fields,
+        positions,
     }))
 }
 
@@ -238,7 +270,14 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
         let id = t.get("id").and_then(|n| {
             let id = c.scalar_string(n, &t.sub("id"))?;
             if id.trim().is_empty() {
-                c.error(Some(n.pos), &t.sub("id"), "ticket id is empty");
+                c.error(
+                    Some(n.pos),
+                    &t.sub("id"),
+                    format!(
+                        "ticket id is empty ({}); every ticket needs a unique id",
+                        n.display()
+                    ),
+                );
                 return None;
             }
             if let Some(first) = seen.get(&id) {
@@ -258,7 +297,14 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
         let text = t.get("text").and_then(|n| {
             let s = c.string(n, &t.sub("text"))?;
             if s.trim().is_empty() {
-                c.error(Some(n.pos), &t.sub("text"), "ticket text is empty");
+                c.error(
+                    Some(n.pos),
+                    &t.sub("text"),
+                    format!(
+                        "ticket text is empty ({}); every ticket needs the customer's message",
+                        n.display()
+                    ),
+                );
                 return None;
             }
             Some(s)
@@ -414,13 +460,14 @@ fn from_table(
 ) -> Option<GoldSet> {
     let cols: Vec<&str> = table.columns.iter().map(String::as_str).collect();
     let mut ok = true;
+    let at = |key: &str| Some(spec.pos_of(key).unwrap_or(named_at.0));
     let mut check_col = |parent: &mut Checker, col: &str, key: &str| {
         if !cols.contains(&col) {
             let hint = did_you_mean(col, &cols)
                 .map(|h| format!("did you mean {h:?}? "))
                 .unwrap_or_default();
             parent.error(
-                Some(named_at.0),
+                at(key),
                 &join(named_at.1, key),
                 format!(
                     "column {col:?} does not exist in {} ({hint}columns: {})",
@@ -438,8 +485,13 @@ fn from_table(
     for (field, col) in &spec.labels {
         check_col(parent, col, &format!("labels.{field}"));
     }
-    for tag in &spec.tags {
-        check_col(parent, tag, "tags");
+    for (i, tag) in spec.tags.iter().enumerate() {
+        let key = index("tags", i);
+        if spec.pos_of(&key).is_some() {
+            check_col(parent, tag, &key);
+        } else {
+            check_col(parent, tag, "tags");
+        }
     }
     if !ok {
         return None;
@@ -450,7 +502,7 @@ fn from_table(
             for (name, _) in &spec.labels {
                 if !declared.iter().any(|f| &f.name == name) {
                     parent.error(
-                        Some(named_at.0),
+                        at(&join("labels", name)),
                         &format!("{}.labels.{name}", named_at.1),
                         format!("field `{name}` is not declared in `fields`"),
                     );
@@ -461,7 +513,7 @@ fn from_table(
             for f in declared {
                 if !spec.labels.iter().any(|(n, _)| n == &f.name) {
                     parent.error(
-                        Some(named_at.0),
+                        at("fields"),
                         &format!("{}.fields.{}", named_at.1, f.name),
                         format!("field `{}` has no column in `labels`", f.name),
                     );
@@ -530,7 +582,10 @@ fn from_table(
             c.error(
                 Some(row.pos),
                 &join(&rpath, &spec.text),
-                "ticket text is empty",
+                format!(
+                    "ticket text is empty (column {:?}); every ticket needs the customer's message",
+                    spec.text
+                ),
             );
             continue;
         }

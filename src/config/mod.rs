@@ -276,11 +276,22 @@ fn label_field(
             match gold.field(&name) {
                 Some((_, fl)) if fl.kind == FieldKind::Label => Some(name),
                 Some((_, fl)) => {
+                    let labels: Vec<&str> = gold
+                        .fields
+                        .iter()
+                        .filter(|f| f.kind == FieldKind::Label)
+                        .map(|f| f.name.as_str())
+                        .collect();
+                    let valid = if labels.is_empty() {
+                        "the gold set has no label field".to_string()
+                    } else {
+                        format!("label fields: {}", check::list(&labels))
+                    };
                     c.error(
                         Some(n.pos),
                         key_path,
                         format!(
-                            "field `{name}` is a {} field; the confidence is about a label field",
+                            "field `{name}` is a {} field; confidence is about a single-label field ({valid})",
                             fl.kind.name()
                         ),
                     );
@@ -362,24 +373,44 @@ fn read_routing(
         Some(n) => c.number(n, &format!("routing.{key}"), 0.0, 1.0),
         None => Some(default),
     };
-    let route_at = num(c, "route_at", 0.9)?;
-    let clarify_at = num(c, "clarify_at", 0.7)?;
-    let target_accuracy = num(c, "target_accuracy", 0.98)?;
+    // All three are read before giving up, so each bad one is reported.
+    let route_at = num(c, "route_at", 0.9);
+    let clarify_at = num(c, "clarify_at", 0.7);
+    let target_accuracy = num(c, "target_accuracy", 0.98);
+    let field = label_field(c, &f, "routing.field", gold);
+    let (route_at, clarify_at, target_accuracy) = (route_at?, clarify_at?, target_accuracy?);
     if clarify_at > route_at {
-        c.error(
-            f.get("clarify_at").map(|n| n.pos),
-            "routing.clarify_at",
-            format!("clarify_at ({clarify_at}) must not be above route_at ({route_at})"),
-        );
+        match f.get("clarify_at") {
+            Some(n) => c.error(
+                Some(n.pos),
+                "routing.clarify_at",
+                format!("clarify_at ({clarify_at}) must not be above route_at ({route_at})"),
+            ),
+            // clarify_at is the default (0.7): point at route_at, and say so.
+            None => c.error(
+                f.get("route_at").map(|n| n.pos).or(Some(node.pos)),
+                "routing.route_at",
+                format!(
+                    "route_at ({route_at}) is below clarify_at ({clarify_at}, the default); set clarify_at to at most {route_at}"
+                ),
+            ),
+        }
         return None;
     }
-    let field = label_field(c, &f, "routing.field", gold)?;
     Some(RoutingSettings {
-        field,
+        field: field?,
         route_at,
         clarify_at,
         target_accuracy,
     })
+}
+
+/// Whether two paths name the same file (`a/../b.yaml` and `b.yaml`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 fn read_variants(
@@ -398,6 +429,9 @@ fn read_variants(
     let mut variants: Vec<Variant> = Vec::new();
     let mut ok = true;
     let mut gold_diags = Vec::new();
+    // Files already loaded, and the index of the `variants` entry that named each.
+    let mut loaded: Vec<PathBuf> = Vec::new();
+    let mut loaded_by: Vec<usize> = Vec::new();
     for (i, pat) in patterns.iter().enumerate() {
         let pos = items.get(i).copied().unwrap_or(node.pos);
         let ipath = if matches!(node.value, yaml_node::Value::Seq(_)) {
@@ -417,32 +451,58 @@ fn read_variants(
                 }
             }
         } else {
-            vec![full]
+            vec![full.clone()]
         };
         files.sort();
         if files.is_empty() {
-            c.error(Some(pos), &ipath, format!("{pat:?} matches no file"));
+            let searched = crate::error::display_path(&full);
+            let hint = if searched == *pat {
+                String::new()
+            } else {
+                format!(" (looked for {searched})")
+            };
+            c.error(
+                Some(pos),
+                &ipath,
+                format!("{pat:?} matches no file{hint}; paths are relative to the eval file"),
+            );
             ok = false;
         }
         for file in files {
+            if let Some(i) = loaded.iter().position(|f| same_file(f, &file)) {
+                c.error(
+                    Some(pos),
+                    &ipath,
+                    format!(
+                        "{} is already included by variants[{}]; list each variant file once",
+                        crate::error::display_path(&file),
+                        loaded_by[i]
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            loaded.push(file.clone());
+            loaded_by.push(i);
             match variant::load(&file, defaults, gold, others, &mut gold_diags) {
                 Err(msg) => {
                     c.error(Some(pos), &ipath, msg);
                     ok = false;
                 }
                 Ok(None) => ok = false,
-                Ok(Some(v)) => {
+                Ok(Some((v, name_pos))) => {
                     if let Some(first) = variants.iter().find(|o| o.name == v.name) {
-                        c.error(
-                            Some(pos),
-                            &ipath,
-                            format!(
-                                "variant name {:?} is used by both {} and {}",
+                        // Reported at the second file's `name:`, which is what to change.
+                        others.push(Diagnostic {
+                            file: v.file.clone(),
+                            pos: Some(name_pos),
+                            path: "name".into(),
+                            message: format!(
+                                "variant name {:?} is already the name of {}; each variant of an eval needs its own name",
                                 v.name,
                                 crate::error::display_path(&first.file),
-                                crate::error::display_path(&v.file)
                             ),
-                        );
+                        });
                         ok = false;
                     }
                     variants.push(v);

@@ -56,7 +56,11 @@ pub fn parse_yaml(text: &str, checker: &mut Checker) -> Option<Node> {
     match yaml::parse(text) {
         Ok(node) => Some(node),
         Err(e) => {
-            checker.error(Some(e.pos), "", format!("YAML syntax error: {}", e.message));
+            checker.error(
+                Some(e.pos),
+                &e.path,
+                format!("YAML syntax error: {}", e.message),
+            );
             None
         }
     }
@@ -112,6 +116,8 @@ pub fn read_table(text: &str, path: &Path, checker: &mut Checker) -> Option<Tabl
 }
 
 fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
+    // Spreadsheet exports often start with a byte order mark; it is not part of the header.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
@@ -140,7 +146,26 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line() as usize);
-                checker.error(Some(Pos { line, col: 1 }), "", format!("CSV error: {e}"));
+                // The csv crate numbers records from 0, the header being record 0.
+                let row = e
+                    .position()
+                    .map_or(String::new(), |p| format!("row {}", p.record()));
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!(
+                        "this row has {len} field{} but the header has {expected_len} ({}); quote a value that contains a comma, e.g. \"a, b\"",
+                        if *len == 1 { "" } else { "s" },
+                        super::check::list(&columns)
+                    ),
+                    _ => {
+                        // Its message ends with its own position, already in ours.
+                        let full = e.to_string();
+                        let msg = full.split_once("): ").map_or(full.as_str(), |(_, m)| m);
+                        format!("CSV error: {msg}")
+                    }
+                };
+                checker.error(Some(Pos { line, col: 1 }), &row, message);
                 ok = false;
             }
         }
@@ -152,10 +177,14 @@ fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
     let mut columns: Vec<String> = Vec::new();
     let mut rows = Vec::new();
     let mut ok = true;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut n_rows = 0;
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
+        n_rows += 1;
+        let row = format!("row {n_rows}");
         let pos = Pos {
             line: i + 1,
             col: 1,
@@ -175,7 +204,7 @@ fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
             Ok(other) => {
                 checker.error(
                     Some(pos),
-                    "",
+                    &row,
                     format!(
                         "expected a JSON object on each line, found {}",
                         json_kind(&other)
@@ -184,13 +213,24 @@ fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
                 ok = false;
             }
             Err(e) => {
+                // serde_json ends its message with "at line 1 column N": the line is always
+                // 1 here (one line is parsed), and the column is in our position.
+                let full = e.to_string();
+                let msg = full
+                    .rsplit_once(" at line ")
+                    .map_or(full.as_str(), |(m, _)| m);
+                // Its column counts bytes; ours count characters.
+                let mut b = e.column().saturating_sub(1).min(line.len());
+                while !line.is_char_boundary(b) {
+                    b -= 1;
+                }
                 checker.error(
                     Some(Pos {
                         line: i + 1,
-                        col: e.column().max(1),
+                        col: line[..b].chars().count() + 1,
                     }),
-                    "",
-                    format!("invalid JSON: {e}"),
+                    &row,
+                    format!("invalid JSON: {msg} (valid: one JSON object per line)"),
                 );
                 ok = false;
             }

@@ -100,15 +100,16 @@ pub fn read_defaults(c: &mut Checker, node: &Node, path: &str) -> Defaults {
     }
 }
 
-/// Loads one variant file. Problems go to `out`; a missing file is reported at `named_at`
-/// in `parent`.
+/// Loads one variant file, returning it with the position of its `name`. Problems go to
+/// `out`; a missing file is `Err` with the message, for the caller to report where the file
+/// is named.
 pub fn load(
     path: &Path,
     defaults: &Defaults,
     gold: Option<&GoldSet>,
     out: &mut Vec<crate::error::Diagnostic>,
     gold_diags: &mut Vec<crate::error::Diagnostic>,
-) -> Result<Option<Variant>, String> {
+) -> Result<Option<(Variant, Pos)>, String> {
     let mut c = Checker::new(path);
     let text = match source::read_text(path, &mut c) {
         Ok(t) => t,
@@ -118,8 +119,17 @@ pub fn load(
             return Ok(None);
         }
     };
-    let variant = source::parse_yaml(&text.text, &mut c)
-        .and_then(|node| from_node(&mut c, &node, defaults, gold, text.sha256, gold_diags));
+    let variant = source::parse_yaml(&text.text, &mut c).and_then(|node| {
+        let name_pos = match &node.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some("name"))
+                .map(|(_, v)| v.pos),
+            _ => None,
+        };
+        from_node(&mut c, &node, defaults, gold, text.sha256, gold_diags)
+            .map(|v| (v, name_pos.unwrap_or(node.pos)))
+    });
     let ok = c.diags.is_empty();
     out.append(&mut c.diags);
     Ok(variant.filter(|_| ok))
@@ -395,7 +405,14 @@ fn read_tool(c: &mut Checker, node: &Node, path: &str, gold: Option<&GoldSet>) -
                         }
                         Some(pschema) => {
                             if let Some(gold) = gold {
-                                check_output(c, gold, &field, k.pos, pschema, v.pos, &opath, &prop);
+                                let at = Output {
+                                    key_pos: k.pos,
+                                    pos: v.pos,
+                                    path: &opath,
+                                    schema: schema_node,
+                                    schema_path: &f.sub("input_schema"),
+                                };
+                                check_output(c, gold, &field, pschema, &prop, &at);
                             }
                         }
                     }
@@ -507,20 +524,47 @@ fn unknown_field(c: &mut Checker, gold: &GoldSet, field: &str, pos: Pos, path: &
     );
 }
 
-/// Checks that a tool property can produce every label of its gold field.
-#[allow(clippy::too_many_arguments)]
+/// Where an output mapping is written, for messages.
+struct Output<'a> {
+    /// The gold field's key in `outputs`, and its value (the property).
+    key_pos: Pos,
+    pos: Pos,
+    /// `tools[0].outputs.department`.
+    path: &'a str,
+    /// The tool's `input_schema` node and its path.
+    schema: &'a Node,
+    schema_path: &'a str,
+}
+
+/// The value of `key` in a mapping node.
+fn child<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    match &node.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+/// Quoted values for a message: `"a", "b"`.
+fn quoted(values: &[&String]) -> String {
+    let q: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    list(&q)
+}
+
+/// Checks that a tool property can produce every label of its gold field, and nothing else.
+/// Enum problems are reported at the enum, which is what to change.
 fn check_output(
     c: &mut Checker,
     gold: &GoldSet,
     field: &str,
-    key_pos: Pos,
     pschema: &serde_json::Value,
-    pos: Pos,
-    path: &str,
     prop: &str,
+    at: &Output,
 ) {
     let Some((_, gf)) = gold.field(field) else {
-        unknown_field(c, gold, field, key_pos, path);
+        unknown_field(c, gold, field, at.key_pos, at.path);
         return;
     };
     let ty = pschema.get("type").and_then(|t| t.as_str());
@@ -541,8 +585,8 @@ fn check_output(
     };
     let Some(values) = values else {
         c.error(
-            Some(pos),
-            path,
+            Some(at.pos),
+            at.path,
             format!(
                 "property {prop:?} has type {} but gold field `{field}` is a {} field (needs type {expected})",
                 ty.unwrap_or("(none)"),
@@ -559,10 +603,25 @@ fn check_output(
     } else {
         "enum"
     };
+    // The property's schema node, and its enum node when there is one.
+    let prop_node = child(at.schema, "properties").and_then(|p| child(p, prop));
+    let prop_path = format!("{}.properties.{prop}", at.schema_path);
+    let enum_node = prop_node.and_then(|p| {
+        if gf.kind == FieldKind::Labels {
+            child(p, "items").and_then(|i| child(i, "enum"))
+        } else {
+            child(p, "enum")
+        }
+    });
+    let (enum_pos, enum_path) = match enum_node {
+        Some(n) => (n.pos, format!("{prop_path}.{where_}")),
+        None => (at.pos, at.path.to_string()),
+    };
+    let all: Vec<&String> = gf.values.iter().collect();
     match values {
         None => c.error(
-            Some(pos),
-            path,
+            Some(prop_node.map_or(at.pos, |n| n.pos)),
+            &prop_path,
             format!(
                 "property {prop:?} has no {where_}, so the model may answer anything; list the values of gold field `{field}`: {}",
                 list(&gf.values)
@@ -573,25 +632,25 @@ fn check_output(
             let extra: Vec<&String> = values.iter().filter(|v| !gf.values.contains(v)).collect();
             if !missing.is_empty() {
                 c.error(
-                    Some(pos),
-                    path,
+                    Some(enum_pos),
+                    &enum_path,
                     format!(
-                        "property {prop:?} cannot produce gold label{} {} of field `{field}` (its {where_} lacks {})",
-                        if missing.len() == 1 { "" } else { "s" },
-                        list(&missing),
-                        if missing.len() == 1 { "it" } else { "them" }
+                        "lacks {}, a value of gold field `{field}`, so the model can never answer {} (list every value of the field: {})",
+                        quoted(&missing),
+                        if missing.len() == 1 { "it" } else { "them" },
+                        quoted(&all)
                     ),
                 );
             }
             if !extra.is_empty() {
                 c.error(
-                    Some(pos),
-                    path,
+                    Some(enum_pos),
+                    &enum_path,
                     format!(
-                        "property {prop:?} allows {} which {} not a value of gold field `{field}` (valid: {})",
-                        list(&extra),
+                        "allows {}, which {} not a value of gold field `{field}` (valid: {})",
+                        quoted(&extra),
                         if extra.len() == 1 { "is" } else { "are" },
-                        list(&gf.values)
+                        quoted(&all)
                     ),
                 );
             }

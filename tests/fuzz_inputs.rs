@@ -1,0 +1,668 @@
+//! Fuzz-ish robustness: every shipped YAML file (and the fixtures' valid files), truncated
+//! and garbled in many seeded ways, must make `verdict validate` exit 0 or 2 with a usable
+//! message — never panic (exit 101), never die of a signal.
+//!
+//! Each eval tree is copied into a temp folder (large gold and training files are cut down to
+//! a few dozen tickets so a load stays cheap in a debug build; the file being mutated is always
+//! whole). One file at a time is overwritten with a mutated version. A few hundred cases go
+//! through the binary; a few thousand more through `verdict::config::load_eval` in-process,
+//! under `catch_unwind`.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use verdict::error::Error;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    std::fs::read(root().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// A gold-format YAML file cut after its first `n` tickets (still valid).
+fn first_tickets(rel: &str, n: usize) -> Vec<u8> {
+    let text = String::from_utf8(read(rel)).unwrap();
+    let mut out = String::new();
+    let mut seen = 0;
+    for line in text.lines() {
+        if line.starts_with("  - id:") || line.starts_with("  - {id:") {
+            seen += 1;
+            if seen > n {
+                break;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// The rows of a Banking77 CSV whose category is one of `keep`, header included.
+fn csv_rows(rel: &str, keep: &[&str]) -> Vec<u8> {
+    let bytes = read(rel);
+    let mut rdr = csv::Reader::from_reader(&bytes[..]);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(rdr.headers().unwrap()).unwrap();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        if keep.contains(&&rec[1]) {
+            w.write_record(&rec).unwrap();
+        }
+    }
+    w.into_inner().unwrap()
+}
+
+const KEEP: &[&str] = &[
+    "card_arrival",
+    "card_linking",
+    "exchange_rate",
+    "lost_or_stolen_card",
+];
+
+/// A temp copy of an eval tree: (path inside the tree, bytes) for every file.
+struct Tree {
+    dir: tempfile::TempDir,
+    eval: PathBuf,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Tree {
+    fn new(eval: &str, files: Vec<(String, Vec<u8>)>) -> Tree {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, bytes) in &files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, bytes).unwrap();
+        }
+        let tree = Tree {
+            eval: PathBuf::from(eval),
+            dir,
+            files,
+        };
+        // The unmutated tree is valid, so every failure below comes from the mutation.
+        if let Err(e) = verdict::config::load_eval(&tree.dir.path().join(&tree.eval)) {
+            panic!("the base tree of {eval} is invalid: {e}");
+        }
+        tree
+    }
+
+    fn original(&self, rel: &str) -> &[u8] {
+        &self.files.iter().find(|(r, _)| r == rel).unwrap().1
+    }
+
+    fn write(&self, rel: &str, bytes: &[u8]) {
+        std::fs::write(self.dir.path().join(rel), bytes).unwrap();
+    }
+}
+
+fn as_files(pairs: &[(&str, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+    pairs
+        .iter()
+        .map(|(r, b)| (r.to_string(), b.clone()))
+        .collect()
+}
+
+/// evals/support.yaml and its prompts; gold and train cut down unless `full` names them.
+fn support_tree(full: &[&str]) -> Tree {
+    let mut files = vec![
+        ("evals/support.yaml", read("evals/support.yaml")),
+        (
+            "evals/support/gold.yaml",
+            if full.contains(&"gold") {
+                read("evals/support/gold.yaml")
+            } else {
+                first_tickets("evals/support/gold.yaml", 10)
+            },
+        ),
+        (
+            "evals/support/train.yaml",
+            if full.contains(&"train") {
+                read("evals/support/train.yaml")
+            } else {
+                first_tickets("evals/support/train.yaml", 15)
+            },
+        ),
+    ];
+    for p in std::fs::read_dir(root().join("prompts/support")).unwrap() {
+        let p = p.unwrap().path();
+        let rel = format!(
+            "prompts/support/{}",
+            p.file_name().unwrap().to_str().unwrap()
+        );
+        files.push((Box::leak(rel.into_boxed_str()), std::fs::read(&p).unwrap()));
+    }
+    Tree::new("evals/support.yaml", as_files(&files))
+}
+
+/// evals/banking77.yaml and its prompts, on four intents of the CSVs; plus a JSONL gold of
+/// the same rows (evals/jsonl.yaml) to garble JSONL too.
+fn banking_tree() -> Tree {
+    let test = csv_rows("evals/banking77/test.csv", KEEP);
+    let mut jsonl = Vec::new();
+    let mut rdr = csv::Reader::from_reader(&test[..]);
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.unwrap();
+        let line =
+            serde_json::json!({"id": format!("b-{i}"), "text": &rec[0], "intent": &rec[1], "n": i});
+        jsonl.extend_from_slice(line.to_string().as_bytes());
+        jsonl.push(b'\n');
+    }
+    let files = vec![
+        ("evals/banking77.yaml", read("evals/banking77.yaml")),
+        ("evals/banking77/test.csv", test),
+        (
+            "evals/banking77/train.csv",
+            csv_rows("evals/banking77/train.csv", KEEP),
+        ),
+        (
+            "prompts/banking77/tfidf-word.yaml",
+            read("prompts/banking77/tfidf-word.yaml"),
+        ),
+        (
+            "prompts/banking77/tfidf-word-char.yaml",
+            read("prompts/banking77/tfidf-word-char.yaml"),
+        ),
+        (
+            "evals/jsonl.yaml",
+            b"name: jsonl\ngold: {path: jsonl/gold.jsonl, text: text, id: id, labels: {intent: intent}}\nvariants: [../prompts/banking77/tfidf-word.yaml]\n".to_vec(),
+        ),
+        ("evals/jsonl/gold.jsonl", jsonl),
+    ];
+    Tree::new("evals/banking77.yaml", as_files(&files))
+}
+
+/// Every file of a fixture folder.
+fn fixture_tree(folder: &str) -> Tree {
+    let mut files = Vec::new();
+    let base = root().join(folder);
+    let mut stack = vec![base.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(&base).unwrap().to_str().unwrap().to_string();
+                files.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    Tree::new("eval.yaml", files)
+}
+
+/// Truncations: every 37th byte (thinned out to at most `max`), a random sample, and cuts in
+/// the middle of multi-byte UTF-8 characters.
+fn truncations(orig: &[u8], rng: &mut ChaCha8Rng, max: usize) -> Vec<(String, Vec<u8>)> {
+    let grid: Vec<usize> = (0..orig.len()).step_by(37).collect();
+    let stride = grid.len().div_ceil(max.max(1)).max(1);
+    let mut offsets: Vec<usize> = grid.into_iter().step_by(stride).collect();
+    for _ in 0..max / 4 + 1 {
+        offsets.push(rng.gen_range(0..=orig.len()));
+    }
+    // Continuation bytes: cutting before one splits a character.
+    let mid_char: Vec<usize> = (0..orig.len())
+        .filter(|&i| orig[i] & 0xC0 == 0x80)
+        .collect();
+    for _ in 0..mid_char.len().min(5) {
+        offsets.push(mid_char[rng.gen_range(0..mid_char.len())]);
+    }
+    offsets.sort_unstable();
+    offsets.dedup();
+    offsets
+        .into_iter()
+        .map(|o| (format!("truncated at byte {o}"), orig[..o].to_vec()))
+        .collect()
+}
+
+const UNICODE: &[&str] = &[
+    "é", "€", "😀", "\u{feff}", "\u{0}", "\u{200b}", "\r", "\u{2028}", "\u{85}", "ﬁ", "Ω",
+    "\u{301}",
+];
+const YAML_BITS: &[&str] = &[
+    ":",
+    ": ",
+    "-",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a ",
+    "*a",
+    "!!str ",
+    "!!int ",
+    "|",
+    ">",
+    "#",
+    "'",
+    "\"",
+    "%",
+    "@",
+    "`",
+    ",",
+    "? ",
+    "---\n",
+    "...\n",
+    "<<: *a\n",
+    "~",
+    "null",
+    "true",
+    "1e999",
+    "-9223372036854775809",
+    "0x",
+    ".nan",
+    "{{text}}",
+];
+
+/// One seeded garbling of `orig`.
+fn garble(orig: &[u8], rng: &mut ChaCha8Rng) -> (String, Vec<u8>) {
+    let mut lines: Vec<Vec<u8>> = orig
+        .split_inclusive(|&b| b == b'\n')
+        .map(<[u8]>::to_vec)
+        .collect();
+    if lines.is_empty() {
+        lines.push(Vec::new());
+    }
+    let n = lines.len();
+    let kind = rng.gen_range(0..10);
+    let pos = rng.gen_range(0..=orig.len());
+    let (desc, out) = match kind {
+        0 => {
+            let mut out = orig.to_vec();
+            let flips = rng.gen_range(1..4);
+            for _ in 0..flips {
+                if !out.is_empty() {
+                    let i = rng.gen_range(0..out.len());
+                    out[i] ^= rng.gen_range(1..=255u8);
+                }
+            }
+            (format!("{flips} byte flips"), out)
+        }
+        1 => {
+            let i = rng.gen_range(0..n);
+            lines.remove(i);
+            (format!("line {} deleted", i + 1), lines.concat())
+        }
+        2 => {
+            let (i, j) = (rng.gen_range(0..n), rng.gen_range(0..n));
+            lines.swap(i, j);
+            (
+                format!("lines {} and {} swapped", i + 1, j + 1),
+                lines.concat(),
+            )
+        }
+        3 => {
+            let i = rng.gen_range(0..n);
+            let l = lines[i].clone();
+            lines.insert(i, l);
+            (format!("line {} duplicated", i + 1), lines.concat())
+        }
+        4 => {
+            let i = rng.gen_range(0..n);
+            let body: Vec<u8> = lines[i]
+                .iter()
+                .copied()
+                .skip_while(|&b| b == b' ')
+                .collect();
+            let indent = [0usize, 1, 3, 5, 8][rng.gen_range(0..5)];
+            let mut l = vec![b' '; indent];
+            l.extend(body);
+            lines[i] = l;
+            (
+                format!("line {} re-indented to {indent}", i + 1),
+                lines.concat(),
+            )
+        }
+        5 => {
+            let i = rng.gen_range(0..n);
+            let body: Vec<u8> = lines[i]
+                .iter()
+                .copied()
+                .skip_while(|&b| b == b' ')
+                .collect();
+            let mut l = vec![b'\t'];
+            l.extend(body);
+            lines[i] = l;
+            (
+                format!("line {} indented with a tab", i + 1),
+                lines.concat(),
+            )
+        }
+        6 => {
+            let mut out = orig.to_vec();
+            out.insert(pos, b'\t');
+            (format!("tab inserted at byte {pos}"), out)
+        }
+        7 => {
+            let s = UNICODE[rng.gen_range(0..UNICODE.len())];
+            let mut out = orig.to_vec();
+            out.splice(pos..pos, s.bytes());
+            (format!("{s:?} inserted at byte {pos}"), out)
+        }
+        8 => {
+            let s = YAML_BITS[rng.gen_range(0..YAML_BITS.len())];
+            let mut out = orig.to_vec();
+            out.splice(pos..pos, s.bytes());
+            (format!("{s:?} inserted at byte {pos}"), out)
+        }
+        _ => {
+            // A run of random bytes, valid UTF-8 or not.
+            let len = rng.gen_range(1..12);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            let mut out = orig.to_vec();
+            out.splice(pos..pos, bytes.iter().copied());
+            (format!("{len} random bytes inserted at byte {pos}"), out)
+        }
+    };
+    (desc, out)
+}
+
+/// Truncations and garblings of one file, `n_garble` of the latter.
+fn cases(orig: &[u8], seed: u64, max_trunc: usize, n_garble: usize) -> Vec<(String, Vec<u8>)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = truncations(orig, &mut rng, max_trunc);
+    for _ in 0..n_garble {
+        out.push(garble(orig, &mut rng));
+    }
+    out
+}
+
+fn seed_of(name: &str) -> u64 {
+    name.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Loads the tree in-process; returns a description of what is wrong, if anything.
+fn check_in_process(tree: &Tree, rel: &str, mutated: &[u8]) -> Option<String> {
+    let eval = tree.dir.path().join(&tree.eval);
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        verdict::config::load_eval(&eval).map(|_| ())
+    }));
+    let n_lines = mutated.split(|&b| b == b'\n').count();
+    match result {
+        Err(_) => Some("panicked".into()),
+        Ok(Ok(())) => None,
+        Ok(Err(Error::Invalid(diags))) => {
+            if diags.is_empty() {
+                return Some("Invalid with no diagnostic".into());
+            }
+            for d in &diags {
+                let text = d.to_string();
+                if d.message.trim().is_empty() {
+                    return Some(format!("empty message: {text}"));
+                }
+                if let Some(p) = d.pos {
+                    if p.line == 0 || p.col == 0 {
+                        return Some(format!("0-based position: {text}"));
+                    }
+                    // A position in the mutated file lies within it.
+                    if d.file.ends_with(rel) && p.line > n_lines + 1 {
+                        return Some(format!("line past the end ({n_lines} lines): {text}"));
+                    }
+                }
+            }
+            None
+        }
+        Ok(Err(Error::Usage(msg))) if !msg.is_empty() && !msg.contains('\n') => None,
+        Ok(Err(other)) => Some(format!("unexpected error kind: {other:?}")),
+    }
+}
+
+/// Runs the binary; returns a description of what is wrong, if anything.
+fn check_binary(tree: &Tree) -> Option<String> {
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("verdict"))
+        .current_dir(tree.dir.path())
+        .arg("validate")
+        .arg(&tree.eval)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        None => Some(format!("killed by a signal: {:?}", out.status)),
+        Some(0) => {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            (!stdout.contains(": ok: ")).then(|| format!("exit 0 without ok: {stdout}"))
+        }
+        Some(2) => {
+            let lines: Vec<&str> = stderr.lines().collect();
+            let positioned = lines.iter().skip(1).any(|l| {
+                let mut parts = l.splitn(4, ':');
+                let (_f, line, col) = (parts.next(), parts.next(), parts.next());
+                line.and_then(|s| s.parse::<usize>().ok())
+                    .is_some_and(|n| n >= 1)
+                    && col
+                        .and_then(|s| s.parse::<usize>().ok())
+                        .is_some_and(|n| n >= 1)
+            });
+            let one_line = lines.len() == 1 && lines[0].len() > "error: ".len();
+            if !out.stdout.is_empty() {
+                Some(format!(
+                    "exit 2 with stdout: {}",
+                    String::from_utf8_lossy(&out.stdout)
+                ))
+            } else if !(lines.first().is_some_and(|l| l.starts_with("error: "))
+                && (positioned || one_line))
+            {
+                Some(format!("unclear message:\n{stderr}"))
+            } else {
+                None
+            }
+        }
+        Some(code) => Some(format!("exit code {code}:\n{stderr}")),
+    }
+}
+
+/// Mutates each of `files` in `tree`: `n_bin` cases of each through the binary, the rest
+/// in-process. Returns failures.
+fn fuzz(tree: &Tree, files: &[&str], max_trunc: usize, n_garble: usize, n_bin: usize) -> usize {
+    let mut failures = Vec::new();
+    let mut total = 0;
+    let (mut t_in, mut t_bin, mut n_bin_run) =
+        (std::time::Duration::ZERO, std::time::Duration::ZERO, 0);
+    for rel in files {
+        let orig = tree.original(rel).to_vec();
+        let all = cases(&orig, seed_of(rel), max_trunc, n_garble);
+        // Every k-th case also goes through the binary.
+        let k = (all.len() / n_bin.max(1)).max(1);
+        for (i, (desc, bytes)) in all.iter().enumerate() {
+            tree.write(rel, bytes);
+            total += 1;
+            let t = std::time::Instant::now();
+            if let Some(why) = check_in_process(tree, rel, bytes) {
+                failures.push(format!("{rel}, {desc} (in-process): {why}"));
+            }
+            t_in += t.elapsed();
+            if i % k == 0 {
+                let t = std::time::Instant::now();
+                let r = check_binary(tree);
+                t_bin += t.elapsed();
+                n_bin_run += 1;
+                if let Some(why) = r {
+                    failures.push(format!("{rel}, {desc} (binary): {why}"));
+                }
+            }
+        }
+        tree.write(rel, &orig);
+    }
+    eprintln!("TIMING {files:?}: {total} in-process {t_in:?}, {n_bin_run} binary {t_bin:?}");
+    if !failures.is_empty() {
+        // Keep the first failing input for a look.
+        panic!(
+            "{} of {total} mutated inputs failed:\n{}",
+            failures.len(),
+            failures
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    total
+}
+
+#[test]
+fn support_eval_and_prompts_survive_mutation() {
+    let tree = support_tree(&[]);
+    let mut files: Vec<String> = tree
+        .files
+        .iter()
+        .map(|(r, _)| r.clone())
+        .filter(|r| r.starts_with("prompts/") || r == "evals/support.yaml")
+        .collect();
+    files.sort();
+    let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+    let n = fuzz(&tree, &refs, 30, 40, 6);
+    assert!(n >= 400, "{n}");
+}
+
+#[test]
+fn support_gold_and_train_survive_mutation() {
+    // The mutated file is whole; the other one is cut down.
+    let n = fuzz(
+        &support_tree(&["gold"]),
+        &["evals/support/gold.yaml"],
+        15,
+        20,
+        8,
+    ) + fuzz(
+        &support_tree(&["train"]),
+        &["evals/support/train.yaml"],
+        12,
+        15,
+        6,
+    );
+    assert!(n >= 60, "{n}");
+}
+
+#[test]
+fn banking77_yaml_csv_and_jsonl_survive_mutation() {
+    let tree = banking_tree();
+    let n = fuzz(
+        &tree,
+        &[
+            "evals/banking77.yaml",
+            "prompts/banking77/tfidf-word.yaml",
+            "prompts/banking77/tfidf-word-char.yaml",
+        ],
+        30,
+        80,
+        15,
+    );
+    // Tables: garbled CSV and JSONL gold files.
+    let csv = fuzz(&tree, &["evals/banking77/test.csv"], 25, 50, 8);
+    let jsonl_tree = Tree {
+        eval: PathBuf::from("evals/jsonl.yaml"),
+        dir: tree.dir,
+        files: tree.files,
+    };
+    let jsonl = fuzz(
+        &jsonl_tree,
+        &["evals/jsonl.yaml", "evals/jsonl/gold.jsonl"],
+        25,
+        60,
+        8,
+    );
+    assert!(n + csv + jsonl >= 400, "{}", n + csv + jsonl);
+}
+
+#[test]
+fn fixture_files_survive_mutation() {
+    let mini = fixture_tree("tests/fixtures/mini");
+    let n = fuzz(
+        &mini,
+        &[
+            "eval.yaml",
+            "gold.yaml",
+            "train.yaml",
+            "prompts/local-word.yaml",
+            "prompts/local-char.yaml",
+        ],
+        30,
+        70,
+        10,
+    );
+    // An LLM variant with tools, a schema and tool_choice (the valid files of a fixture
+    // whose gold set is made valid again here).
+    let llm = fixture_tree_fixed();
+    let m = fuzz(
+        &llm,
+        &["variant.yaml", "eval.yaml", "gold.yaml"],
+        60,
+        250,
+        10,
+    );
+    assert!(n + m >= 1200, "{}", n + m);
+}
+
+/// The `label_not_a_value` fixture with its one mistake undone: a valid eval with an LLM
+/// variant (tools, enums, outputs, tool_choice) and a gold set with all three field kinds.
+fn fixture_tree_fixed() -> Tree {
+    let dir = "tests/fixtures/invalid/label_not_a_value";
+    let gold = String::from_utf8(read(&format!("{dir}/gold.yaml")))
+        .unwrap()
+        .replace("techincal", "technical");
+    Tree::new(
+        "eval.yaml",
+        vec![
+            ("eval.yaml".into(), read(&format!("{dir}/eval.yaml"))),
+            ("gold.yaml".into(), gold.into_bytes()),
+            ("variant.yaml".into(), read(&format!("{dir}/variant.yaml"))),
+        ],
+    )
+}
+
+/// Inputs that have broken parsers elsewhere: deep nesting, alias bombs kept small, huge
+/// numbers, odd keys.
+#[test]
+fn pathological_yaml_is_an_error_not_a_crash() {
+    let tree = fixture_tree_fixed();
+    let deep = format!(
+        "name: x\ngold: gold.yaml\nvariants: {}\n",
+        "[".repeat(100_000)
+    );
+    let deep_block: String = (0..2000)
+        .map(|i| format!("{}- \n", " ".repeat(i)))
+        .collect();
+    let inputs: Vec<(&str, String)> = vec![
+        ("deep flow", deep),
+        ("deep block", format!("name: x\ngold: gold.yaml\nvariants:\n{deep_block}")),
+        ("empty", String::new()),
+        ("only a comment", "# nothing\n".into()),
+        ("a scalar", "hello\n".into()),
+        ("a list", "- a\n- b\n".into()),
+        ("two documents", "name: a\n---\nname: b\n".into()),
+        ("null key", "~: 1\nname: x\n".into()),
+        ("complex key", "? [a, b]\n: 1\nname: x\n".into()),
+        ("int key", "1: a\nname: x\ngold: gold.yaml\nvariants: [variant.yaml]\n".into()),
+        ("alias of a map", "name: &n x\ngold: gold.yaml\nvariants: [variant.yaml]\nrun: &r {seed: 1}\ncalibration: *r\n".into()),
+        ("undefined alias", "name: *nope\n".into()),
+        ("huge int", "name: x\ngold: gold.yaml\nvariants: [variant.yaml]\nrun: {seed: 99999999999999999999999}\n".into()),
+        ("negative seed", "name: x\ngold: gold.yaml\nvariants: [variant.yaml]\nrun: {seed: -1}\n".into()),
+        ("nan", "name: x\ngold: gold.yaml\nvariants: [variant.yaml]\nrouting: {route_at: .nan}\n".into()),
+        ("tags", "!!map {name: !!str x, gold: gold.yaml, variants: [variant.yaml]}\n".into()),
+        ("bom", "\u{feff}name: x\ngold: gold.yaml\nvariants: [variant.yaml]\n".into()),
+        ("crlf", "name: x\r\ngold: gold.yaml\r\nvariants: [variant.yaml]\r\n".into()),
+        ("nul", "name: x\0\ngold: gold.yaml\n".into()),
+        ("absolute glob", "name: x\ngold: gold.yaml\nvariants: ['/nonexistent/**/[*.yaml']\n".into()),
+        ("directory as gold", "name: x\ngold: .\nvariants: [variant.yaml]\n".into()),
+        ("directory as variant", "name: x\ngold: gold.yaml\nvariants: ['.']\n".into()),
+    ];
+    let mut failures = Vec::new();
+    for (desc, text) in &inputs {
+        tree.write("eval.yaml", text.as_bytes());
+        if let Some(why) = check_in_process(&tree, "eval.yaml", text.as_bytes()) {
+            failures.push(format!("{desc} (in-process): {why}"));
+        }
+        if let Some(why) = check_binary(&tree) {
+            failures.push(format!("{desc} (binary): {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,354 @@
+//! One fixture per class of input error, each run through the real binary (`verdict validate`)
+//! with a snapshot of its full message.
+//!
+//! Every fixture folder under `tests/fixtures/invalid/` holds an `eval.yaml` and the files it
+//! names, each broken in one way (`many_problems` in several). A fixture is copied to a temp
+//! folder and validated from there, so the paths in messages are short and stable
+//! (`gold.yaml:12:9: ...`) and the test can check that nothing was written.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/invalid")
+        .join(name)
+}
+
+/// Every file and folder below `dir`, relative to it.
+fn listing(dir: &Path) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            out.insert(p.strip_prefix(dir).unwrap().to_path_buf());
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let p = entry.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// Runs `verdict <cmd> eval.yaml` in a copy of the fixture; checks exit code 2, empty stdout and
+/// that no file appeared; returns stderr.
+fn run_fixture(name: &str, cmd: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&fixture_dir(name), tmp.path());
+    let before = listing(tmp.path());
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args([cmd, "eval.yaml"])
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{name}: expected exit code 2; stderr:\n{stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{name}: stdout should be empty, got {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        listing(tmp.path()),
+        before,
+        "{name}: `verdict {cmd}` created or removed files"
+    );
+    assert!(!tmp.path().join("reports").exists());
+    stderr
+}
+
+/// `file:line:col: rest` -> (file, line, col, rest).
+fn split_position(line: &str) -> Option<(&str, usize, usize, &str)> {
+    let mut parts = line.splitn(4, ':');
+    let file = parts.next()?;
+    let l = parts.next()?.parse().ok()?;
+    let c = parts.next()?.parse().ok()?;
+    let rest = parts.next()?.strip_prefix(' ')?;
+    Some((file, l, c, rest))
+}
+
+/// Checks the shape of the whole message: a count on the `error:` line, then one
+/// `file:line:col: path: message` line per problem, with 1-based positions.
+fn check_shape(name: &str, stderr: &str, expect_path: bool) -> usize {
+    let mut lines = stderr.lines();
+    let head = lines.next().unwrap_or_default();
+    let n: usize = head
+        .strip_prefix("error: ")
+        .and_then(|h| h.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{name}: first line is not `error: N problem(s) ...`: {head}"));
+    assert!(
+        head.ends_with("found; nothing was run:"),
+        "{name}: unexpected first line {head:?}"
+    );
+    let problems: Vec<&str> = lines.collect();
+    assert_eq!(
+        problems.len(),
+        n,
+        "{name}: count and lines differ:\n{stderr}"
+    );
+    for p in &problems {
+        let (file, line, col, rest) =
+            split_position(p).unwrap_or_else(|| panic!("{name}: no file:line:col: in {p:?}"));
+        assert!(!file.is_empty() && line >= 1 && col >= 1, "{name}: {p:?}");
+        assert!(
+            !file.starts_with('/'),
+            "{name}: path should be relative to the working directory: {p:?}"
+        );
+        if expect_path {
+            // `path: message`, the path having no spaces.
+            let (path, msg) = rest
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("{name}: no field path in {p:?}"));
+            assert!(
+                !path.is_empty() && !path.contains(' ') || path.starts_with("row "),
+                "{name}: bad field path {path:?} in {p:?}"
+            );
+            assert!(!msg.is_empty());
+        }
+    }
+    n
+}
+
+/// One test per fixture: snapshot of stderr, its shape, and phrases it must hold.
+macro_rules! fixture {
+    ($name:ident, path: $path:expr, contains: [$($needle:expr),* $(,)?]) => {
+        #[test]
+        fn $name() {
+            let name = stringify!($name);
+            let stderr = run_fixture(name, "validate");
+            check_shape(name, &stderr, $path);
+            $(
+                assert!(
+                    stderr.contains($needle),
+                    "{name}: stderr lacks {:?}:\n{stderr}",
+                    $needle
+                );
+            )*
+            insta::assert_snapshot!(name, stderr);
+        }
+    };
+}
+
+fixture!(unknown_key_suggestion, path: true, contains: [
+    "eval.yaml:3:1: varients: unknown key `varients`",
+    "did you mean `variants`?",
+    "valid keys: name, description, gold, variants",
+    "1 problem found",
+]);
+fixture!(unknown_key_no_suggestion, path: true, contains: [
+    "eval.yaml:5:1: colour_scheme: unknown key `colour_scheme` (valid keys:",
+]);
+fixture!(missing_required_field, path: true, contains: [
+    "variant.yaml:1:1: name: missing required key `name`",
+]);
+fixture!(wrong_type_string_for_number, path: true, contains: [
+    "eval.yaml:6:16: run.concurrency: expected a whole number from 1 to 1024, found \"eight\"",
+]);
+fixture!(wrong_type_list_for_mapping, path: true, contains: [
+    "eval.yaml:6:3: run: expected a mapping with keys concurrency,",
+    "found a list",
+]);
+fixture!(number_out_of_range, path: true, contains: [
+    "variant.yaml:5:14: temperature: 3.5 is out of range (valid: 0 to 2)",
+]);
+fixture!(duplicate_ticket_id, path: true, contains: [
+    "gold.yaml:12:9: tickets[2].id: duplicate ticket id \"T-1\" (first used at line 6)",
+]);
+fixture!(empty_ticket_text, path: true, contains: [
+    "gold.yaml:13:11: tickets[2].text: ticket text is empty (\"   \")",
+]);
+fixture!(label_not_a_value, path: true, contains: [
+    "gold.yaml:11:26: tickets[1].labels.department: \"techincal\" is not a value of field `department`",
+    "valid: billing, technical, sales; did you mean \"technical\"?",
+]);
+fixture!(labels_value_not_a_value, path: true, contains: [
+    "gold.yaml:11:62: tickets[1].labels.intents[1]: \"password_reset\" is not a value of field `intents`",
+    "(valid: refund_request, how_to, outage_report)",
+]);
+fixture!(flag_not_boolean, path: true, contains: [
+    "gold.yaml:11:79: tickets[1].labels.requires_human: expected true or false, found \"maybe\"",
+]);
+fixture!(ticket_missing_label, path: true, contains: [
+    "gold.yaml:14:13: tickets[2].labels.requires_human: missing label for field `requires_human`",
+]);
+fixture!(label_for_unknown_field, path: true, contains: [
+    "gold.yaml:14:75: tickets[2].labels.priority: unknown field `priority`",
+    "(fields: department, intents, requires_human)",
+]);
+fixture!(tool_enum_lacks_value, path: true, contains: [
+    "variant.yaml:13:42: tools[0].input_schema.properties.department.enum: lacks \"sales\"",
+    "list every value of the field: \"billing\", \"technical\", \"sales\"",
+]);
+fixture!(tool_enum_extra_value, path: true, contains: [
+    "variant.yaml:13:42: tools[0].input_schema.properties.department.enum: allows \"legal\"",
+    "(valid: \"billing\", \"technical\", \"sales\")",
+]);
+fixture!(output_property_not_in_schema, path: true, contains: [
+    "variant.yaml:18:73: tools[0].outputs.requires_human: property \"needs_human\" is not in input_schema.properties",
+    "(properties: department, intents, requires_human, confidence)",
+]);
+fixture!(output_unknown_gold_field, path: true, contains: [
+    "variant.yaml:18:89: tools[0].outputs.urgency: `urgency` is not a field of the gold set",
+]);
+fixture!(tool_choice_unknown_tool, path: true, contains: [
+    "variant.yaml:20:33: tool_choice.name: \"classify\" is not one of the variant's tools (valid: classify_ticket)",
+]);
+fixture!(missing_gold_file, path: true, contains: [
+    "eval.yaml:2:7: gold: file not found: gold-set.yaml",
+]);
+fixture!(missing_variant_file, path: true, contains: [
+    "eval.yaml:5:5: variants[1]: file not found: classify-v2.yaml",
+]);
+fixture!(variant_glob_matches_nothing, path: true, contains: [
+    "eval.yaml:5:5: variants[1]: \"prompts/*.yaml\" matches no file",
+]);
+fixture!(missing_train_file, path: true, contains: [
+    "local.yaml:4:10: local.train: file not found: train.yaml",
+]);
+fixture!(invalid_utf8, path: false, contains: [
+    "gold.yaml:13:31: invalid UTF-8 (byte 0xe9); save the file as UTF-8",
+]);
+fixture!(yaml_syntax_error, path: false, contains: [
+    "gold.yaml:8:82: YAML syntax error:",
+]);
+fixture!(duplicate_yaml_key, path: true, contains: [
+    "variant.yaml:6:1: system: YAML syntax error: duplicate key \"system\" (first at line 5, column 1)",
+]);
+fixture!(csv_column_missing, path: true, contains: [
+    "eval.yaml:6:24: gold.labels.department: column \"dept\" does not exist in gold.csv",
+    "did you mean \"department\"? columns: ticket_id, body, department",
+]);
+fixture!(csv_bad_row, path: true, contains: [
+    "gold.csv:3:1: row 2: this row has 4 fields but the header has 3 (ticket_id, body, department)",
+]);
+fixture!(jsonl_malformed_line, path: true, contains: [
+    "gold.jsonl:2:113: row 2: invalid JSON: EOF while parsing an object (valid: one JSON object per line)",
+]);
+fixture!(duplicate_variant_names, path: true, contains: [
+    "variant-copy.yaml:1:7: name: variant name \"classify\" is already the name of variant.yaml",
+]);
+fixture!(invalid_local_feature, path: true, contains: [
+    "local.yaml:5:24: local.features[1]: invalid feature spec `chars_2_5`",
+    "e.g. word_1_2, char_wb_2_5",
+]);
+fixture!(clarify_above_route, path: true, contains: [
+    "eval.yaml:8:15: routing.clarify_at: clarify_at (0.8) must not be above route_at (0.6)",
+]);
+fixture!(routing_on_non_label_field, path: true, contains: [
+    "eval.yaml:6:10: routing.field: field `requires_human` is a flag field",
+    "(label fields: department)",
+]);
+fixture!(many_problems, path: true, contains: [
+    "error: 7 problems found; nothing was run:",
+    "eval.yaml:2:1: descripton:",
+    "eval.yaml:5:12: run.repeats:",
+    "gold.yaml:11:26: tickets[1].labels.department:",
+    "gold.yaml:12:9: tickets[2].id:",
+    "gold.yaml:13:11: tickets[2].text:",
+    "variant.yaml:4:13: max_tokens:",
+    "variant.yaml:20:33: tool_choice.name:",
+]);
+
+/// Every fixture folder has a test above (a new fixture without one is caught here).
+#[test]
+fn every_fixture_has_a_test() {
+    let src = include_str!("validate_errors.rs");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+    for entry in std::fs::read_dir(root).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(
+            src.contains(&format!("fixture!({name},")),
+            "fixture {name} has no test"
+        );
+    }
+}
+
+/// `verdict run` on an invalid eval stops before writing anything (no reports/ folder).
+#[test]
+fn run_on_an_invalid_eval_writes_nothing() {
+    let stderr = run_fixture("many_problems", "run");
+    assert!(stderr.starts_with("error: 7 problems found; nothing was run:"));
+}
+
+/// The message is the same however the eval is named: from another working directory the
+/// paths are relative to it.
+#[test]
+fn paths_are_relative_to_the_working_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("evals/check");
+    std::fs::create_dir_all(&sub).unwrap();
+    copy_tree(&fixture_dir("label_not_a_value"), &sub);
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["validate", "evals/check/eval.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("\nevals/check/gold.yaml:11:26: tickets[1].labels.department:"),
+        "{stderr}"
+    );
+}
+
+/// A missing eval file is one clear line, exit 2.
+#[test]
+fn missing_eval_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["validate", "nope.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr, "error: file not found: nope.yaml\n");
+}
+
+/// The shipped evals validate (exit 0, one `ok` line on stdout).
+#[test]
+fn shipped_evals_are_valid() {
+    for eval in ["evals/support.yaml", "evals/banking77.yaml"] {
+        let out = Command::cargo_bin("verdict")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["validate", eval])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{eval}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.starts_with(&format!("{eval}: ok: ")), "{stdout}");
+    }
+}
