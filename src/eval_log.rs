@@ -199,31 +199,38 @@ pub fn read_journal(path: &Path) -> Result<Vec<PredictionRecord>> {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<PredictionRecord>(line) {
-            Ok(rec) if rec.v == PREDICTION_VERSION => out.push(rec),
-            Ok(rec) => {
-                return Err(Error::Invalid(vec![crate::error::Diagnostic {
-                    file: path.to_path_buf(),
-                    pos: Some(crate::yaml::Pos { line: i + 1, col: 1 }),
-                    path: "v".into(),
-                    message: format!(
-                        "prediction format version {} is not supported (this verdict reads version {PREDICTION_VERSION})",
-                        rec.v
-                    ),
-                }]))
+        let bad_at = |col: usize, key: &str, message: String| {
+            Error::Invalid(vec![crate::error::Diagnostic {
+                file: path.to_path_buf(),
+                pos: Some(crate::yaml::Pos {
+                    line: i + 1,
+                    col: col.max(1),
+                }),
+                path: key.to_string(),
+                message,
+            }])
+        };
+        let bad = |col: usize, message: String| bad_at(col, "", message);
+        // The version first, so a newer format gets a version message, not a parse error.
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(_) if i + 1 == n => continue, // torn last line
+            Err(e) => return Err(bad(e.column(), format!("not a prediction record: {e}"))),
+        };
+        match value.get("v").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(PREDICTION_VERSION) => {}
+            Some(v) => {
+                return Err(bad_at(
+                    1,
+                    "v",
+                    format!("prediction format version {v} is not supported (this verdict reads version {PREDICTION_VERSION})"),
+                ))
             }
-            Err(_) if i + 1 == n => {} // torn last line
-            Err(e) => {
-                return Err(Error::Invalid(vec![crate::error::Diagnostic {
-                    file: path.to_path_buf(),
-                    pos: Some(crate::yaml::Pos {
-                        line: i + 1,
-                        col: e.column().max(1),
-                    }),
-                    path: String::new(),
-                    message: format!("not a prediction record: {e}"),
-                }]))
-            }
+            None => return Err(bad(1, "not a prediction record: missing version `v`".into())),
+        }
+        match serde_json::from_value::<PredictionRecord>(value) {
+            Ok(rec) => out.push(rec),
+            Err(e) => return Err(bad(1, format!("not a prediction record: {e}"))),
         }
     }
     Ok(out)
