@@ -71,7 +71,7 @@ pub enum Error {
 fn format_diagnostics(diags: &[Diagnostic]) -> String {
     let n = diags.len();
     let mut out = format!(
-        "{n} problem{} found; nothing was run:",
+        "{n} problem{} found:",
         if n == 1 { "" } else { "s" }
     );
     for d in diags {

@@ -700,10 +700,10 @@ pub fn load_path(path: &Path) -> crate::error::Result<GoldSet> {
         (Pos { line: 0, col: 0 }, ""),
         &mut diags,
     );
-    diags.extend(parent.diags.into_iter().map(|mut d| {
-        d.pos = None;
-        d
-    }));
+    // The file itself could not be read: say so once, without a position.
+    if let Some(d) = parent.diags.into_iter().next() {
+        return Err(crate::error::Error::Usage(d.message));
+    }
     match gold {
         Some(g) if diags.is_empty() => Ok(g),
         _ => Err(crate::error::Error::Invalid(diags)),
