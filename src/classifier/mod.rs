@@ -397,7 +397,8 @@ impl TextClassifier {
     /// are never predicted. `n_classes >= 2` (2 is used for boolean flag fields).
     ///
     /// Returns an error for an empty or mismatched training set, a label out of range,
-    /// fewer than two classes, or an invalid config; never panics on such input.
+    /// fewer than two classes, an invalid config, or texts that yield no features at
+    /// all; never panics on such input.
     pub fn train(
         texts: &[&str],
         labels: &[usize],
@@ -435,6 +436,17 @@ impl TextClassifier {
             },
             || Vectorizer::fit_transform(texts, &cfg.features, cfg.sublinear_tf, cfg.min_df),
         );
+        if vectorizer.n_features == 0 {
+            return Err(format!(
+                "local classifier: the training texts yield no features for {} with min_df {}",
+                cfg.features
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" + "),
+                cfg.min_df
+            ));
+        }
         let (beta, warm) = match calibration {
             Some((beta, warm)) => (beta, Some(warm)),
             None => (1.0 / cfg.temperature, None),

@@ -96,6 +96,13 @@ fn bad_training_input_is_an_error() {
         .unwrap_err()
         .contains("out of range"));
     assert!(TextClassifier::train(&texts, &labels, 1, &cfg).is_err());
+    let no_words = TextClassifier::train(&["a", "b ?", "!"], &[0, 1, 1], 2, &LocalConfig::fast());
+    assert!(no_words.unwrap_err().contains("no features"));
+    let too_rare = LocalConfig {
+        min_df: 100,
+        ..cfg.clone()
+    };
+    assert!(TextClassifier::train(&texts, &labels, 3, &too_rare).is_err());
     for bad in [
         LocalConfig {
             c: 0.0,

@@ -184,12 +184,18 @@ impl Vectorizer {
                         df[id as usize] += 1;
                     }
                 }
-                // Final ids: kept terms in sorted order, as scikit-learn numbers them.
+                // Final ids: most frequent terms first (ties in term order), so the
+                // weights the solvers touch most sit together in cache. scikit-learn
+                // numbers terms alphabetically; the order changes only summation order.
                 let mut kept: Vec<(Box<str>, u32)> = seen
                     .into_iter()
                     .filter(|&(_, id)| df[id as usize] >= min_df.max(1))
                     .collect();
-                kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                kept.sort_unstable_by(|a, b| {
+                    df[b.1 as usize]
+                        .cmp(&df[a.1 as usize])
+                        .then_with(|| a.0.cmp(&b.0))
+                });
                 let mut remap = vec![u32::MAX; df.len()];
                 let mut idf = Vec::with_capacity(kept.len());
                 let mut vocab: FxMap<Box<str>, u32> = FxMap::default();
@@ -306,7 +312,7 @@ mod tests {
             1,
         );
         let b = &v.blocks[0];
-        // Vocabulary is sorted: card, lost, my.
+        // Ids by document frequency, then term: card (3), lost (1), my (1).
         assert_eq!(b.vocab["card"], 0);
         assert_eq!(b.vocab["lost"], 1);
         assert_eq!(b.vocab["my"], 2);
