@@ -15,17 +15,25 @@ use verdict::variant::{LlmSpec, ProviderKind, ToolChoice, VariantSpec};
 
 const KEY: &str = "sk-test-SENTINEL-7f3a9c";
 
+/// The support eval's gold fields and LLM variants (loaded once: loading is slow in debug).
 fn support() -> (Vec<Field>, Vec<(String, LlmSpec)>) {
-    let eval = verdict::config::load_eval(Path::new("evals/support.yaml")).expect("support eval");
-    let specs = eval
-        .variants
-        .iter()
-        .filter_map(|v| match &v.spec {
-            VariantSpec::Llm(s) => Some((v.name.clone(), s.clone())),
-            VariantSpec::Local(_) => None,
+    static LOADED: std::sync::OnceLock<(Vec<Field>, Vec<(String, LlmSpec)>)> =
+        std::sync::OnceLock::new();
+    LOADED
+        .get_or_init(|| {
+            let eval =
+                verdict::config::load_eval(Path::new("evals/support.yaml")).expect("support eval");
+            let specs = eval
+                .variants
+                .iter()
+                .filter_map(|v| match &v.spec {
+                    VariantSpec::Llm(s) => Some((v.name.clone(), s.clone())),
+                    VariantSpec::Local(_) => None,
+                })
+                .collect();
+            (eval.gold.fields.clone(), specs)
         })
-        .collect();
-    (eval.gold.fields.clone(), specs)
+        .clone()
 }
 
 fn spec(name: &str) -> LlmSpec {
@@ -604,15 +612,6 @@ async fn bad_key_is_auth_and_the_key_never_leaks() {
         }
     }
     // Every other error kind, too.
-    let right = LlmClient::with_key(
-        ProviderKind::Anthropic,
-        &server.base_url,
-        Secret::new("the-right-key"),
-        "K",
-        Duration::from_millis(800),
-    )
-    .unwrap();
-    let _ = right;
     for f in [
         Fault::RateLimit,
         Fault::SpendLimit,
