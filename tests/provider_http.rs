@@ -16,9 +16,10 @@ use verdict::variant::{LlmSpec, ProviderKind, ToolChoice, VariantSpec};
 const KEY: &str = "sk-test-SENTINEL-7f3a9c";
 
 /// The support eval's gold fields and LLM variants (loaded once: loading is slow in debug).
-fn support() -> (Vec<Field>, Vec<(String, LlmSpec)>) {
-    static LOADED: std::sync::OnceLock<(Vec<Field>, Vec<(String, LlmSpec)>)> =
-        std::sync::OnceLock::new();
+type Support = (Vec<Field>, Vec<(String, LlmSpec)>);
+
+fn support() -> Support {
+    static LOADED: std::sync::OnceLock<Support> = std::sync::OnceLock::new();
     LOADED
         .get_or_init(|| {
             let eval =
