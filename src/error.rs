@@ -70,10 +70,7 @@ pub enum Error {
 /// problem, so every problem line starts with its position (editors and `grep` can jump to it).
 fn format_diagnostics(diags: &[Diagnostic]) -> String {
     let n = diags.len();
-    let mut out = format!(
-        "{n} problem{} found:",
-        if n == 1 { "" } else { "s" }
-    );
+    let mut out = format!("{n} problem{} found:", if n == 1 { "" } else { "s" });
     for d in diags {
         out.push('\n');
         out.push_str(&d.to_string());
