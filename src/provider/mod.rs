@@ -6,7 +6,13 @@
 //! loop here: the runner owns retries, backoff and rate limits), and [`interpret`] turns a
 //! response body into an outcome (pure; a cached body is interpreted the same way).
 
+pub mod client;
+pub mod interpret;
 pub mod local;
+pub mod prices;
+
+pub use client::LlmClient;
+pub use interpret::interpret;
 
 use std::time::Duration;
 
@@ -45,7 +51,10 @@ pub enum CallError {
         request_id: Option<String>,
     },
     /// 401 or a missing key: the whole run stops at once.
-    Auth { status: Option<u16>, message: String },
+    Auth {
+        status: Option<u16>,
+        message: String,
+    },
 }
 
 /// What a response means for the gold fields.
