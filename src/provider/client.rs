@@ -1,66 +1,643 @@
-//! STUB until branch `http` lands: the signatures of the LLM HTTP client, nothing more.
+//! [`LlmClient`]: one HTTP client per variant, shared by both wire protocols.
+//!
+//! `call` makes exactly one attempt and classifies a failure as [`CallError::Retryable`],
+//! [`CallError::Fatal`] or [`CallError::Auth`] (reference §3.3/§3.6); the runner owns retries.
+//!
+//! Choices worth knowing:
+//! - A 2xx whose body is not JSON is `Retryable` (status kept, `error_type`
+//!   `"malformed_response"`): the SDKs treat a body cut off mid-way as a connection error and
+//!   retry it, and a truncated body is by far the likeliest cause. A server that always
+//!   answers garbage costs `max_retries` attempts, then the ticket is a `provider_error`.
+//! - A spend-limit 429 (`enforced_spend_limit_reached`, OpenAI `insufficient_quota`) is
+//!   `Fatal` even when `x-should-retry: true` is sent: retrying cannot help until a human acts.
+//! - A 401 is `Auth` whatever `x-should-retry` says.
+//! - `retry_after` is the server hint as sent (no cap; non-positive or unparseable is `None`):
+//!   the runner decides how much of it to honour.
+//! - Every message built from a response passes through [`Secret::redact`], so a server that
+//!   echoes the key back cannot put it into an error.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::{CallError, CallOk};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use serde_json::Value;
+
+use super::secret::Secret;
+use super::{anthropic, openai, CallError, CallOk};
 use crate::variant::{LlmSpec, ProviderKind};
 
+/// Default base URLs when neither the variant nor the environment sets one.
+pub const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
+pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com";
+
+/// The API client of one variant. Cloning is cheap (the connection pool is shared).
+#[derive(Clone)]
 pub struct LlmClient {
-    provider: ProviderKind,
+    http: reqwest::Client,
     base_url: String,
+    provider: ProviderKind,
+    key: Secret,
+    /// The environment variable the key came from (safe to print).
+    key_env: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for LlmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmClient")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("key", &self.key)
+            .field("key_env", &self.key_env)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The default key variable of a provider.
+pub fn default_key_env(provider: ProviderKind) -> &'static str {
+    match provider {
+        ProviderKind::OpenAi => "OPENAI_API_KEY",
+        _ => "ANTHROPIC_API_KEY",
+    }
+}
+
+/// The base-URL variable of a provider.
+pub fn base_url_env(provider: ProviderKind) -> &'static str {
+    match provider {
+        ProviderKind::OpenAi => "OPENAI_BASE_URL",
+        _ => "ANTHROPIC_BASE_URL",
+    }
+}
+
+/// Trims trailing slashes and one trailing `/v1`, so `http://host:8000/v1` (the OpenAI SDK
+/// convention, common for vLLM and llama.cpp) and `http://host:8000` mean the same server.
+pub fn normalize_base_url(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    url.strip_suffix("/v1").unwrap_or(url).to_string()
 }
 
 impl LlmClient {
+    /// Key from the variable named by `spec.api_key_env`, else `ANTHROPIC_API_KEY` /
+    /// `OPENAI_API_KEY`; base URL from `spec.base_url`, else `ANTHROPIC_BASE_URL` /
+    /// `OPENAI_BASE_URL`, else the public default. A missing or empty key is
+    /// `CallError::Auth` naming the variable. `timeout` bounds each whole attempt.
     pub fn new(
         provider: ProviderKind,
         spec: &LlmSpec,
-        _timeout: Duration,
+        timeout: Duration,
     ) -> Result<Self, CallError> {
-        let env = spec
-            .api_key_env
-            .clone()
-            .unwrap_or_else(|| "ANTHROPIC_API_KEY".into());
-        if std::env::var_os(&env).is_none() {
-            return Err(CallError::Auth {
+        if provider == ProviderKind::Local {
+            return Err(CallError::Fatal {
                 status: None,
-                message: format!("{env} is not set"),
+                error_type: None,
+                message: "the local provider makes no HTTP calls".into(),
+                request_id: None,
             });
         }
+        let key_env = spec
+            .api_key_env
+            .clone()
+            .unwrap_or_else(|| default_key_env(provider).to_string());
+        let key = match std::env::var(&key_env) {
+            Ok(k) if !k.trim().is_empty() => Secret::new(k.trim().to_string()),
+            Ok(_) => {
+                return Err(CallError::Auth {
+                    status: None,
+                    message: format!("the API key variable {key_env} is empty"),
+                })
+            }
+            Err(_) => {
+                return Err(CallError::Auth {
+                    status: None,
+                    message: format!(
+                        "no API key: set the environment variable {key_env} (or name another one with api_key_env)"
+                    ),
+                })
+            }
+        };
         let base_url = spec
             .base_url
             .clone()
-            .or_else(|| std::env::var("ANTHROPIC_BASE_URL").ok())
-            .unwrap_or_else(|| "https://api.anthropic.com".into());
-        Ok(LlmClient { provider, base_url })
+            .or_else(|| {
+                std::env::var(base_url_env(provider))
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+            })
+            .unwrap_or_else(|| match provider {
+                ProviderKind::OpenAi => OPENAI_DEFAULT_BASE_URL.to_string(),
+                _ => ANTHROPIC_DEFAULT_BASE_URL.to_string(),
+            });
+        Self::with_key(provider, &base_url, key, &key_env, timeout)
     }
+
+    /// A client with an explicit key and base URL (tests, tools). `key_env` is only used in
+    /// messages.
+    pub fn with_key(
+        provider: ProviderKind,
+        base_url: &str,
+        key: Secret,
+        key_env: &str,
+        timeout: Duration,
+    ) -> Result<Self, CallError> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("verdict/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CallError::Fatal {
+                status: None,
+                error_type: None,
+                message: format!("cannot build the HTTP client: {e}"),
+                request_id: None,
+            })?;
+        Ok(LlmClient {
+            http,
+            base_url: normalize_base_url(base_url),
+            provider,
+            key,
+            key_env: key_env.to_string(),
+            timeout,
+        })
+    }
+
     pub fn provider(&self) -> ProviderKind {
         self.provider
     }
+
+    /// The normalized base URL (no trailing `/` or `/v1`).
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
-    pub fn request_body(
-        &self,
-        spec: &LlmSpec,
-        text: &str,
-        id: &str,
-        tags: &[String],
-    ) -> serde_json::Value {
-        serde_json::json!({
-            "model": spec.model, "max_tokens": spec.max_tokens,
-            "messages": [{"role": "user", "content": spec.render_user(text, id, tags)}],
-        })
+
+    /// The endpoint the client posts to.
+    pub fn endpoint(&self) -> String {
+        match self.provider {
+            ProviderKind::OpenAi => format!("{}/v1/chat/completions", self.base_url),
+            _ => format!("{}/v1/messages", self.base_url),
+        }
     }
-    pub async fn call(
-        &self,
-        _body: &serde_json::Value,
-        _attempt: u32,
-    ) -> Result<CallOk, CallError> {
-        Err(CallError::Fatal {
+
+    /// The exact JSON body for a ticket (pure, deterministic).
+    pub fn request_body(&self, spec: &LlmSpec, text: &str, id: &str, tags: &[String]) -> Value {
+        request_body(self.provider, spec, text, id, tags)
+    }
+
+    /// One attempt, no retries. `attempt` (0-based) is sent as `x-stainless-retry-count`,
+    /// the telemetry header of the official SDKs.
+    pub async fn call(&self, body: &Value, attempt: u32) -> Result<CallOk, CallError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert("accept", HeaderValue::from_static("application/json"));
+        headers.insert("x-stainless-retry-count", HeaderValue::from(attempt));
+        let auth = match self.provider {
+            ProviderKind::OpenAi => format!("Bearer {}", self.key.expose()),
+            _ => self.key.expose().to_string(),
+        };
+        let mut auth = HeaderValue::from_str(&auth).map_err(|_| CallError::Auth {
             status: None,
-            error_type: None,
-            message: "stub".into(),
+            message: format!(
+                "the API key in {} has characters not allowed in an HTTP header",
+                self.key_env
+            ),
+        })?;
+        auth.set_sensitive(true);
+        match self.provider {
+            ProviderKind::OpenAi => {
+                headers.insert(reqwest::header::AUTHORIZATION, auth);
+            }
+            _ => {
+                headers.insert("x-api-key", auth);
+                headers.insert(
+                    "anthropic-version",
+                    HeaderValue::from_static(anthropic::API_VERSION),
+                );
+            }
+        }
+        let started = Instant::now();
+        let sent = self
+            .http
+            .post(self.endpoint())
+            .headers(headers)
+            .json(body)
+            .send()
+            .await;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => return Err(self.transport_error(&e, None)),
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let request_id = header_str(&headers, self.request_id_header()).map(str::to_string);
+        let bytes = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                let mut err = self.transport_error(&e, Some(status));
+                if let CallError::Retryable { request_id: r, .. } = &mut err {
+                    *r = request_id;
+                }
+                return Err(err);
+            }
+        };
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if (200..300).contains(&status) {
+            return match serde_json::from_slice::<Value>(&bytes) {
+                Ok(body) => Ok(CallOk {
+                    body,
+                    request_id,
+                    latency_ms,
+                }),
+                Err(e) => Err(CallError::Retryable {
+                    status: Some(status),
+                    retry_after: None,
+                    rate_limited: false,
+                    error_type: Some("malformed_response".into()),
+                    message: format!(
+                        "HTTP {status} with a body that is not JSON ({e}; {} bytes)",
+                        bytes.len()
+                    ),
+                    request_id,
+                }),
+            };
+        }
+        let err = classify_error(status, &headers, &bytes, request_id);
+        Err(self.redact_error(err))
+    }
+
+    fn request_id_header(&self) -> &'static str {
+        match self.provider {
+            ProviderKind::OpenAi => "x-request-id",
+            _ => "request-id",
+        }
+    }
+
+    fn transport_error(&self, e: &reqwest::Error, status: Option<u16>) -> CallError {
+        let what = if e.is_timeout() {
+            format!("timed out after {:.1} s", self.timeout.as_secs_f64())
+        } else if e.is_connect() {
+            "connection failed".to_string()
+        } else if status.is_some() {
+            "connection lost while reading the response body".to_string()
+        } else {
+            "connection error".to_string()
+        };
+        let mut detail = error_chain(e);
+        detail = self.key.redact(&detail);
+        CallError::Retryable {
+            status,
+            retry_after: None,
+            rate_limited: false,
+            error_type: Some(
+                if e.is_timeout() {
+                    "timeout"
+                } else {
+                    "connection_error"
+                }
+                .into(),
+            ),
+            message: format!("{what}: {detail}"),
             request_id: None,
-        })
+        }
+    }
+
+    fn redact_error(&self, err: CallError) -> CallError {
+        match err {
+            CallError::Retryable {
+                status,
+                retry_after,
+                rate_limited,
+                error_type,
+                message,
+                request_id,
+            } => CallError::Retryable {
+                status,
+                retry_after,
+                rate_limited,
+                error_type,
+                message: self.key.redact(&message),
+                request_id,
+            },
+            CallError::Fatal {
+                status,
+                error_type,
+                message,
+                request_id,
+            } => CallError::Fatal {
+                status,
+                error_type,
+                message: self.key.redact(&message),
+                request_id,
+            },
+            CallError::Auth { status, message } => CallError::Auth {
+                status,
+                message: format!("{} (key from {})", self.key.redact(&message), self.key_env),
+            },
+        }
+    }
+}
+
+/// The request body of `provider` for a ticket (what [`LlmClient::request_body`] returns).
+pub fn request_body(
+    provider: ProviderKind,
+    spec: &LlmSpec,
+    text: &str,
+    id: &str,
+    tags: &[String],
+) -> Value {
+    match provider {
+        ProviderKind::OpenAi => openai::request_body(spec, text, id, tags),
+        _ => anthropic::request_body(spec, text, id, tags),
+    }
+}
+
+/// The error and its sources, one line (reqwest puts the useful part in the sources).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_str = s.to_string();
+        if !out.contains(&s_str) {
+            out.push_str(": ");
+            out.push_str(&s_str);
+        }
+        src = s.source();
+    }
+    out
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The server's retry hint: `retry-after-ms` (float milliseconds) first, then `retry-after`
+/// as float seconds or an HTTP date. Non-positive or unparseable values are `None`.
+pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|s| s.parse::<f64>().ok()) {
+        if ms.is_finite() && ms > 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let ra = header_str(headers, "retry-after")?;
+    if let Ok(secs) = ra.parse::<f64>() {
+        return (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(ra).ok()?;
+    when.duration_since(std::time::SystemTime::now())
+        .ok()
+        .filter(|d| !d.is_zero())
+}
+
+/// Classifies a non-2xx response (reference §3.3, §3.6).
+pub fn classify_error(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    header_request_id: Option<String>,
+) -> CallError {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let err_obj = parsed.as_ref().and_then(|v| v.get("error"));
+    let error_type = err_obj
+        .and_then(|e| e.get("type"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let code = err_obj
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let detail_code = err_obj
+        .and_then(|e| e.pointer("/details/error_code"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let server_message = err_obj
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                "(empty body)".to_string()
+            } else {
+                text.chars().take(300).collect()
+            }
+        });
+    let request_id = parsed
+        .as_ref()
+        .and_then(|v| v.get("request_id"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or(header_request_id);
+    let retry_after = parse_retry_after(headers);
+    let should_retry = match header_str(headers, "x-should-retry") {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    };
+    let label = error_type.as_deref().or(code.as_deref()).unwrap_or("error");
+    let message = format!("HTTP {status} {label}: {server_message}");
+
+    if status == 401 {
+        return CallError::Auth {
+            status: Some(status),
+            message,
+        };
+    }
+    let spend_limit = status == 429
+        && (detail_code.as_deref() == Some("enforced_spend_limit_reached")
+            || code.as_deref() == Some("insufficient_quota")
+            || error_type.as_deref() == Some("insufficient_quota")
+            || (retry_after.is_none() && server_message.to_lowercase().contains("spend limit")));
+    if spend_limit {
+        return CallError::Fatal {
+            status: Some(status),
+            error_type: error_type.or(code),
+            message: format!("{message} (spend limit: not retried)"),
+            request_id,
+        };
+    }
+    let retry = should_retry.unwrap_or(matches!(status, 408 | 409 | 429) || status >= 500);
+    if retry {
+        CallError::Retryable {
+            status: Some(status),
+            retry_after,
+            rate_limited: matches!(status, 429 | 529),
+            error_type: error_type.or(code),
+            message,
+            request_id,
+        }
+    } else {
+        CallError::Fatal {
+            status: Some(status),
+            error_type: error_type.or(code),
+            message,
+            request_id,
+        }
+    }
+}
+
+impl CallError {
+    /// The message, whatever the variant.
+    pub fn message(&self) -> &str {
+        match self {
+            CallError::Retryable { message, .. }
+            | CallError::Fatal { message, .. }
+            | CallError::Auth { message, .. } => message,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            CallError::Retryable { status, .. }
+            | CallError::Fatal { status, .. }
+            | CallError::Auth { status, .. } => *status,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, CallError::Retryable { .. })
+    }
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Retryable {
+                message,
+                request_id,
+                ..
+            }
+            | CallError::Fatal {
+                message,
+                request_id,
+                ..
+            } => {
+                f.write_str(message)?;
+                if let Some(id) = request_id {
+                    write!(f, " [request-id {id}]")?;
+                }
+                Ok(())
+            }
+            CallError::Auth { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(
+            parse_retry_after(&h(&[("retry-after-ms", "250"), ("retry-after", "3")])),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_retry_after(&h(&[("retry-after", "1.5")])),
+            Some(Duration::from_millis(1500))
+        );
+        let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
+        let d = parse_retry_after(&h(&[("retry-after", &date)])).unwrap();
+        assert!(
+            d > Duration::from_secs(27) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
+        assert_eq!(parse_retry_after(&h(&[("retry-after", "0")])), None);
+        assert_eq!(parse_retry_after(&h(&[("retry-after", "soon")])), None);
+        assert_eq!(parse_retry_after(&h(&[])), None);
+    }
+
+    #[test]
+    fn status_rules() {
+        let body = br#"{"type":"error","error":{"type":"api_error","message":"boom"},"request_id":"req_9"}"#;
+        let e = classify_error(500, &h(&[]), body, None);
+        assert!(
+            matches!(e, CallError::Retryable { status: Some(500), rate_limited: false, ref request_id, .. } if request_id.as_deref() == Some("req_9")),
+            "{e:?}"
+        );
+        let e = classify_error(500, &h(&[("x-should-retry", "false")]), body, None);
+        assert!(matches!(e, CallError::Fatal { .. }), "{e:?}");
+        let e = classify_error(400, &h(&[("x-should-retry", "true")]), body, None);
+        assert!(e.is_retryable());
+        for s in [400, 403, 404, 413, 422] {
+            assert!(matches!(
+                classify_error(s, &h(&[]), body, None),
+                CallError::Fatal { .. }
+            ));
+        }
+        for s in [408, 409, 502, 503, 504] {
+            assert!(classify_error(s, &h(&[]), body, None).is_retryable());
+        }
+        let e = classify_error(529, &h(&[]), body, None);
+        assert!(matches!(
+            e,
+            CallError::Retryable {
+                rate_limited: true,
+                ..
+            }
+        ));
+        let e = classify_error(401, &h(&[("x-should-retry", "true")]), body, None);
+        assert!(matches!(
+            e,
+            CallError::Auth {
+                status: Some(401),
+                ..
+            }
+        ));
+        let spend = br#"{"type":"error","error":{"type":"rate_limit_error","message":"You have reached your specified workspace API usage limits.","details":{"error_code":"enforced_spend_limit_reached"}}}"#;
+        let e = classify_error(429, &h(&[("x-should-retry", "true")]), spend, None);
+        assert!(
+            matches!(
+                e,
+                CallError::Fatal {
+                    status: Some(429),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let quota = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#;
+        assert!(matches!(
+            classify_error(429, &h(&[]), quota, None),
+            CallError::Fatal { .. }
+        ));
+        let e = classify_error(429, &h(&[]), b"not json", Some("req_h".into()));
+        match e {
+            CallError::Retryable {
+                rate_limited,
+                message,
+                request_id,
+                ..
+            } => {
+                assert!(rate_limited);
+                assert!(message.contains("not json"));
+                assert_eq!(request_id.as_deref(), Some("req_h"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn base_urls_normalize() {
+        assert_eq!(normalize_base_url("http://h:8000/v1/"), "http://h:8000");
+        assert_eq!(
+            normalize_base_url("https://api.anthropic.com"),
+            "https://api.anthropic.com"
+        );
+        assert_eq!(normalize_base_url("http://h/proxy/"), "http://h/proxy");
     }
 }

@@ -1,22 +1,241 @@
-//! STUB until branch `http` lands.
+//! Turning a 2xx response body into an [`Interpreted`] outcome (pure, so a cached body reads
+//! the same way as a fresh one).
+//!
+//! A classification is accepted only from a call of a tool the variant defines whose input
+//! validates against that tool's JSON Schema. Then the tool's `outputs` (gold field ← tool
+//! property) and `sets` (gold field ← constant; `sets` wins over `outputs`) become gold-field
+//! values, normalized through the gold field (a `labels` list comes back sorted by the
+//! field's order, without duplicates), and `confidence` is read from the tool's confidence
+//! property.
+//!
+//! When a response has several tool calls, the first call of a known tool is used and, the
+//! outcome being `ok`, `error` holds a note saying so (the only place [`Interpreted`] has for
+//! it).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::{Map, Value};
 
 use super::Interpreted;
-use crate::eval_log::Outcome;
+use crate::eval_log::{Outcome, Usage};
+use crate::gold::{Field, GoldValue};
 use crate::variant::{LlmSpec, ProviderKind};
 
+/// Turns a 2xx response body into an outcome for this variant and the gold fields.
+///
+/// Anthropic: `stop_reason` `refusal` → `refusal`; `max_tokens` (or
+/// `model_context_window_exceeded`) → `max_tokens`; no `tool_use` block → `no_tool_call`.
+/// OpenAI-compatible: `finish_reason` `length` → `max_tokens`; `message.refusal` or
+/// `content_filter` → `refusal`; no `tool_calls` → `no_tool_call`; `arguments` that are not
+/// JSON → `invalid_output`. Both: a call of a tool the variant does not define →
+/// `no_tool_call`; input failing the schema → `invalid_output` naming the field and value.
 pub fn interpret(
-    _provider: ProviderKind,
-    _spec: &LlmSpec,
-    _gold_fields: &[crate::gold::Field],
-    _body: &serde_json::Value,
+    provider: ProviderKind,
+    spec: &LlmSpec,
+    gold_fields: &[Field],
+    body: &Value,
 ) -> Interpreted {
+    match provider {
+        ProviderKind::OpenAi => super::openai::interpret(spec, gold_fields, body),
+        _ => super::anthropic::interpret(spec, gold_fields, body),
+    }
+}
+
+/// A tool call as read from a response; `input` is `Err` when it could not be parsed.
+pub(crate) struct ToolCall {
+    pub name: String,
+    pub input: Result<Value, String>,
+}
+
+/// At most 200 characters of `s`, on one line.
+pub(crate) fn snippet(s: &str) -> String {
+    let one_line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut out: String = one_line.chars().take(200).collect();
+    if one_line.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
+pub(crate) fn no_tool_call(error: String, usage: Option<Usage>) -> Interpreted {
     Interpreted {
         outcome: Outcome::NoToolCall,
-        outputs: serde_json::Map::new(),
+        outputs: Map::new(),
         confidence: None,
         tool: None,
         raw: None,
-        usage: None,
-        error: Some("stub".into()),
+        usage,
+        error: Some(error),
+    }
+}
+
+/// Picks the first call of a known tool, validates it and maps it to gold fields.
+pub(crate) fn accept_tool_call(
+    spec: &LlmSpec,
+    gold_fields: &[Field],
+    calls: &[ToolCall],
+    usage: Option<Usage>,
+) -> Interpreted {
+    let known = calls
+        .iter()
+        .enumerate()
+        .find(|(_, c)| spec.tool(&c.name).is_some());
+    let Some((index, call)) = known else {
+        let names: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
+        let raw = calls.first().and_then(|c| c.input.as_ref().ok().cloned());
+        return Interpreted {
+            tool: calls.first().map(|c| c.name.clone()),
+            raw,
+            ..no_tool_call(
+                format!(
+                    "called {} which the variant does not define (tools: {})",
+                    names.join(", "),
+                    spec.tools
+                        .iter()
+                        .map(|t| t.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                usage,
+            )
+        };
+    };
+    let tool = spec.tool(&call.name).expect("checked above");
+    let fail = |error: String, raw: Option<Value>| Interpreted {
+        outcome: Outcome::InvalidOutput,
+        outputs: Map::new(),
+        confidence: None,
+        tool: Some(tool.name.clone()),
+        raw,
+        usage,
+        error: Some(error),
+    };
+    let input = match &call.input {
+        Ok(v) => v.clone(),
+        Err(e) => return fail(e.clone(), None),
+    };
+    if let Err(e) = validate(&tool.input_schema, &input) {
+        return fail(format!("{}: {e}", tool.name), Some(input));
+    }
+    let mut outputs = Map::new();
+    for (field, prop) in &tool.outputs {
+        let Some(v) = input.get(prop) else { continue };
+        match normalize(gold_fields, field, v) {
+            Ok(v) => {
+                outputs.insert(field.clone(), v);
+            }
+            Err(e) => {
+                return fail(
+                    format!(
+                        "{}: property `{prop}` = {}: {e}",
+                        tool.name,
+                        snippet(&v.to_string())
+                    ),
+                    Some(input),
+                )
+            }
+        }
+    }
+    for (field, v) in &tool.sets {
+        match normalize(gold_fields, field, v) {
+            Ok(v) => {
+                outputs.insert(field.clone(), v);
+            }
+            Err(e) => {
+                return fail(
+                    format!("{}: `sets.{field}` = {v}: {e}", tool.name),
+                    Some(input),
+                )
+            }
+        }
+    }
+    let confidence = tool
+        .confidence
+        .as_ref()
+        .and_then(|p| input.get(p))
+        .and_then(Value::as_f64);
+    let note = (calls.len() > 1).then(|| {
+        format!(
+            "note: {} tool calls ({}); used call {} ({})",
+            calls.len(),
+            calls
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            index + 1,
+            tool.name
+        )
+    });
+    Interpreted {
+        outcome: Outcome::Ok,
+        outputs,
+        confidence,
+        tool: Some(tool.name.clone()),
+        raw: Some(input),
+        usage,
+        error: note,
+    }
+}
+
+/// A value for gold field `field`, in the journal's form; fields the gold set lacks pass as
+/// they are.
+fn normalize(gold_fields: &[Field], field: &str, v: &Value) -> Result<Value, String> {
+    match gold_fields.iter().find(|f| f.name == field) {
+        Some(f) => GoldValue::from_json(f, v).map(|g| g.to_json(f)),
+        None => Ok(v.clone()),
+    }
+}
+
+type ValidatorCache = Mutex<HashMap<String, Arc<Result<jsonschema::Validator, String>>>>;
+
+/// Validates `input` against `schema` (compiled once per distinct schema). The error names
+/// each failing field with its value.
+pub fn validate(schema: &Value, input: &Value) -> Result<(), String> {
+    static CACHE: OnceLock<ValidatorCache> = OnceLock::new();
+    let key = schema.to_string();
+    let compiled = {
+        let mut cache = CACHE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                Arc::new(jsonschema::validator_for(schema).map_err(|e| e.to_string()))
+            })
+            .clone()
+    };
+    let validator = match compiled.as_ref() {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(format!(
+                "the tool's input_schema is not a valid schema: {e}"
+            ))
+        }
+    };
+    let problems: Vec<String> = validator
+        .iter_errors(input)
+        .map(|e| {
+            let path = e
+                .instance_path
+                .as_str()
+                .trim_start_matches('/')
+                .replace('/', ".");
+            if path.is_empty() {
+                format!("{e}")
+            } else {
+                format!("field `{path}` = {}: {e}", snippet(&e.instance.to_string()))
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
     }
 }

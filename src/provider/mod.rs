@@ -6,13 +6,20 @@
 //! loop here: the runner owns retries, backoff and rate limits), and [`interpret`] turns a
 //! response body into an outcome (pure; a cached body is interpreted the same way).
 
+pub mod anthropic;
 pub mod client;
+#[cfg(feature = "fake-server")]
+pub mod fake;
 pub mod interpret;
 pub mod local;
+pub mod openai;
 pub mod prices;
+pub mod secret;
 
 pub use client::LlmClient;
 pub use interpret::interpret;
+pub use prices::{cost_usd, estimate_input_tokens, price_for, Price};
+pub use secret::Secret;
 
 use std::time::Duration;
 

@@ -546,7 +546,8 @@ impl<T: Transport> Attempts<T> {
                 return Msg::Cancelled;
             }
             // A request on the wire is not cancelled: its answer may already be paid for.
-            let result = self.transport.call(&p.body, attempt).await;
+            // `call` takes the 0-based retry count (sent as `x-stainless-retry-count`).
+            let result = self.transport.call(&p.body, attempt - 1).await;
             match result {
                 Ok(ok) => {
                     self.limit.on_success();
