@@ -415,6 +415,10 @@ impl<T: Transport> Driver<'_, T> {
             }
             if stop.is_some() {
                 pending = None;
+            }
+            // Ctrl-C and auth failures also call off tasks that have not sent yet; a budget
+            // stop lets the requests it already counted go out.
+            if stop == Some(Stop::Interrupted) {
                 let _ = cancel_tx.send(true);
             }
             if pending.is_none() && outstanding == 0 {
@@ -473,6 +477,11 @@ impl<T: Transport> Driver<'_, T> {
                 },
                 permit = self.limit.acquire(), if pending.is_some() && stop.is_none() => {
                     let p = pending.take().expect("guarded");
+                    // Responses that came in while this job waited may have spent the budget.
+                    if let Some(reason) = budget.exhausted() {
+                        stop = Some(Stop::Budget(reason));
+                        continue;
+                    }
                     budget.requests += 1;
                     outstanding += 1;
                     let task = Attempts {
@@ -591,3 +600,7 @@ impl<T: Transport> Attempts<T> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "llm_tests.rs"]
+mod tests;
