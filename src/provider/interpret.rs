@@ -239,3 +239,188 @@ pub fn validate(schema: &Value, input: &Value) -> Result<(), String> {
         Err(problems.join("; "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::gold::FieldKind;
+    use crate::variant::{Tool, ToolChoice};
+
+    fn spec() -> LlmSpec {
+        LlmSpec {
+            model: "m".into(),
+            max_tokens: 100,
+            temperature: None,
+            base_url: None,
+            api_key_env: None,
+            system: None,
+            user: "{{text}}".into(),
+            tools: vec![
+                Tool {
+                    name: "classify".into(),
+                    description: None,
+                    input_schema: json!({"type": "object", "properties": {
+                        "dept": {"type": "string", "enum": ["billing", "tech", "legal"]},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "conf": {"type": "number"}},
+                        "required": ["dept"], "additionalProperties": false}),
+                    outputs: vec![
+                        ("department".into(), "dept".into()),
+                        ("intents".into(), "tags".into()),
+                    ],
+                    confidence: Some("conf".into()),
+                    sets: vec![],
+                },
+                Tool {
+                    name: "escalate".into(),
+                    description: None,
+                    input_schema: json!({"type": "object"}),
+                    outputs: vec![],
+                    confidence: None,
+                    sets: vec![("human".into(), json!(true))],
+                },
+            ],
+            tool_choice: ToolChoice::Any,
+            examples: vec![],
+        }
+    }
+
+    fn gold() -> Vec<Field> {
+        vec![
+            Field {
+                name: "department".into(),
+                kind: FieldKind::Label,
+                values: vec!["billing".into(), "tech".into()],
+            },
+            Field {
+                name: "intents".into(),
+                kind: FieldKind::Labels,
+                values: vec!["a".into(), "b".into()],
+            },
+            Field {
+                name: "human".into(),
+                kind: FieldKind::Flag,
+                values: vec![],
+            },
+        ]
+    }
+
+    fn anthropic(content: Value, stop: &str) -> Value {
+        json!({"content": content, "stop_reason": stop,
+               "usage": {"input_tokens": 10, "output_tokens": 2, "cache_read_input_tokens": null}})
+    }
+
+    fn run(body: &Value) -> Interpreted {
+        interpret(ProviderKind::Anthropic, &spec(), &gold(), body)
+    }
+
+    #[test]
+    fn ok_with_text_before_the_tool_and_normalized_labels() {
+        let i = run(&anthropic(
+            json!([{"type": "text", "text": "Sure."},
+                   {"type": "tool_use", "id": "t", "name": "classify",
+                    "input": {"dept": "tech", "tags": ["b", "a", "b"], "conf": 0.7}}]),
+            "tool_use",
+        ));
+        assert_eq!(i.outcome, Outcome::Ok, "{i:?}");
+        assert_eq!(
+            Value::Object(i.outputs),
+            json!({"department": "tech", "intents": ["a", "b"]})
+        );
+        assert_eq!(i.confidence, Some(0.7));
+        assert_eq!(i.error, None);
+        let u = i.usage.unwrap();
+        assert_eq!(
+            (u.input_tokens, u.output_tokens, u.cache_read_input_tokens),
+            (10, 2, 0)
+        );
+    }
+
+    #[test]
+    fn sets_and_schema_and_gold_mismatches() {
+        let i = run(&anthropic(
+            json!([{"type": "tool_use", "id": "t", "name": "escalate", "input": {}}]),
+            "tool_use",
+        ));
+        assert_eq!(Value::Object(i.outputs), json!({"human": true}));
+        // In the schema's enum but not a gold value: invalid_output naming both.
+        let i = run(&anthropic(
+            json!([{"type": "tool_use", "id": "t", "name": "classify", "input": {"dept": "legal"}}]),
+            "tool_use",
+        ));
+        assert_eq!(i.outcome, Outcome::InvalidOutput);
+        let e = i.error.unwrap();
+        assert!(e.contains("dept") && e.contains("legal"), "{e}");
+        // Missing required property and an extra one.
+        let i = run(&anthropic(
+            json!([{"type": "tool_use", "id": "t", "name": "classify", "input": {"x": 1}}]),
+            "tool_use",
+        ));
+        assert_eq!(i.outcome, Outcome::InvalidOutput);
+        let e = i.error.unwrap();
+        assert!(e.contains("dept") && e.contains("x"), "{e}");
+        // Wrong type, nested path.
+        let i = run(&anthropic(
+            json!([{"type": "tool_use", "id": "t", "name": "classify",
+                    "input": {"dept": "tech", "tags": ["a", 3]}}]),
+            "tool_use",
+        ));
+        let e = i.error.unwrap();
+        assert!(e.contains("field `tags.1` = 3"), "{e}");
+    }
+
+    #[test]
+    fn stop_reasons_and_missing_content() {
+        let tool =
+            json!([{"type": "tool_use", "id": "t", "name": "classify", "input": {"dept": "tech"}}]);
+        assert_eq!(
+            run(&anthropic(tool.clone(), "max_tokens")).outcome,
+            Outcome::MaxTokens
+        );
+        assert_eq!(
+            run(&anthropic(json!([]), "refusal")).outcome,
+            Outcome::Refusal
+        );
+        assert_eq!(
+            run(&anthropic(
+                json!([{"type": "text", "text": "hi"}]),
+                "end_turn"
+            ))
+            .outcome,
+            Outcome::NoToolCall
+        );
+        assert_eq!(run(&json!({"weird": true})).outcome, Outcome::NoToolCall);
+    }
+
+    #[test]
+    fn openai_forms() {
+        let run = |body: Value| interpret(ProviderKind::OpenAi, &spec(), &gold(), &body);
+        let call = |args: Value| {
+            json!({"choices": [{"finish_reason": "stop", "message": {"role": "assistant", "content": null,
+                "tool_calls": [{"id": "c", "type": "function", "function": {"name": "classify", "arguments": args}}]}}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 60}}})
+        };
+        let i = run(call(json!("{\"dept\":\"billing\"}")));
+        assert_eq!(i.outcome, Outcome::Ok, "{i:?}");
+        let u = i.usage.unwrap();
+        assert_eq!(
+            (u.input_tokens, u.cache_read_input_tokens, u.output_tokens),
+            (40, 60, 5)
+        );
+        // Some servers send the arguments as an object.
+        assert_eq!(run(call(json!({"dept": "billing"}))).outcome, Outcome::Ok);
+        assert_eq!(
+            run(call(json!("{\"dept\":"))).outcome,
+            Outcome::InvalidOutput
+        );
+        let mut b = call(json!("{}"));
+        b["choices"][0]["finish_reason"] = json!("content_filter");
+        assert_eq!(run(b).outcome, Outcome::Refusal);
+        let mut b = call(json!("{\"dept\":\"billing\"}"));
+        b["choices"][0]["finish_reason"] = json!("length");
+        assert_eq!(run(b).outcome, Outcome::MaxTokens);
+        assert_eq!(run(json!({"choices": []})).outcome, Outcome::NoToolCall);
+    }
+}
