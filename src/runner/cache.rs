@@ -15,6 +15,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -46,10 +47,12 @@ pub struct CacheEntry {
 }
 
 /// A cache folder.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ResponseCache {
     dir: PathBuf,
     pub mode: CacheMode,
+    /// Shard folders known to exist (one `mkdir` per shard and run, not per entry).
+    shards: [AtomicBool; 256],
 }
 
 /// The cache key of a request.
@@ -80,7 +83,11 @@ pub fn default_dir() -> Option<PathBuf> {
 
 impl ResponseCache {
     pub fn new(dir: PathBuf, mode: CacheMode) -> Self {
-        ResponseCache { dir, mode }
+        ResponseCache {
+            dir,
+            mode,
+            shards: std::array::from_fn(|_| AtomicBool::new(false)),
+        }
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -113,7 +120,11 @@ impl ResponseCache {
         }
         let path = self.path(key);
         let dir = path.parent().expect("entry has a folder");
-        std::fs::create_dir_all(dir)?;
+        let shard = u8::from_str_radix(&key[..2], 16).map_or(0, usize::from);
+        if !self.shards[shard].load(Ordering::Relaxed) {
+            std::fs::create_dir_all(dir)?;
+            self.shards[shard].store(true, Ordering::Relaxed);
+        }
         let entry = serde_json::json!({
             "v": CACHE_VERSION, "key": key, "body": body, "request_id": request_id,
         });
@@ -134,11 +145,12 @@ impl ResponseCache {
 
 /// Creates `<dir>/.<key>.<pid>.<n>.tmp` exclusively.
 fn tempfile_in(dir: &Path, key: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
-    use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let pid = *PID.get_or_init(std::process::id);
     loop {
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = dir.join(format!(".{key}.{}.{n}.tmp", std::process::id()));
+        let p = dir.join(format!(".{key}.{pid}.{n}.tmp"));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
