@@ -22,7 +22,12 @@
 //! next requests) or a marker in the ticket text, `[[fault:NAME]]` (every time) or
 //! `[[fault:NAME*N]]` (the first N requests with that ticket text, then normal answers), so
 //! an end-to-end test that controls only the gold set can inject them. See [`Fault`] for
-//! the names.
+//! the names. `*N` counts per rendered user turn, so two variants with different `user`
+//! templates each get their N failures; two with the same template share them.
+//!
+//! `reset` closes the TCP connection without answering (a FIN, not an RST: setting
+//! `SO_LINGER` 0 would need the socket back from hyper); clients see "connection closed
+//! before message completed", the same connection error class as a reset.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -699,7 +704,7 @@ async fn handle(
         .as_ref()
         .ok()
         .and_then(|b| serde_json::from_slice(b).ok());
-    let ticket = parsed.as_ref().and_then(|b| last_user_text(provider, b));
+    let ticket = parsed.as_ref().and_then(last_user_text);
     let mut entry = LoggedRequest {
         n,
         request_id: request_id.clone(),
@@ -1939,14 +1944,13 @@ fn check_openai(st: &Shared, body: &Value) -> Result<Req, ApiError> {
 }
 
 /// The text of the last user turn.
-fn last_user_text(provider: ProviderKind, body: &Value) -> Option<String> {
+fn last_user_text(body: &Value) -> Option<String> {
     let msgs = body.get("messages")?.as_array()?;
     let last_user = msgs
         .iter()
         .rev()
         .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))?;
     let content = last_user.get("content")?;
-    let _ = provider;
     match content {
         Value::String(s) => Some(s.clone()),
         Value::Array(blocks) => {
