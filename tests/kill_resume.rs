@@ -4,13 +4,15 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{journal, path_str, run, verdict, Fake};
 use verdict::provider::fake::FakeConfig;
+use verdict::runner::cache::{key, CacheMode, ResponseCache};
+use verdict::variant::ProviderKind;
 
 const KEY: &str = "sk-ant-test-key";
 const LIMIT: &str = "48";
@@ -143,11 +145,14 @@ fn sigkill_twice_then_resume_gives_the_uninterrupted_metrics_without_paying_twic
     let (o, c) = (path_str(&out), path_str(&cache));
     let mut kills = 0;
     for (phase, kill_at) in [Some(6usize), Some(40), None].into_iter().enumerate() {
-        // What had been received before this phase: every journaled response.
-        let received: Vec<(String, String)> = journal(&out)
+        // What had been received before this phase: every response in the cache (written
+        // before its journal line) or in the journal.
+        let received = received(&fake, &cache);
+        let journaled: Vec<(String, String)> = journal(&out)
             .iter()
             .map(|r| (tool_of(&r.variant).to_string(), texts[&r.ticket].clone()))
             .collect();
+        assert!(received.len() >= journaled.len());
         let from = fake.requests().len();
         let mut cmd = if phase == 0 {
             verdict(&fake.server.base_url, KEY, &args(o, c))
@@ -166,17 +171,27 @@ fn sigkill_twice_then_resume_gives_the_uninterrupted_metrics_without_paying_twic
             }
             None => assert_eq!(run(&mut cmd).status.code(), Some(0)),
         }
+        let again: Vec<String> = fake.requests()[from..]
+            .iter()
+            .filter_map(|r| r.body.as_ref().map(|b| b.to_string()))
+            .filter(|b| received.contains(b))
+            .collect();
+        assert!(
+            again.is_empty(),
+            "phase {phase} re-sent {} received requests",
+            again.len()
+        );
         let resent: Vec<(String, String)> = requested(&fake, from)
             .into_iter()
             .filter(|(tool, turn)| {
-                received
+                journaled
                     .iter()
                     .any(|(t, text)| t == tool && turn.contains(text.as_str()))
             })
             .collect();
         assert!(
             resent.is_empty(),
-            "phase {phase} re-requested received tickets: {resent:?}"
+            "phase {phase} re-requested journaled tickets: {resent:?}"
         );
     }
     assert_eq!(kills, 2, "the run finished before it could be killed");
@@ -192,6 +207,21 @@ fn sigkill_twice_then_resume_gives_the_uninterrupted_metrics_without_paying_twic
     );
     assert_eq!(journal(&out).len(), 96);
     assert_eq!(metrics(&out), metrics(&reference));
+}
+
+/// The bodies of logged requests whose response is in the cache.
+fn received(fake: &Fake, cache: &Path) -> HashSet<String> {
+    let cache = ResponseCache::new(cache.to_path_buf(), CacheMode::ReadWrite);
+    fake.requests()
+        .iter()
+        .filter_map(|r| r.body.as_ref())
+        .filter(|b| {
+            let model = b["model"].as_str().unwrap();
+            let k = key(ProviderKind::Anthropic, &fake.server.base_url, model, b);
+            cache.get(&k).is_some()
+        })
+        .map(|b| b.to_string())
+        .collect()
 }
 
 fn tool_of(variant: &str) -> &'static str {
