@@ -490,7 +490,12 @@ impl<T: Transport> Driver<'_, T> {
                         rate: self.rate.clone(),
                         limit: self.limit.clone(),
                         policy: self.policy.clone(),
-                        tokens: prices::estimate_input_tokens(&p.body) + self.spec.max_tokens as u64,
+                        // Estimating serializes the body again: only when a limit will use it.
+                        tokens: if self.rate.is_unlimited() {
+                            0
+                        } else {
+                            prices::estimate_input_tokens(&p.body) + self.spec.max_tokens as u64
+                        },
                         rng: rand_chacha::ChaCha8Rng::seed_from_u64(
                             self.seed ^ ((p.job.ticket as u64) << 20) ^ (p.job.repeat as u64),
                         ),
