@@ -225,9 +225,17 @@ fn run(args: RunArgs) -> Result<i32> {
             max_requests: args.max_requests,
         },
     };
-    runner::execute(&ctx, &work, &mut recorder)?;
+    let outcome = runner::execute(&ctx, &work, &mut recorder);
     drop(recorder);
     progress.finish();
+    // A budget stop is a failed run (exit 3), not an interruption (130 is for Ctrl-C); either
+    // way the journal is intact and --resume continues.
+    if let Some(reason) = outcome? {
+        return Err(Error::RunFailed(format!(
+            "{reason}; the journal keeps every result received; continue with `verdict run --resume {}` (with a higher limit, or none)",
+            display_path(&dir)
+        )));
+    }
     if interrupted.load(Ordering::SeqCst) {
         return Err(Error::Interrupted(dir));
     }

@@ -647,19 +647,91 @@ pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
     crate::app::print(&text)
 }
 
-/// `verdict run --dry-run`: what the run would send.
+/// `verdict run --dry-run`: what the run would send, and roughly what it would cost, without
+/// calling anything or needing an API key.
+///
+/// Per variant: the requests left (tickets x repeats not yet journaled; cache hits are not
+/// subtracted), input tokens estimated from each exact request body
+/// ([`crate::provider::estimate_input_tokens`], about +-30%), and output tokens as their upper
+/// bound, `max_tokens` per request (a forced tool call usually needs far fewer), so the cost
+/// column is the input estimate plus the most the output can cost.
 pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) -> Result<i32> {
-    let mut out = String::new();
+    use crate::variant::VariantSpec;
+    use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+        "variant",
+        "provider",
+        "model",
+        "requests",
+        "already done",
+        "input tokens (est.)",
+        "output tokens (max)",
+        "cost USD (est., at most)",
+    ]);
+    let (mut n_req, mut n_in, mut n_out, mut usd, mut unpriced) = (0usize, 0u64, 0u64, 0.0, false);
     for (vi, jobs, already) in work {
         let v = &eval.variants[*vi];
-        out.push_str(&format!(
-            "{}: {} classifications to do ({} already done), provider {}\n",
-            v.name,
-            jobs.len(),
-            already,
-            v.provider.name()
-        ));
+        let (model, input, output, cost) = match &v.spec {
+            VariantSpec::Local(_) => ("-".to_string(), 0, 0, Some(0.0)),
+            VariantSpec::Llm(spec) => {
+                let input: u64 = jobs
+                    .iter()
+                    .map(|j| {
+                        let t = &eval.gold.tickets[j.ticket];
+                        let body = crate::provider::client::request_body(
+                            v.provider, spec, &t.text, &t.id, &t.tags,
+                        );
+                        crate::provider::estimate_input_tokens(&body)
+                    })
+                    .sum();
+                let output = spec.max_tokens as u64 * jobs.len() as u64;
+                let cost = crate::provider::price_for(&spec.model, &eval.prices).map(|p| {
+                    crate::provider::cost_usd(
+                        &p,
+                        &crate::eval_log::Usage {
+                            input_tokens: input,
+                            output_tokens: output,
+                            ..Default::default()
+                        },
+                    )
+                });
+                n_req += jobs.len();
+                (spec.model.clone(), input, output, cost)
+            }
+        };
+        n_in += input;
+        n_out += output;
+        match cost {
+            Some(c) => usd += c,
+            None => unpriced = true,
+        }
+        let llm = matches!(v.spec, VariantSpec::Llm(_));
+        t.add_row(vec![
+            Cell::new(&v.name),
+            Cell::new(v.provider.name()),
+            Cell::new(model),
+            right(if llm {
+                jobs.len().to_string()
+            } else {
+                format!("{} (offline)", jobs.len())
+            }),
+            right(already.to_string()),
+            right(if llm { input.to_string() } else { "-".into() }),
+            right(if llm { output.to_string() } else { "-".into() }),
+            right(match cost {
+                Some(c) => format!("{c:.4}"),
+                None => "no price".into(),
+            }),
+        ]);
     }
+    let mut out = t.to_string();
+    out.push_str(&format!(
+        "\ntotal: {n_req} requests, ~{n_in} input tokens, at most {n_out} output tokens, ~${usd:.4}{}\n",
+        if unpriced { " (plus models with no price: add them under `prices:`)" } else { "" }
+    ));
+    out.push_str("nothing was sent; cached responses, if any, would lower this\n");
     crate::app::print(&out)?;
     Ok(0)
 }

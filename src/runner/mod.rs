@@ -4,7 +4,12 @@
 //! nothing). Each finished classification goes through a [`Recorder`], which appends it to
 //! predictions.jsonl before it counts as done, so a crash loses nothing already paid for.
 
+pub mod cache;
+pub mod concurrency;
+pub mod llm;
 pub mod local;
+pub mod ratelimit;
+pub mod retry;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -136,12 +141,15 @@ pub struct Options {
     pub max_requests: Option<u64>,
 }
 
-/// Runs the jobs of every variant in turn.
+/// Runs the jobs of every variant in turn. Returns why the run stopped early when a budget
+/// (`--max-cost`, `--max-requests`) ended it; Ctrl-C shows in the recorder's flag instead.
 pub fn execute(
     ctx: &RunContext,
     work: &[(usize, Vec<Job>, usize)],
     recorder: &mut Recorder,
-) -> Result<()> {
+) -> Result<Option<String>> {
+    // Built on the first LLM variant: the runtime, cache, budget and limits of the whole run.
+    let mut llm_run: Option<llm::LlmRun> = None;
     for (vi, jobs, already) in work {
         let variant = &ctx.eval.variants[*vi];
         recorder.event(Event::VariantStarted {
@@ -155,16 +163,15 @@ pub fn execute(
         if !jobs.is_empty() {
             match &variant.spec {
                 VariantSpec::Local(spec) => local::run(ctx, variant, spec, jobs, recorder)?,
-                VariantSpec::Llm(_) => {
-                    for job in jobs {
-                        let mut rec = PredictionRecord::new(
-                            &variant.name,
-                            &ctx.eval.gold.tickets[job.ticket].id,
-                            job.repeat,
-                            Outcome::ProviderError,
-                        );
-                        rec.error = Some("LLM providers are not available in this build".into());
-                        recorder.record(rec)?;
+                VariantSpec::Llm(spec) => {
+                    let run = match &mut llm_run {
+                        Some(r) => r,
+                        None => llm_run.insert(llm::LlmRun::new(ctx)?),
+                    };
+                    match run.run(ctx, variant, spec, jobs, recorder)? {
+                        llm::Stop::Done => {}
+                        llm::Stop::Interrupted => break,
+                        llm::Stop::Budget(reason) => return Ok(Some(reason)),
                     }
                 }
             }
@@ -173,5 +180,5 @@ pub fn execute(
             variant: variant.name.clone(),
         });
     }
-    Ok(())
+    Ok(None)
 }

@@ -1,0 +1,611 @@
+//! Running an LLM variant: every job sent to the provider with bounded, adaptive concurrency,
+//! client-side rate limits, retries, a response cache and budget guards, each result
+//! journaled the moment it arrives.
+//!
+//! Shape: one async loop (the *driver*) owns the [`Recorder`]. It walks the jobs in order,
+//! serves cache hits itself, and for the rest takes a slot from the [`AdaptiveLimit`] and
+//! spawns a task that makes the attempts (rate limit, call, backoff, call...). Tasks report
+//! back over one channel and the driver journals each result in completion order, so lines
+//! are whole and nothing else writes the journal.
+//!
+//! Never paying twice: a task stores a response in the cache *before* the driver journals it,
+//! so a process killed between the two finds the response in the cache on `--resume` instead
+//! of buying it again (this holds unless the cache is off with `--no-cache`).
+//!
+//! Stopping: Ctrl-C (the recorder's `interrupted` flag), `--max-cost`, `--max-requests` and
+//! an authentication failure all stop new requests; requests already on the wire finish and
+//! are journaled, tasks waiting for a rate limit or a backoff give up without a line (their
+//! tickets stay to do for `--resume`). An authentication failure ends the run with
+//! [`Error::RunFailed`] (exit 3); a budget stop is reported to `execute` as [`Stop::Budget`].
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use tokio::sync::{mpsc, watch};
+
+use super::cache::{self, ResponseCache};
+use super::concurrency::AdaptiveLimit;
+use super::ratelimit::RateLimits;
+use super::retry::{Decision, RetryPolicy};
+use super::{Event, Job, Recorder, RunContext};
+use crate::error::{Error, Result};
+use crate::eval_log::{Outcome, PredictionRecord};
+use crate::provider::prices::{self, Price};
+use crate::provider::{CallError, CallOk, LlmClient};
+use crate::variant::{LlmSpec, ProviderKind, Variant};
+
+/// What the runner needs from an LLM client: the request body and one attempt. The real one
+/// is [`LlmClient`]; tests use scripted ones.
+pub trait Transport: Send + Sync + 'static {
+    fn provider(&self) -> ProviderKind;
+    fn base_url(&self) -> &str;
+    fn request_body(
+        &self,
+        spec: &LlmSpec,
+        text: &str,
+        id: &str,
+        tags: &[String],
+    ) -> serde_json::Value;
+    fn call(
+        &self,
+        body: &serde_json::Value,
+        attempt: u32,
+    ) -> impl Future<Output = Result<CallOk, CallError>> + Send;
+}
+
+impl Transport for LlmClient {
+    fn provider(&self) -> ProviderKind {
+        LlmClient::provider(self)
+    }
+    fn base_url(&self) -> &str {
+        LlmClient::base_url(self)
+    }
+    fn request_body(
+        &self,
+        spec: &LlmSpec,
+        text: &str,
+        id: &str,
+        tags: &[String],
+    ) -> serde_json::Value {
+        LlmClient::request_body(self, spec, text, id, tags)
+    }
+    fn call(
+        &self,
+        body: &serde_json::Value,
+        attempt: u32,
+    ) -> impl Future<Output = Result<CallOk, CallError>> + Send {
+        LlmClient::call(self, body, attempt)
+    }
+}
+
+/// Run-wide limits on spending (`--max-cost`, `--max-requests`), counted over this
+/// invocation: on `--resume` they apply afresh.
+#[derive(Debug, Clone, Default)]
+pub struct Budget {
+    pub max_cost: Option<f64>,
+    pub max_requests: Option<u64>,
+    /// USD spent on responses received so far (cache hits cost nothing).
+    pub spent_usd: f64,
+    /// Classifications sent to a provider (a retried request counts once).
+    pub requests: u64,
+}
+
+impl Budget {
+    /// Why no new request may start, if one may not.
+    pub fn exhausted(&self) -> Option<String> {
+        if let Some(max) = self.max_requests {
+            if self.requests >= max {
+                return Some(format!(
+                    "stopped at --max-requests {max} ({} requests sent)",
+                    self.requests
+                ));
+            }
+        }
+        if let Some(max) = self.max_cost {
+            if self.spent_usd >= max {
+                return Some(format!(
+                    "stopped at --max-cost {max} (${:.4} spent)",
+                    self.spent_usd
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Why a variant's loop ended early.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stop {
+    /// Every job is journaled (or none was left).
+    Done,
+    /// Ctrl-C.
+    Interrupted,
+    /// A budget limit; the message says which.
+    Budget(String),
+}
+
+/// The limits of one provider endpoint, shared by the variants that use it.
+struct Endpoint {
+    rate: Arc<RateLimits>,
+    limit: Arc<AdaptiveLimit>,
+}
+
+/// State that lives for the whole run: the async runtime, the cache, the budget and the
+/// per-endpoint limits (a 429 seen by one variant slows the next one on the same endpoint).
+pub struct LlmRun {
+    rt: tokio::runtime::Runtime,
+    cache: Arc<ResponseCache>,
+    pub budget: Budget,
+    endpoints: HashMap<(&'static str, String), Endpoint>,
+}
+
+impl LlmRun {
+    pub fn new(ctx: &RunContext) -> Result<Self> {
+        let o = &ctx.options;
+        let mode = if o.no_cache {
+            cache::CacheMode::Off
+        } else if o.refresh {
+            cache::CacheMode::WriteOnly
+        } else {
+            cache::CacheMode::ReadWrite
+        };
+        let dir = match (&o.cache_dir, mode) {
+            (Some(d), _) => d.clone(),
+            (None, cache::CacheMode::Off) => std::path::PathBuf::new(),
+            (None, _) => cache::default_dir().ok_or_else(|| {
+                Error::Usage(
+                    "no user cache directory is known here; pass --cache-dir DIR or --no-cache"
+                        .into(),
+                )
+            })?,
+        };
+        if mode != cache::CacheMode::Off {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::RunFailed(format!("cannot start the async runtime: {e}")))?;
+        Ok(LlmRun {
+            rt,
+            cache: Arc::new(ResponseCache::new(dir, mode)),
+            budget: Budget {
+                max_cost: o.max_cost,
+                max_requests: o.max_requests,
+                ..Budget::default()
+            },
+            endpoints: HashMap::new(),
+        })
+    }
+
+    /// Runs the jobs of one LLM variant.
+    pub fn run(
+        &mut self,
+        ctx: &RunContext,
+        variant: &Variant,
+        spec: &LlmSpec,
+        jobs: &[Job],
+        recorder: &mut Recorder,
+    ) -> Result<Stop> {
+        let timeout = Duration::from_secs_f64(ctx.eval.run.timeout_s);
+        // The client is built inside the runtime: an HTTP client may need one to exist.
+        let client = self
+            .rt
+            .block_on(async { LlmClient::new(variant.provider, spec, timeout) })
+            .map_err(|e| auth_error(variant, &e))?;
+        self.run_with(ctx, variant, spec, jobs, recorder, Arc::new(client))
+    }
+
+    /// [`LlmRun::run`] with any transport.
+    pub fn run_with<T: Transport>(
+        &mut self,
+        ctx: &RunContext,
+        variant: &Variant,
+        spec: &LlmSpec,
+        jobs: &[Job],
+        recorder: &mut Recorder,
+        transport: Arc<T>,
+    ) -> Result<Stop> {
+        let settings = &ctx.eval.run;
+        let concurrency = ctx.options.concurrency.unwrap_or(settings.concurrency);
+        let endpoint = self
+            .endpoints
+            .entry((
+                transport.provider().name(),
+                transport.base_url().to_string(),
+            ))
+            .or_insert_with(|| Endpoint {
+                rate: Arc::new(RateLimits::new(
+                    settings.requests_per_minute,
+                    settings.tokens_per_minute,
+                )),
+                limit: AdaptiveLimit::new(concurrency),
+            });
+        let driver = Driver {
+            ctx,
+            variant,
+            spec,
+            price: prices::price_for(&spec.model, &ctx.eval.prices),
+            transport,
+            cache: self.cache.clone(),
+            rate: endpoint.rate.clone(),
+            limit: endpoint.limit.clone(),
+            policy: RetryPolicy::new(settings.max_retries),
+            seed: settings.seed,
+        };
+        let budget = &mut self.budget;
+        self.rt.block_on(driver.drive(jobs, recorder, budget))
+    }
+}
+
+fn auth_error(variant: &Variant, err: &CallError) -> Error {
+    let detail = match err {
+        CallError::Auth { status, message } => match status {
+            Some(s) => format!("HTTP {s}: {message}"),
+            None => message.clone(),
+        },
+        other => describe(other),
+    };
+    Error::RunFailed(format!(
+        "authentication failed for variant {} ({}): {detail}; check the API key (or `api_key_env`) and run again (or `--resume` the run folder)",
+        variant.name,
+        variant.provider.name()
+    ))
+}
+
+/// "HTTP 429 rate_limit_error: message" for a failed attempt.
+fn describe(err: &CallError) -> String {
+    let (status, error_type, message) = match err {
+        CallError::Retryable {
+            status,
+            error_type,
+            message,
+            ..
+        }
+        | CallError::Fatal {
+            status,
+            error_type,
+            message,
+            ..
+        } => (*status, error_type.as_deref(), message.as_str()),
+        CallError::Auth { status, message } => (*status, None, message.as_str()),
+    };
+    let mut s = match status {
+        Some(code) => format!("HTTP {code}"),
+        None => "no response".to_string(),
+    };
+    if let Some(t) = error_type {
+        s.push(' ');
+        s.push_str(t);
+    }
+    s.push_str(": ");
+    s.push_str(message);
+    s
+}
+
+/// What a task reports.
+enum Msg {
+    Retry {
+        job: Job,
+        attempt: u32,
+        reason: String,
+    },
+    Done {
+        job: Job,
+        result: Result<CallOk, CallError>,
+        attempts: u32,
+    },
+    /// Stopped before a response (Ctrl-C, a budget or an auth stop): nothing to journal.
+    Cancelled,
+}
+
+/// Everything the driver and its tasks share for one variant.
+struct Driver<'a, T> {
+    ctx: &'a RunContext<'a>,
+    variant: &'a Variant,
+    spec: &'a LlmSpec,
+    price: Option<Price>,
+    transport: Arc<T>,
+    cache: Arc<ResponseCache>,
+    rate: Arc<RateLimits>,
+    limit: Arc<AdaptiveLimit>,
+    policy: RetryPolicy,
+    seed: u64,
+}
+
+/// A job ready to send.
+struct Prepared {
+    job: Job,
+    body: serde_json::Value,
+    key: String,
+}
+
+impl<T: Transport> Driver<'_, T> {
+    fn prepare(&self, job: Job) -> Prepared {
+        let t = &self.ctx.eval.gold.tickets[job.ticket];
+        let body = self
+            .transport
+            .request_body(self.spec, &t.text, &t.id, &t.tags);
+        let mut key = cache::key(
+            self.transport.provider(),
+            self.transport.base_url(),
+            &self.spec.model,
+            &body,
+        );
+        if job.repeat > 0 {
+            // Repeats measure how much answers vary: each repeat has its own entry.
+            key = cache::key(
+                self.transport.provider(),
+                self.transport.base_url(),
+                &self.spec.model,
+                &serde_json::json!({"repeat": job.repeat, "key": key}),
+            );
+        }
+        Prepared { job, body, key }
+    }
+
+    /// The record of a response (fresh or cached).
+    fn record_of(&self, job: Job, body: &serde_json::Value, cached: bool) -> PredictionRecord {
+        let t = &self.ctx.eval.gold.tickets[job.ticket];
+        let it = crate::provider::interpret(
+            self.transport.provider(),
+            self.spec,
+            &self.ctx.eval.gold.fields,
+            body,
+        );
+        let mut rec = PredictionRecord::new(&self.variant.name, &t.id, job.repeat, it.outcome);
+        rec.outputs = it.outputs;
+        rec.confidence = it.confidence;
+        rec.tool = it.tool;
+        rec.raw = it.raw;
+        rec.usage = it.usage;
+        rec.error = it.error;
+        rec.cached = cached;
+        rec.cost_usd = if cached {
+            Some(0.0)
+        } else {
+            self.price
+                .as_ref()
+                .map(|p| it.usage.map_or(0.0, |u| prices::cost_usd(p, &u)))
+        };
+        rec
+    }
+
+    async fn drive(
+        self,
+        jobs: &[Job],
+        recorder: &mut Recorder<'_>,
+        budget: &mut Budget,
+    ) -> Result<Stop> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+        let (cancel_tx, cancel_rx) = watch::channel(false);
+        let mut next = 0;
+        let mut outstanding = 0usize;
+        let mut pending: Option<Prepared> = None;
+        let mut stop: Option<Stop> = None;
+        let mut auth: Option<Error> = None;
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+        loop {
+            // The next job that needs the network; cache hits are journaled on the way.
+            while pending.is_none() && next < jobs.len() && stop.is_none() {
+                if recorder.is_interrupted() {
+                    stop = Some(Stop::Interrupted);
+                    break;
+                }
+                let p = self.prepare(jobs[next]);
+                if let Some(entry) = self.cache.get(&p.key) {
+                    next += 1;
+                    let mut rec = self.record_of(p.job, &entry.body, true);
+                    rec.request_id = entry.request_id;
+                    rec.attempts = Some(0);
+                    recorder.record(rec)?;
+                    continue;
+                }
+                if let Some(reason) = budget.exhausted() {
+                    stop = Some(Stop::Budget(reason));
+                    break;
+                }
+                next += 1;
+                pending = Some(p);
+            }
+            if stop.is_some() {
+                pending = None;
+            }
+            // Ctrl-C and auth failures also call off tasks that have not sent yet; a budget
+            // stop lets the requests it already counted go out.
+            if stop == Some(Stop::Interrupted) {
+                let _ = cancel_tx.send(true);
+            }
+            if pending.is_none() && outstanding == 0 {
+                break;
+            }
+            tokio::select! {
+                biased;
+                Some(msg) = rx.recv() => match msg {
+                    Msg::Retry { job, attempt, reason } => recorder.event(Event::Retry {
+                        variant: self.variant.name.clone(),
+                        ticket: self.ctx.eval.gold.tickets[job.ticket].id.clone(),
+                        attempt,
+                        reason,
+                    }),
+                    Msg::Cancelled => outstanding -= 1,
+                    Msg::Done { job, result, attempts } => {
+                        outstanding -= 1;
+                        match result {
+                            Ok(ok) => {
+                                let mut rec = self.record_of(job, &ok.body, false);
+                                rec.latency_ms = Some(ok.latency_ms);
+                                rec.request_id = ok.request_id;
+                                rec.attempts = Some(attempts);
+                                budget.spent_usd += rec.cost_usd.unwrap_or(0.0);
+                                recorder.record(rec)?;
+                            }
+                            Err(err @ CallError::Auth { .. }) => {
+                                if auth.is_none() {
+                                    auth = Some(auth_error(self.variant, &err));
+                                }
+                                stop = Some(Stop::Interrupted);
+                            }
+                            Err(err) => {
+                                let t = &self.ctx.eval.gold.tickets[job.ticket];
+                                let mut rec = PredictionRecord::new(
+                                    &self.variant.name,
+                                    &t.id,
+                                    job.repeat,
+                                    Outcome::ProviderError,
+                                );
+                                rec.request_id = match &err {
+                                    CallError::Retryable { request_id, .. }
+                                    | CallError::Fatal { request_id, .. } => request_id.clone(),
+                                    CallError::Auth { .. } => None,
+                                };
+                                rec.error = Some(format!(
+                                    "{} (after {attempts} attempt{})",
+                                    describe(&err),
+                                    if attempts == 1 { "" } else { "s" }
+                                ));
+                                rec.attempts = Some(attempts);
+                                recorder.record(rec)?;
+                            }
+                        }
+                    }
+                },
+                permit = self.limit.acquire(), if pending.is_some() && stop.is_none() => {
+                    let p = pending.take().expect("guarded");
+                    // Responses that came in while this job waited may have spent the budget.
+                    if let Some(reason) = budget.exhausted() {
+                        stop = Some(Stop::Budget(reason));
+                        continue;
+                    }
+                    budget.requests += 1;
+                    outstanding += 1;
+                    let task = Attempts {
+                        transport: self.transport.clone(),
+                        cache: self.cache.clone(),
+                        rate: self.rate.clone(),
+                        limit: self.limit.clone(),
+                        policy: self.policy.clone(),
+                        // Estimating serializes the body again: only when a limit will use it.
+                        tokens: if self.rate.is_unlimited() {
+                            0
+                        } else {
+                            prices::estimate_input_tokens(&p.body) + self.spec.max_tokens as u64
+                        },
+                        rng: rand_chacha::ChaCha8Rng::seed_from_u64(
+                            self.seed ^ ((p.job.ticket as u64) << 20) ^ (p.job.repeat as u64),
+                        ),
+                        tx: tx.clone(),
+                        cancel: cancel_rx.clone(),
+                    };
+                    tokio::spawn(async move {
+                        let _permit = permit;
+                        task.run(p).await
+                    });
+                },
+                _ = tick.tick() => {
+                    if recorder.is_interrupted() && stop.is_none() {
+                        stop = Some(Stop::Interrupted);
+                    }
+                },
+            }
+        }
+        if let Some(err) = auth {
+            return Err(err);
+        }
+        Ok(stop.unwrap_or(Stop::Done))
+    }
+}
+
+/// One job's attempts, on its own task.
+struct Attempts<T> {
+    transport: Arc<T>,
+    cache: Arc<ResponseCache>,
+    rate: Arc<RateLimits>,
+    limit: Arc<AdaptiveLimit>,
+    policy: RetryPolicy,
+    tokens: u64,
+    rng: rand_chacha::ChaCha8Rng,
+    tx: mpsc::UnboundedSender<Msg>,
+    cancel: watch::Receiver<bool>,
+}
+
+impl<T: Transport> Attempts<T> {
+    async fn run(mut self, p: Prepared) {
+        let msg = self.attempts(&p).await;
+        let _ = self.tx.send(msg);
+    }
+
+    /// Waits for `fut` unless the run stops first.
+    async fn or_cancel(&mut self, fut: impl Future<Output = ()>) -> bool {
+        if *self.cancel.borrow() {
+            return false;
+        }
+        tokio::select! {
+            _ = fut => true,
+            _ = self.cancel.wait_for(|c| *c) => false,
+        }
+    }
+
+    async fn attempts(&mut self, p: &Prepared) -> Msg {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let rate = self.rate.clone();
+            if !self.or_cancel(rate.until_ready(self.tokens)).await {
+                return Msg::Cancelled;
+            }
+            // A request on the wire is not cancelled: its answer may already be paid for.
+            // `call` takes the 0-based retry count (sent as `x-stainless-retry-count`).
+            let result = self.transport.call(&p.body, attempt - 1).await;
+            match result {
+                Ok(ok) => {
+                    self.limit.on_success();
+                    // Before the journal line (see the module doc). A failed write loses only
+                    // the crash protection of this one response, so the run goes on.
+                    let _ = self.cache.put(&p.key, &ok.body, ok.request_id.as_deref());
+                    return Msg::Done {
+                        job: p.job,
+                        result: Ok(ok),
+                        attempts: attempt,
+                    };
+                }
+                Err(err) => {
+                    if let CallError::Retryable {
+                        rate_limited: true, ..
+                    } = err
+                    {
+                        self.limit.on_rate_limited();
+                    }
+                    match self.policy.decide(&err, attempt, &mut self.rng) {
+                        Decision::GiveUp => {
+                            return Msg::Done {
+                                job: p.job,
+                                result: Err(err),
+                                attempts: attempt,
+                            }
+                        }
+                        Decision::RetryAfter(wait) => {
+                            let _ = self.tx.send(Msg::Retry {
+                                job: p.job,
+                                attempt: attempt + 1,
+                                reason: describe(&err),
+                            });
+                            if !self.or_cancel(tokio::time::sleep(wait)).await {
+                                return Msg::Cancelled;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "llm_tests.rs"]
+mod tests;

@@ -1,0 +1,354 @@
+//! The driver against scripted transports: retries, the cache, budgets, auth, concurrency.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::config::Eval;
+use crate::eval_log::{read_journal, Journal};
+use crate::runner::{Options, Recorder};
+
+type Script = dyn Fn(u32) -> Result<CallOk, CallError> + Send + Sync;
+
+/// Answers each body by its 0-based attempt number; logs every call.
+struct Mock {
+    script: Box<Script>,
+    calls: Mutex<Vec<(String, u32)>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    delay: Duration,
+}
+
+impl Mock {
+    fn new(script: impl Fn(u32) -> Result<CallOk, CallError> + Send + Sync + 'static) -> Self {
+        Mock {
+            script: Box::new(script),
+            calls: Mutex::new(Vec::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            delay: Duration::ZERO,
+        }
+    }
+    fn n_calls(&self) -> usize {
+        self.calls.lock().unwrap().len()
+    }
+}
+
+impl Transport for Mock {
+    fn provider(&self) -> ProviderKind {
+        ProviderKind::Anthropic
+    }
+    fn base_url(&self) -> &str {
+        "http://mock"
+    }
+    fn request_body(&self, spec: &LlmSpec, text: &str, id: &str, tags: &[String]) -> Value {
+        crate::provider::client::request_body(ProviderKind::Anthropic, spec, text, id, tags)
+    }
+    fn call(
+        &self,
+        body: &Value,
+        attempt: u32,
+    ) -> impl Future<Output = Result<CallOk, CallError>> + Send {
+        let text = body.to_string();
+        async move {
+            let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.max_in_flight.fetch_max(n, Ordering::SeqCst);
+            self.calls.lock().unwrap().push((text, attempt));
+            if !self.delay.is_zero() {
+                tokio::time::sleep(self.delay).await;
+            }
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+            (self.script)(attempt)
+        }
+    }
+}
+
+fn ok() -> Result<CallOk, CallError> {
+    Ok(CallOk {
+        body: json!({
+            "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "classify_ticket",
+                "input": {"department": "billing", "priority": "low", "intents": [],
+                          "confidence": 0.9, "requires_human": false}}],
+            "stop_reason": "tool_use", "stop_sequence": null,
+            "usage": {"input_tokens": 100, "output_tokens": 20,
+                      "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
+        }),
+        request_id: Some("req_ok".into()),
+        latency_ms: 12.0,
+    })
+}
+
+fn rate_limited(retry_after: Option<Duration>) -> CallError {
+    CallError::Retryable {
+        status: Some(429),
+        retry_after,
+        rate_limited: true,
+        error_type: Some("rate_limit_error".into()),
+        message: "slow down".into(),
+        request_id: Some("req_429".into()),
+    }
+}
+
+fn support() -> Eval {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("evals/support.yaml");
+    let mut eval = crate::config::load_eval(&path).unwrap();
+    eval.run.max_retries = 3;
+    eval
+}
+
+struct Outcome {
+    stop: Result<Stop>,
+    records: Vec<PredictionRecord>,
+    events: Vec<Event>,
+}
+
+/// Runs `classify-ticket` on the first `n` tickets.
+fn run(eval: &Eval, n: usize, options: Options, mock: Arc<Mock>, interrupted: bool) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let journal_path = dir.path().join("predictions.jsonl");
+    let variant = eval
+        .variants
+        .iter()
+        .find(|v| v.name == "classify-ticket")
+        .unwrap();
+    let crate::variant::VariantSpec::Llm(spec) = &variant.spec else {
+        panic!("an LLM variant")
+    };
+    let ctx = RunContext {
+        eval,
+        n_tickets: n,
+        options,
+    };
+    let jobs: Vec<Job> = (0..n).map(|ticket| Job { ticket, repeat: 0 }).collect();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let mut on_event = move |e: Event| ev.lock().unwrap().push(e);
+    let flag = Arc::new(AtomicBool::new(interrupted));
+    let mut recorder = Recorder::new(Journal::open(&journal_path).unwrap(), &mut on_event, flag);
+    let mut llm = LlmRun::new(&ctx).unwrap();
+    let stop = llm.run_with(&ctx, variant, spec, &jobs, &mut recorder, mock);
+    drop(recorder);
+    let events = events.lock().unwrap().clone();
+    Outcome {
+        stop,
+        records: read_journal(&journal_path).unwrap(),
+        events,
+    }
+}
+
+fn options(cache: &std::path::Path) -> Options {
+    Options {
+        cache_dir: Some(cache.to_path_buf()),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn a_rate_limited_request_is_retried_after_the_servers_delay_then_journaled() {
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|attempt| match attempt {
+        0 => Err(rate_limited(Some(Duration::from_millis(5)))),
+        _ => ok(),
+    }));
+    let out = run(&support(), 4, options(cache.path()), mock.clone(), false);
+    assert_eq!(out.stop.unwrap(), Stop::Done);
+    assert_eq!(mock.n_calls(), 8);
+    assert_eq!(out.records.len(), 4);
+    for r in &out.records {
+        assert_eq!(r.outcome, crate::eval_log::Outcome::Ok, "{r:?}");
+        assert_eq!(r.attempts, Some(2));
+        assert!(!r.cached);
+        assert_eq!(r.request_id.as_deref(), Some("req_ok"));
+        assert_eq!(r.latency_ms, Some(12.0));
+        // claude-haiku-4-5: $1 / $5 per million tokens.
+        assert!(
+            (r.cost_usd.unwrap() - 0.0002).abs() < 1e-12,
+            "{:?}",
+            r.cost_usd
+        );
+        assert_eq!(r.outputs["department"], json!("billing"));
+    }
+    let retries = out
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Retry { attempt: 2, .. }))
+        .count();
+    assert_eq!(retries, 4);
+}
+
+#[test]
+fn a_second_run_is_served_from_the_cache_without_a_call() {
+    let cache = tempfile::tempdir().unwrap();
+    let eval = support();
+    let first = Arc::new(Mock::new(|_| ok()));
+    run(&eval, 5, options(cache.path()), first.clone(), false);
+    assert_eq!(first.n_calls(), 5);
+    let second = Arc::new(Mock::new(|_| ok()));
+    let out = run(&eval, 5, options(cache.path()), second.clone(), false);
+    assert_eq!(second.n_calls(), 0);
+    assert_eq!(out.records.len(), 5);
+    assert!(out
+        .records
+        .iter()
+        .all(|r| r.cached && r.cost_usd == Some(0.0)));
+    assert!(out
+        .records
+        .iter()
+        .all(|r| r.outcome == crate::eval_log::Outcome::Ok));
+    // --refresh calls again (and rewrites); --no-cache neither reads nor writes.
+    let refresh = Arc::new(Mock::new(|_| ok()));
+    let mut o = options(cache.path());
+    o.refresh = true;
+    run(&eval, 5, o, refresh.clone(), false);
+    assert_eq!(refresh.n_calls(), 5);
+    let empty = tempfile::tempdir().unwrap();
+    let mut o = options(empty.path());
+    o.no_cache = true;
+    let off = Arc::new(Mock::new(|_| ok()));
+    run(&eval, 2, o, off.clone(), false);
+    assert_eq!(off.n_calls(), 2);
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_fatal_error_is_not_retried_and_spent_retries_become_provider_errors() {
+    let cache = tempfile::tempdir().unwrap();
+    let fatal = Arc::new(Mock::new(|_| {
+        Err(CallError::Fatal {
+            status: Some(429),
+            error_type: Some("rate_limit_error".into()),
+            message: "enforced_spend_limit_reached".into(),
+            request_id: Some("req_cap".into()),
+        })
+    }));
+    let out = run(&support(), 3, options(cache.path()), fatal.clone(), false);
+    assert_eq!(fatal.n_calls(), 3);
+    for r in &out.records {
+        assert_eq!(r.outcome, crate::eval_log::Outcome::ProviderError);
+        assert_eq!(r.attempts, Some(1));
+        assert_eq!(r.request_id.as_deref(), Some("req_cap"));
+        let e = r.error.as_deref().unwrap();
+        assert!(e.contains("HTTP 429 rate_limit_error"), "{e}");
+    }
+    let always = Arc::new(Mock::new(|_| {
+        Err(rate_limited(Some(Duration::from_millis(1))))
+    }));
+    let out = run(&support(), 2, options(cache.path()), always.clone(), false);
+    assert_eq!(always.n_calls(), 2 * 4); // 1 + max_retries 3
+    assert!(out.records.iter().all(|r| r.attempts == Some(4)
+        && r.outcome == crate::eval_log::Outcome::ProviderError
+        && r.error.as_deref().unwrap().ends_with("(after 4 attempts)")));
+    // Nothing failed is cached.
+    let again = Arc::new(Mock::new(|_| ok()));
+    run(&support(), 2, options(cache.path()), again.clone(), false);
+    assert_eq!(again.n_calls(), 2);
+}
+
+#[test]
+fn an_authentication_failure_stops_the_run_without_journaling_failures() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut mock = Mock::new(|_| {
+        Err(CallError::Auth {
+            status: Some(401),
+            message: "invalid x-api-key".into(),
+        })
+    });
+    mock.delay = Duration::from_millis(5);
+    let mock = Arc::new(mock);
+    let mut o = options(cache.path());
+    o.concurrency = Some(4);
+    let out = run(&support(), 50, o, mock.clone(), false);
+    let err = out.stop.unwrap_err();
+    assert_eq!(err.exit_code(), 3);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("authentication failed for variant classify-ticket"),
+        "{msg}"
+    );
+    assert!(msg.contains("HTTP 401"), "{msg}");
+    assert!(out.records.is_empty());
+    assert!(mock.n_calls() <= 4, "{} calls", mock.n_calls());
+}
+
+#[test]
+fn max_requests_stops_new_requests_and_says_so() {
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|_| ok()));
+    let mut o = options(cache.path());
+    o.max_requests = Some(3);
+    let out = run(&support(), 10, o, mock.clone(), false);
+    match out.stop.unwrap() {
+        Stop::Budget(m) => assert!(m.contains("--max-requests 3"), "{m}"),
+        s => panic!("{s:?}"),
+    }
+    assert_eq!(mock.n_calls(), 3);
+    assert_eq!(out.records.len(), 3);
+    // Cache hits do not count against the limit.
+    let mut o = options(cache.path());
+    o.max_requests = Some(1);
+    let again = Arc::new(Mock::new(|_| ok()));
+    let out = run(&support(), 10, o, again.clone(), false);
+    assert_eq!(again.n_calls(), 1);
+    assert_eq!(out.records.len(), 4);
+}
+
+#[test]
+fn max_cost_stops_once_spent() {
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|_| ok()));
+    let mut o = options(cache.path());
+    o.concurrency = Some(1);
+    o.max_cost = Some(0.0005); // 0.0002 per request: stops after the third
+    let out = run(&support(), 10, o, mock.clone(), false);
+    assert!(matches!(out.stop.unwrap(), Stop::Budget(m) if m.contains("--max-cost")));
+    assert_eq!(mock.n_calls(), 3);
+}
+
+#[test]
+fn concurrency_is_bounded_and_rate_limited_requests_all_finish() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut mock = Mock::new(|_| ok());
+    mock.delay = Duration::from_millis(10);
+    let mock = Arc::new(mock);
+    let mut o = options(cache.path());
+    o.concurrency = Some(3);
+    run(&support(), 20, o, mock.clone(), false);
+    assert_eq!(mock.max_in_flight.load(Ordering::SeqCst), 3);
+
+    // Every first attempt is rate limited (the limit is halved; see concurrency.rs for the
+    // arithmetic): every ticket still ends on its second attempt.
+    let cache = tempfile::tempdir().unwrap();
+    let seen = Arc::new(Mutex::new(HashMap::<u32, usize>::new()));
+    let s = seen.clone();
+    let mut mock = Mock::new(move |attempt| {
+        *s.lock().unwrap().entry(attempt).or_default() += 1;
+        if attempt == 0 {
+            Err(rate_limited(Some(Duration::from_millis(1))))
+        } else {
+            ok()
+        }
+    });
+    mock.delay = Duration::from_millis(2);
+    let mock = Arc::new(mock);
+    let mut o = options(cache.path());
+    o.concurrency = Some(8);
+    let ctx_eval = support();
+    let out = run(&ctx_eval, 12, o, mock.clone(), false);
+    assert_eq!(out.records.len(), 12);
+    assert!(out.records.iter().all(|r| r.attempts == Some(2)));
+}
+
+#[test]
+fn an_interrupted_run_sends_nothing_more() {
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|_| ok()));
+    let out = run(&support(), 5, options(cache.path()), mock.clone(), true);
+    assert_eq!(out.stop.unwrap(), Stop::Interrupted);
+    assert_eq!(mock.n_calls(), 0);
+    assert!(out.records.is_empty());
+}

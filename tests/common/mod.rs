@@ -1,0 +1,90 @@
+//! Shared by the end-to-end runner tests: a fake API server on its own runtime, and the
+//! `verdict` binary pointed at it.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use verdict::provider::fake::{self, FakeConfig, FakeServer, LoggedRequest};
+
+/// A fake server running on a background runtime for as long as this lives.
+pub struct Fake {
+    pub server: FakeServer,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Fake {
+    pub fn start(config: FakeConfig) -> Fake {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(fake::start(config));
+        Fake { server, _rt: rt }
+    }
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.server.requests()
+    }
+
+    /// Messages requests (the fake logs every request).
+    pub fn n_messages(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.path == "/v1/messages")
+            .count()
+    }
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `verdict ARGS` in the repository, against `base_url`, with `key` as the API key.
+pub fn verdict(base_url: &str, key: &str, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_verdict"));
+    cmd.current_dir(repo())
+        .args(args)
+        .env("ANTHROPIC_BASE_URL", base_url)
+        .env("ANTHROPIC_API_KEY", key)
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_API_KEY")
+        .env("CI", "1");
+    cmd
+}
+
+pub fn run(cmd: &mut std::process::Command) -> Output {
+    let out = cmd.output().expect("run verdict");
+    eprintln!(
+        "verdict exited {:?}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn journal(dir: &Path) -> Vec<verdict::eval_log::PredictionRecord> {
+    verdict::eval_log::read_journal(&dir.join("predictions.jsonl")).unwrap()
+}
+
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every file under `dir`, recursively.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(files(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
