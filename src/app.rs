@@ -153,6 +153,14 @@ fn run(args: RunArgs) -> Result<i32> {
                 started_at: time::OffsetDateTime::now_utc()
                     .format(&time::format_description::well_known::Rfc3339)
                     .unwrap_or_default(),
+                cache_dir: if args.no_cache {
+                    None
+                } else {
+                    args.cache_dir
+                        .clone()
+                        .or_else(crate::runner::cache::default_dir)
+                        .map(|d| std::path::absolute(&d).unwrap_or(d))
+                },
             };
             (spec, dir, eval)
         }
@@ -220,7 +228,11 @@ fn run(args: RunArgs) -> Result<i32> {
             concurrency: args.concurrency,
             no_cache: args.no_cache,
             refresh: args.refresh,
-            cache_dir: args.cache_dir.clone(),
+            // On resume, the cache the run started with (unless a folder is named now).
+            cache_dir: args
+                .cache_dir
+                .clone()
+                .or_else(|| args.resume.as_ref().and(spec.cache_dir.clone())),
             max_cost: args.max_cost,
             max_requests: args.max_requests,
         },

@@ -273,6 +273,11 @@ pub struct RunSpec {
     pub git_rev: Option<String>,
     pub verdict_version: String,
     pub started_at: String,
+    /// The response cache the run wrote to (absolute); `--resume` reads it again unless told
+    /// otherwise, so a response received before a crash is never paid for twice. `None` with
+    /// `--no-cache`.
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One variant as recorded in the spec.
