@@ -322,22 +322,22 @@ fn label_field(
     }
 }
 
+/// An empty mapping, read in place of an optional section that is absent (so its defaults
+/// and checks against the gold set apply).
+fn empty_map() -> yaml_node::Node {
+    yaml_node::Node {
+        value: yaml_node::Value::Map(vec![]),
+        pos: Default::default(),
+    }
+}
+
 fn read_calibration(
     c: &mut Checker,
     node: Option<&yaml_node::Node>,
     gold: Option<&GoldSet>,
 ) -> Option<CalibrationSettings> {
-    let empty;
-    let node = match node {
-        Some(n) => n,
-        None => {
-            empty = yaml_node::Node {
-                value: yaml_node::Value::Map(vec![]),
-                pos: Default::default(),
-            };
-            &empty
-        }
-    };
+    let empty = empty_map();
+    let node = node.unwrap_or(&empty);
     let f = c.map(node, "calibration", &["field", "bins"], &[])?;
     let bins = match f.get("bins") {
         Some(n) => c.integer(n, "calibration.bins", 1, 1000)? as usize,
@@ -352,17 +352,8 @@ fn read_routing(
     node: Option<&yaml_node::Node>,
     gold: Option<&GoldSet>,
 ) -> Option<RoutingSettings> {
-    let empty;
-    let node = match node {
-        Some(n) => n,
-        None => {
-            empty = yaml_node::Node {
-                value: yaml_node::Value::Map(vec![]),
-                pos: Default::default(),
-            };
-            &empty
-        }
-    };
+    let empty = empty_map();
+    let node = node.unwrap_or(&empty);
     let f = c.map(
         node,
         "routing",

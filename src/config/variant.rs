@@ -443,21 +443,7 @@ fn read_tool(c: &mut Checker, node: &Node, path: &str, gold: Option<&GoldSet>) -
     let mut sets = Vec::new();
     if let Some(n) = f.get("sets") {
         if let Some(m) = c.any_map(n, &f.sub("sets"), "a mapping of gold field -> value") {
-            for (k, v) in m.entries() {
-                let field = k.key_string();
-                let json = v.to_json();
-                if let Some(gold) = gold {
-                    match gold.field(&field) {
-                        None => unknown_field(c, gold, &field, k.pos, &m.sub(&field)),
-                        Some((_, gf)) => {
-                            if let Err(msg) = GoldValue::from_json(gf, &json) {
-                                c.error(Some(v.pos), &m.sub(&field), msg);
-                            }
-                        }
-                    }
-                }
-                sets.push((field, json));
-            }
+            sets = gold_values(c, &m, gold);
         }
     }
     if outputs.is_empty() && sets.is_empty() {
@@ -507,6 +493,32 @@ fn check_schema(
             .cloned()
             .unwrap_or_default(),
     )
+}
+
+/// Reads a mapping of gold field -> value (a tool's `sets`, a local example's `labels`),
+/// checking each field and value against the gold set when there is one.
+fn gold_values(
+    c: &mut Checker,
+    m: &Fields,
+    gold: Option<&GoldSet>,
+) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (k, v) in m.entries() {
+        let field = k.key_string();
+        let json = v.to_json();
+        if let Some(gold) = gold {
+            match gold.field(&field) {
+                None => unknown_field(c, gold, &field, k.pos, &m.sub(&field)),
+                Some((_, gf)) => {
+                    if let Err(msg) = GoldValue::from_json(gf, &json) {
+                        c.error(Some(v.pos), &m.sub(&field), msg);
+                    }
+                }
+            }
+        }
+        out.push((field, json));
+    }
+    out
 }
 
 fn unknown_field(c: &mut Checker, gold: &GoldSet, field: &str, pos: Pos, path: &str) {
@@ -789,21 +801,7 @@ fn read_local(
                     if let Some(lm) =
                         c.any_map(ln, &ef.sub("labels"), "a mapping of field -> value")
                     {
-                        for (k, v) in lm.entries() {
-                            let field = k.key_string();
-                            let json = v.to_json();
-                            if let Some(gold) = gold {
-                                match gold.field(&field) {
-                                    None => unknown_field(c, gold, &field, k.pos, &lm.sub(&field)),
-                                    Some((_, gf)) => {
-                                        if let Err(msg) = GoldValue::from_json(gf, &json) {
-                                            c.error(Some(v.pos), &lm.sub(&field), msg);
-                                        }
-                                    }
-                                }
-                            }
-                            labels.push((field, json));
-                        }
+                        labels = gold_values(c, &lm, gold);
                     }
                 }
                 if let Some(text) = text {
