@@ -33,13 +33,7 @@ pub fn tables(report: &RunReport) -> String {
         let vs: Vec<(&VariantReport, &crate::metrics::SingleLabelReport)> = report
             .variants
             .iter()
-            .filter_map(|v| {
-                v.fields
-                    .iter()
-                    .find(|f| f.field == field.name)
-                    .and_then(|f| f.label.as_ref())
-                    .map(|l| (v, l))
-            })
+            .filter_map(|v| v.field(&field.name)?.label.as_ref().map(|l| (v, l)))
             .collect();
         if vs.is_empty() {
             continue;
@@ -178,12 +172,7 @@ fn other_fields(report: &RunReport) -> String {
         let vs: Vec<(&VariantReport, &crate::score::FieldReport)> = report
             .variants
             .iter()
-            .filter_map(|v| {
-                v.fields
-                    .iter()
-                    .find(|f| f.field == field.name)
-                    .map(|f| (v, f))
-            })
+            .filter_map(|v| v.field(&field.name).map(|f| (v, f)))
             .collect();
         if vs.is_empty() {
             continue;

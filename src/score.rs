@@ -84,6 +84,13 @@ pub struct VariantReport {
     pub cost: CostSummary,
 }
 
+impl VariantReport {
+    /// The metrics of a field, if the variant predicts it.
+    pub fn field(&self, name: &str) -> Option<&FieldReport> {
+        self.fields.iter().find(|f| f.field == name)
+    }
+}
+
 /// Metrics of one field for one variant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldReport {
