@@ -96,6 +96,8 @@ pub struct ReportArgs {
 pub enum Format {
     /// Tables for a terminal.
     Table,
-    /// Every metric as JSON.
+    /// Every metric as JSON (the metrics object of run.json).
     Json,
+    /// Markdown tables, to paste into a pull request.
+    Md,
 }

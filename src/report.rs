@@ -1,15 +1,18 @@
 //! Rendering a [`RunReport`] as terminal tables (comfy-table). Returns text; never prints.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use crate::gold::{Field, FieldKind};
 use crate::score::{RunReport, VariantReport};
 
-fn new_table() -> Table {
+fn new_table(style: Style) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(match style {
+        Style::Terminal => UTF8_FULL_CONDENSED,
+        Style::Markdown => ASCII_MARKDOWN,
+    })
+    .set_content_arrangement(ContentArrangement::Disabled);
     t
 }
 
@@ -27,7 +30,39 @@ fn label_name(field: &Field, i: u32) -> &str {
 
 /// All tables of a run: per label field, the comparison, per-category metrics and the most
 /// frequent confusions; then cost and latency.
+/// How tables are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Box-drawing tables for a terminal.
+    Terminal,
+    /// GitHub-flavoured Markdown, to paste into a pull request.
+    Markdown,
+}
+
+/// Appends a table; in Markdown a blank line follows, so two tables stay two tables.
+fn push_table(out: &mut String, t: &Table, style: Style) {
+    out.push_str(&t.to_string());
+    out.push('\n');
+    if style == Style::Markdown {
+        out.push('\n');
+    }
+}
+
+/// A section title.
+fn heading(style: Style, text: impl AsRef<str>) -> String {
+    match style {
+        Style::Terminal => format!("\n{}\n", text.as_ref()),
+        Style::Markdown => format!("\n### {}\n\n", text.as_ref()),
+    }
+}
+
+/// The tables for a terminal.
 pub fn tables(report: &RunReport) -> String {
+    render(report, Style::Terminal)
+}
+
+/// All tables of a run in a style.
+pub fn render(report: &RunReport, style: Style) -> String {
     let mut out = String::new();
     for field in report.fields.iter().filter(|f| f.kind == FieldKind::Label) {
         let vs: Vec<(&VariantReport, &crate::metrics::SingleLabelReport)> = report
@@ -38,13 +73,16 @@ pub fn tables(report: &RunReport) -> String {
         if vs.is_empty() {
             continue;
         }
-        out.push_str(&format!(
-            "\n{} ({} values, {} tickets)\n",
-            field.name,
-            field.values.len(),
-            report.n_tickets
+        out.push_str(&heading(
+            style,
+            format!(
+                "{} ({} values, {} tickets)",
+                field.name,
+                field.values.len(),
+                report.n_tickets
+            ),
         ));
-        let mut t = new_table();
+        let mut t = new_table(style);
         let mut header = vec![Cell::new("")];
         header.extend(vs.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -69,11 +107,10 @@ pub fn tables(report: &RunReport) -> String {
             row.extend(vs.iter().map(|(v, l)| f(v, l)));
             t.add_row(row);
         }
-        out.push_str(&t.to_string());
-        out.push('\n');
+        push_table(&mut out, &t, style);
 
         // Per category: support, then precision / recall / F1 for each variant.
-        let mut t = new_table();
+        let mut t = new_table(style);
         let mut header = vec![Cell::new(&field.name), Cell::new("support")];
         for (v, _) in &vs {
             header.push(Cell::new(format!("{} P", v.name)));
@@ -91,11 +128,10 @@ pub fn tables(report: &RunReport) -> String {
             }
             t.add_row(row);
         }
-        out.push_str(&t.to_string());
-        out.push('\n');
+        push_table(&mut out, &t, style);
 
         // The most frequent confusions of each variant.
-        let mut t = new_table();
+        let mut t = new_table(style);
         t.set_header(vec!["variant", "gold", "predicted", "count"]);
         for (v, l) in &vs {
             for c in l.top_confusions.iter().take(5) {
@@ -108,18 +144,17 @@ pub fn tables(report: &RunReport) -> String {
             }
         }
         if !t.is_empty() {
-            out.push_str("most frequent confusions\n");
-            out.push_str(&t.to_string());
-            out.push('\n');
+            out.push_str(&heading(style, "most frequent confusions"));
+            push_table(&mut out, &t, style);
         }
     }
 
-    out.push_str(&other_fields(report));
-    out.push_str(&confidence_tables(report));
-    out.push_str(&comparison_lines(report));
+    out.push_str(&other_fields(report, style));
+    out.push_str(&confidence_tables(report, style));
+    out.push_str(&comparison_lines(report, style));
 
     // Outcomes, cost and latency.
-    let mut t = new_table();
+    let mut t = new_table(style);
     t.set_header(vec![
         "variant",
         "ok",
@@ -151,9 +186,8 @@ pub fn tables(report: &RunReport) -> String {
                 .map_or(Cell::new("-"), |x| int(format!("{x:.1}"))),
         ]);
     }
-    out.push_str("\noutcomes, cost and latency\n");
-    out.push_str(&t.to_string());
-    out.push('\n');
+    out.push_str(&heading(style, "outcomes, cost and latency"));
+    push_table(&mut out, &t, style);
     out
 }
 
@@ -166,7 +200,7 @@ fn pct(v: f64) -> Cell {
 }
 
 /// Flag and multi-label fields: one comparison table each.
-fn other_fields(report: &RunReport) -> String {
+fn other_fields(report: &RunReport, style: Style) -> String {
     let mut out = String::new();
     for field in report.fields.iter().filter(|f| f.kind != FieldKind::Label) {
         let vs: Vec<(&VariantReport, &crate::score::FieldReport)> = report
@@ -177,7 +211,7 @@ fn other_fields(report: &RunReport) -> String {
         if vs.is_empty() {
             continue;
         }
-        let mut t = new_table();
+        let mut t = new_table(style);
         let mut header = vec![Cell::new("")];
         header.extend(vs.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -188,9 +222,9 @@ fn other_fields(report: &RunReport) -> String {
         };
         match field.kind {
             FieldKind::Flag => {
-                out.push_str(&format!(
-                    "\n{} (flag, {} tickets)\n",
-                    field.name, report.n_tickets
+                out.push_str(&heading(
+                    style,
+                    format!("{} (flag, {} tickets)", field.name, report.n_tickets),
                 ));
                 add("precision", &|f| {
                     f.flag.as_ref().map_or(Cell::new("-"), |x| num(x.precision))
@@ -214,11 +248,14 @@ fn other_fields(report: &RunReport) -> String {
                 });
             }
             FieldKind::Labels => {
-                out.push_str(&format!(
-                    "\n{} (multi-label, {} values, {} tickets)\n",
-                    field.name,
-                    field.values.len(),
-                    report.n_tickets
+                out.push_str(&heading(
+                    style,
+                    format!(
+                        "{} (multi-label, {} values, {} tickets)",
+                        field.name,
+                        field.values.len(),
+                        report.n_tickets
+                    ),
                 ));
                 let m = |f: &crate::score::FieldReport| f.labels.clone();
                 add("exact match", &|f| {
@@ -245,14 +282,13 @@ fn other_fields(report: &RunReport) -> String {
             }
             FieldKind::Label => {}
         }
-        out.push_str(&t.to_string());
-        out.push('\n');
+        push_table(&mut out, &t, style);
     }
     out
 }
 
 /// Calibration and the routing policy, one column per variant that states a confidence.
-fn confidence_tables(report: &RunReport) -> String {
+fn confidence_tables(report: &RunReport, style: Style) -> String {
     let mut out = String::new();
     let cal: Vec<(&VariantReport, &crate::metrics::CalibrationReport)> = report
         .variants
@@ -260,8 +296,8 @@ fn confidence_tables(report: &RunReport) -> String {
         .filter_map(|v| v.calibration.as_ref().map(|c| (v, c)))
         .collect();
     if !cal.is_empty() {
-        out.push_str("\ncalibration of the stated confidence\n");
-        let mut t = new_table();
+        out.push_str(&heading(style, "calibration of the stated confidence"));
+        let mut t = new_table(style);
         let mut header = vec![Cell::new("")];
         header.extend(cal.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -288,8 +324,7 @@ fn confidence_tables(report: &RunReport) -> String {
             row.extend(cal.iter().map(|(v, _)| int(v.confidence_invalid)));
             t.add_row(row);
         }
-        out.push_str(&t.to_string());
-        out.push('\n');
+        push_table(&mut out, &t, style);
     }
     let routing: Vec<(&VariantReport, &crate::metrics::RoutingReport)> = report
         .variants
@@ -297,11 +332,14 @@ fn confidence_tables(report: &RunReport) -> String {
         .filter_map(|v| v.routing.as_ref().map(|r| (v, r)))
         .collect();
     if let Some((_, first)) = routing.first() {
-        out.push_str(&format!(
-            "\nrouting policy (route at >= {}, clarify at >= {}, else a human)\n",
-            first.policy.route_at, first.policy.clarify_at
+        out.push_str(&heading(
+            style,
+            format!(
+                "routing policy (route at >= {}, clarify at >= {}, else a human)",
+                first.policy.route_at, first.policy.clarify_at
+            ),
         ));
-        let mut t = new_table();
+        let mut t = new_table(style);
         let mut header = vec![Cell::new("")];
         header.extend(routing.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -332,26 +370,28 @@ fn confidence_tables(report: &RunReport) -> String {
             row.extend(routing.iter().map(|(_, r)| f(r)));
             t.add_row(row);
         }
-        out.push_str(&t.to_string());
-        out.push('\n');
+        push_table(&mut out, &t, style);
     }
     out
 }
 
 /// Bootstrap intervals and the plain-language verdict of every pair.
-fn comparison_lines(report: &RunReport) -> String {
+fn comparison_lines(report: &RunReport, style: Style) -> String {
     let mut out = String::new();
     for fc in &report.comparisons {
         if fc.report.variants.len() < 2 {
             continue;
         }
-        out.push_str(&format!(
-            "\n{}: accuracy and macro F1 with {:.0}% bootstrap intervals ({} resamples)\n",
-            fc.field,
-            fc.report.config.bootstrap.level * 100.0,
-            fc.report.config.bootstrap.resamples
+        out.push_str(&heading(
+            style,
+            format!(
+                "{}: accuracy and macro F1 with {:.0}% bootstrap intervals ({} resamples)",
+                fc.field,
+                fc.report.config.bootstrap.level * 100.0,
+                fc.report.config.bootstrap.resamples
+            ),
         ));
-        let mut t = new_table();
+        let mut t = new_table(style);
         t.set_header(vec![
             "variant",
             "accuracy",
@@ -371,12 +411,14 @@ fn comparison_lines(report: &RunReport) -> String {
                 v.macro_f1.as_ref().map_or(Cell::new("-"), iv),
             ]);
         }
-        out.push_str(&t.to_string());
-        out.push('\n');
+        push_table(&mut out, &t, style);
         for p in &fc.report.pairs {
             out.push_str(&format!(
-                "  {} (McNemar b={}, c={})\n",
-                p.verdict, p.mcnemar.b, p.mcnemar.c
+                "{}{} (McNemar b={}, c={})\n",
+                if style == Style::Markdown { "- " } else { "  " },
+                p.verdict,
+                p.mcnemar.b,
+                p.mcnemar.c
             ));
         }
     }

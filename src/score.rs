@@ -645,6 +645,7 @@ pub fn write_run_json(dir: &Path, spec: &RunSpec, report: Option<&RunReport>) ->
 pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
     let text = match format {
         Format::Table => crate::report::tables(report),
+        Format::Md => crate::report::render(report, crate::report::Style::Markdown),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(report).expect("serializes");
             s.push('\n');
