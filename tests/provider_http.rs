@@ -471,7 +471,8 @@ async fn transport_failures_are_retryable() {
         let (s, _, _, msg, _) = retryable(fault(p, Fault::Hang).await.0);
         assert_eq!(s, None);
         assert!(msg.contains("timed out"), "{msg}");
-        assert!(t0.elapsed() < Duration::from_secs(5));
+        // Ended by the client's timeout, not the server's much longer hang.
+        assert!(t0.elapsed() < Duration::from_secs(60));
 
         let (s, _, _, msg, _) = retryable(fault(p, Fault::Reset).await.0);
         assert_eq!(s, None, "{msg}");
@@ -725,12 +726,10 @@ async fn latency_is_concurrent() {
     for t in tasks {
         t.await.unwrap().unwrap();
     }
-    let took = t0.elapsed();
-    assert!(took >= Duration::from_millis(200), "{took:?}");
-    assert!(
-        took < Duration::from_millis(1500),
-        "32 x 200 ms should overlap: {took:?}"
-    );
+    // The latency is applied, and the 32 calls waited on the server at the same time
+    // (counted by the server, not timed, so a loaded machine cannot make this flaky).
+    assert!(t0.elapsed() >= Duration::from_millis(200));
+    assert_eq!(server.max_in_flight(), 32);
     // No ticket requested twice.
     let mut tickets: Vec<String> = server
         .requests()

@@ -31,7 +31,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -316,6 +316,8 @@ pub struct FakeServer {
     pub base_url: String,
     pub addr: SocketAddr,
     pub log: Arc<Mutex<Vec<LoggedRequest>>>,
+    /// Requests inside their latency wait now, and the most seen at once.
+    in_flight: Arc<InFlight>,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -324,6 +326,12 @@ impl FakeServer {
     /// A copy of the log.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The most requests that were in their latency wait at the same time: how concurrent
+    /// the client really was.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.max.load(Ordering::SeqCst)
     }
 
     /// How many requests had a ticket text containing `needle`.
@@ -361,8 +369,10 @@ pub async fn start_on(config: FakeConfig, addr: SocketAddr) -> std::io::Result<F
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let log = Arc::new(Mutex::new(Vec::new()));
+    let in_flight = Arc::new(InFlight::default());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = Arc::new(Shared {
+        in_flight: in_flight.clone(),
         script: Mutex::new(config.script.iter().cloned().collect()),
         models: config.models.clone().unwrap_or_else(default_models),
         config,
@@ -383,6 +393,7 @@ pub async fn start_on(config: FakeConfig, addr: SocketAddr) -> std::io::Result<F
         base_url: format!("http://{addr}"),
         addr,
         log,
+        in_flight,
         shutdown: shutdown_tx,
         task: Some(task),
     })
@@ -427,8 +438,33 @@ async fn accept_loop(
     }
 }
 
+/// Counts requests in their latency wait.
+#[derive(Default)]
+struct InFlight {
+    now: AtomicUsize,
+    max: AtomicUsize,
+}
+
+/// Holds one place in [`InFlight`] until dropped (also when the request is cancelled).
+struct InFlightGuard<'a>(&'a InFlight);
+
+impl<'a> InFlightGuard<'a> {
+    fn enter(c: &'a InFlight) -> Self {
+        let now = c.now.fetch_add(1, Ordering::SeqCst) + 1;
+        c.max.fetch_max(now, Ordering::SeqCst);
+        InFlightGuard(c)
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 struct Shared {
     config: FakeConfig,
+    in_flight: Arc<InFlight>,
     models: Vec<String>,
     log: Arc<Mutex<Vec<LoggedRequest>>>,
     counter: AtomicU64,
@@ -717,7 +753,10 @@ async fn handle(
         fault: None,
         error: None,
     };
-    st.sleep(st.config.latency).await;
+    {
+        let _wait = InFlightGuard::enter(&st.in_flight);
+        st.sleep(st.config.latency).await;
+    }
 
     let checked = check_headers(&st, provider, &headers)
         .and_then(|()| match &body {
