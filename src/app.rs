@@ -191,6 +191,8 @@ fn run(args: RunArgs) -> Result<i32> {
         return crate::score::dry_run(&eval, &work);
     }
 
+    preflight_keys(&eval, &work)?;
+
     if args.resume.is_none() {
         if dir.exists()
             && std::fs::read_dir(&dir)
@@ -260,6 +262,30 @@ fn run(args: RunArgs) -> Result<i32> {
         eprintln!("wrote {}", display_path(&dir));
     }
     Ok(0)
+}
+
+/// Every LLM variant with work to do has an API key: checked before anything is written or
+/// sent, so a missing key costs nothing and leaves no half-made run folder behind.
+fn preflight_keys(eval: &Eval, work: &[(usize, Vec<runner::Job>, usize)]) -> Result<()> {
+    let mut missing = Vec::new();
+    for (vi, jobs, _) in work {
+        let v = &eval.variants[*vi];
+        if let (VariantSpec::Llm(spec), false) = (&v.spec, jobs.is_empty()) {
+            let timeout = std::time::Duration::from_secs_f64(eval.run.timeout_s);
+            if let Err(crate::provider::CallError::Auth { message, .. }) =
+                crate::provider::client::LlmClient::new(v.provider, spec, timeout)
+            {
+                missing.push(format!("  {} ({}): {message}", v.name, v.provider.name()));
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::RunFailed(format!(
+        "cannot authenticate, so nothing was sent or written:\n{}\n(run only the other variants with --variant NAME, or --dry-run to see the cost without a key)",
+        missing.join("\n")
+    )))
 }
 
 /// Installs a Ctrl-C handler on a background thread with its own small runtime.

@@ -157,6 +157,8 @@ fn a_missing_key_stops_before_any_request_with_exit_3() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("ANTHROPIC_API_KEY"));
     assert_eq!(fake.requests().len(), 0);
+    // Checked before the run folder is made: nothing half-written is left behind.
+    assert!(!out.exists(), "a run folder was left behind");
 }
 
 #[test]
