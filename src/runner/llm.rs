@@ -300,6 +300,31 @@ enum Msg {
     },
     /// Stopped before a response (Ctrl-C, a budget or an auth stop): nothing to journal.
     Cancelled,
+    /// The task panicked (a bug): journaled as a `provider_error`, so the run ends instead
+    /// of waiting for the task forever, and `--resume` sends the ticket again.
+    Panicked { job: Job, message: String },
+}
+
+/// Polls a future, turning a panic inside it into `Err(panic message)`.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::result::Result<F::Output, String>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(payload) => std::task::Poll::Ready(Err(payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into()))),
+        }
+    }
 }
 
 /// Everything the driver and its tasks share for one variant.
@@ -434,6 +459,18 @@ impl<T: Transport> Driver<'_, T> {
                         reason,
                     }),
                     Msg::Cancelled => outstanding -= 1,
+                    Msg::Panicked { job, message } => {
+                        outstanding -= 1;
+                        let t = &self.ctx.eval.gold.tickets[job.ticket];
+                        let mut rec = PredictionRecord::new(
+                            &self.variant.name,
+                            &t.id,
+                            job.repeat,
+                            Outcome::ProviderError,
+                        );
+                        rec.error = Some(format!("internal error (a bug in verdict): {message}"));
+                        recorder.record(rec)?;
+                    }
                     Msg::Done { job, result, attempts } => {
                         outstanding -= 1;
                         match result {
@@ -502,9 +539,14 @@ impl<T: Transport> Driver<'_, T> {
                         tx: tx.clone(),
                         cancel: cancel_rx.clone(),
                     };
+                    let job = p.job;
+                    let tx = tx.clone();
                     tokio::spawn(async move {
                         let _permit = permit;
-                        task.run(p).await
+                        // A panicking task must still report, or the driver waits forever.
+                        if let Err(message) = CatchUnwind(Box::pin(task.run(p))).await {
+                            let _ = tx.send(Msg::Panicked { job, message });
+                        }
                     });
                 },
                 _ = tick.tick() => {

@@ -352,3 +352,26 @@ fn an_interrupted_run_sends_nothing_more() {
     assert_eq!(mock.n_calls(), 0);
     assert!(out.records.is_empty());
 }
+
+#[test]
+fn a_panicking_request_task_is_journaled_instead_of_hanging_the_run() {
+    // A panic inside a request task (once: `Duration::from_secs_f64` on a huge retry-after)
+    // used to leave the driver waiting forever for the task's answer.
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|attempt| match attempt {
+        0 => panic!("injected panic"),
+        _ => ok(),
+    }));
+    let out = run(&support(), 3, options(cache.path()), mock.clone(), false);
+    assert_eq!(out.stop.unwrap(), Stop::Done);
+    assert_eq!(mock.n_calls(), 3);
+    assert_eq!(out.records.len(), 3);
+    for r in &out.records {
+        assert_eq!(r.outcome, crate::eval_log::Outcome::ProviderError, "{r:?}");
+        let e = r.error.as_deref().unwrap();
+        assert!(
+            e.contains("internal error") && e.contains("injected panic"),
+            "{e}"
+        );
+    }
+}
