@@ -27,7 +27,7 @@ use rand::SeedableRng;
 use tokio::sync::{mpsc, watch};
 
 use super::cache::{self, ResponseCache};
-use super::concurrency::AdaptiveLimit;
+use super::concurrency::{AdaptiveLimit, Permit};
 use super::ratelimit::RateLimits;
 use super::retry::{Decision, RetryPolicy};
 use super::{Event, Job, Recorder, RunContext};
@@ -538,11 +538,11 @@ impl<T: Transport> Driver<'_, T> {
                         ),
                         tx: tx.clone(),
                         cancel: cancel_rx.clone(),
+                        permit: Some(permit),
                     };
                     let job = p.job;
                     let tx = tx.clone();
                     tokio::spawn(async move {
-                        let _permit = permit;
                         // A panicking task must still report, or the driver waits forever.
                         if let Err(message) = CatchUnwind(Box::pin(task.run(p))).await {
                             let _ = tx.send(Msg::Panicked { job, message });
@@ -574,6 +574,9 @@ struct Attempts<T> {
     rng: rand_chacha::ChaCha8Rng,
     tx: mpsc::UnboundedSender<Msg>,
     cancel: watch::Receiver<bool>,
+    /// This job's slot under the adaptive limit, held while a request is on the wire and
+    /// through the backoff after it (so no new job takes it meanwhile).
+    permit: Option<Permit>,
 }
 
 impl<T: Transport> Attempts<T> {
@@ -583,13 +586,13 @@ impl<T: Transport> Attempts<T> {
     }
 
     /// Waits for `fut` unless the run stops first.
-    async fn or_cancel(&mut self, fut: impl Future<Output = ()>) -> bool {
+    async fn or_cancel<O>(&mut self, fut: impl Future<Output = O>) -> Option<O> {
         if *self.cancel.borrow() {
-            return false;
+            return None;
         }
         tokio::select! {
-            _ = fut => true,
-            _ = self.cancel.wait_for(|c| *c) => false,
+            o = fut => Some(o),
+            _ = self.cancel.wait_for(|c| *c) => None,
         }
     }
 
@@ -598,7 +601,11 @@ impl<T: Transport> Attempts<T> {
         loop {
             attempt += 1;
             let rate = self.rate.clone();
-            if !self.or_cancel(rate.until_ready(self.tokens)).await {
+            if self
+                .or_cancel(rate.until_ready(self.tokens))
+                .await
+                .is_none()
+            {
                 return Msg::Cancelled;
             }
             // A request on the wire is not cancelled: its answer may already be paid for.
@@ -637,8 +644,17 @@ impl<T: Transport> Attempts<T> {
                                 attempt: attempt + 1,
                                 reason: describe(&err),
                             });
-                            if !self.or_cancel(tokio::time::sleep(wait)).await {
+                            if self.or_cancel(tokio::time::sleep(wait)).await.is_none() {
                                 return Msg::Cancelled;
+                            }
+                            // A retry is a new request to the server: it waits for a slot
+                            // under the limit as it is now, which a 429 may have halved
+                            // (holding on to the old slot kept every retry in flight).
+                            drop(self.permit.take());
+                            let limit = self.limit.clone();
+                            match self.or_cancel(limit.acquire()).await {
+                                Some(p) => self.permit = Some(p),
+                                None => return Msg::Cancelled,
                             }
                         }
                     }
