@@ -241,6 +241,39 @@ impl LlmRun {
     }
 }
 
+/// `--max-cost` counts dollars from the price table: a variant with work to do whose model has
+/// no price would spend without limit (its responses cost "unknown", counted as 0). Checked
+/// before anything is sent or written.
+pub fn preflight_max_cost(
+    eval: &crate::config::Eval,
+    work: &[(usize, Vec<Job>, usize)],
+    max_cost: Option<f64>,
+) -> Result<()> {
+    let Some(max) = max_cost else { return Ok(()) };
+    let unpriced: Vec<String> = work
+        .iter()
+        .filter(|(_, jobs, _)| !jobs.is_empty())
+        .filter_map(|(vi, _, _)| {
+            let v = &eval.variants[*vi];
+            match &v.spec {
+                crate::variant::VariantSpec::Llm(spec)
+                    if prices::price_for(&spec.model, &eval.prices).is_none() =>
+                {
+                    Some(format!("  {} (model {})", v.name, spec.model))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    if unpriced.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--max-cost {max} cannot be enforced: no price is known for\n{}\n(give each model its price under `prices:` in the eval, or use --max-requests)",
+        unpriced.join("\n")
+    )))
+}
+
 fn auth_error(variant: &Variant, err: &CallError) -> Error {
     let detail = match err {
         CallError::Auth { status, message } => match status {

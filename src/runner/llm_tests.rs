@@ -423,3 +423,37 @@ fn retries_after_a_429_wait_for_a_slot_under_the_halved_limit() {
         .iter()
         .all(|r| r.attempts == Some(2) && r.outcome == crate::eval_log::Outcome::Ok));
 }
+
+#[test]
+fn max_cost_with_an_unpriced_model_is_refused_before_anything_is_sent() {
+    // A model missing from the price table costs "unknown" per response, which the budget
+    // counted as $0: `--max-cost` then never stopped the run.
+    let mut eval = support();
+    let vi = eval
+        .variants
+        .iter()
+        .position(|v| v.name == "classify-ticket")
+        .unwrap();
+    let work = vec![(
+        vi,
+        vec![Job {
+            ticket: 0,
+            repeat: 0,
+        }],
+        0,
+    )];
+    assert!(preflight_max_cost(&eval, &work, Some(1.0)).is_ok());
+    if let crate::variant::VariantSpec::Llm(spec) = &mut eval.variants[vi].spec {
+        spec.model = "my-finetune-7b".into();
+    }
+    let err = preflight_max_cost(&eval, &work, Some(1.0)).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("classify-ticket (model my-finetune-7b)") && msg.contains("prices:"),
+        "{msg}"
+    );
+    // Without --max-cost, or with nothing left to do, an unpriced model is fine.
+    assert!(preflight_max_cost(&eval, &work, None).is_ok());
+    assert!(preflight_max_cost(&eval, &[(vi, vec![], 1)], Some(1.0)).is_ok());
+}
