@@ -192,6 +192,7 @@ fn run(args: RunArgs) -> Result<i32> {
     }
 
     preflight_keys(&eval, &work)?;
+    runner::llm::preflight_max_cost(&eval, &work, args.max_cost)?;
 
     if args.resume.is_none() {
         if dir.exists()

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{journal, path_str, run, verdict, Fake};
 use verdict::provider::fake::FakeConfig;
@@ -58,10 +58,10 @@ fn spawn(cmd: &mut std::process::Command) -> Child {
         .unwrap()
 }
 
-/// Waits until the journal holds at least `n` lines (or the child ends).
+/// Waits until the journal holds at least `n` lines or the child ends (it always does: its
+/// run is finite), with no wall-clock deadline: a slow machine is not a failure.
 fn wait_for_lines(child: &mut Child, dir: &Path, n: usize) {
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(60) {
+    loop {
         let lines = std::fs::read_to_string(dir.join("predictions.jsonl"))
             .map(|s| s.lines().count())
             .unwrap_or(0);
@@ -70,7 +70,6 @@ fn wait_for_lines(child: &mut Child, dir: &Path, n: usize) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    panic!("the journal never reached {n} lines");
 }
 
 /// The metrics that do not depend on timing: per variant, outcomes and field metrics.

@@ -467,12 +467,11 @@ async fn server_errors_and_should_retry() {
 #[tokio::test]
 async fn transport_failures_are_retryable() {
     for p in BOTH {
-        let t0 = std::time::Instant::now();
         let (s, _, _, msg, _) = retryable(fault(p, Fault::Hang).await.0);
         assert_eq!(s, None);
-        assert!(msg.contains("timed out"), "{msg}");
-        // Ended by the client's timeout, not the server's much longer hang.
-        assert!(t0.elapsed() < Duration::from_secs(60));
+        // Ended by the client's own 1 s timeout (no status: the server never answered), not
+        // by the server's 600 s hang; said by the error, not by a wall-clock bound.
+        assert!(msg.contains("timed out after 1.0 s"), "{msg}");
 
         let (s, _, _, msg, _) = retryable(fault(p, Fault::Reset).await.0);
         assert_eq!(s, None, "{msg}");

@@ -378,17 +378,23 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|s| s.parse::<f64>().ok()) {
         if ms.is_finite() && ms > 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+            return Some(secs_saturating(ms / 1000.0));
         }
     }
     let ra = header_str(headers, "retry-after")?;
     if let Ok(secs) = ra.parse::<f64>() {
-        return (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs));
+        return (secs.is_finite() && secs > 0.0).then(|| secs_saturating(secs));
     }
     let when = httpdate::parse_http_date(ra).ok()?;
     when.duration_since(std::time::SystemTime::now())
         .ok()
         .filter(|d| !d.is_zero())
+}
+
+/// `secs` (finite, positive) as a Duration; a value too big for one (`retry-after:
+/// 99999999999999999999`) is `Duration::MAX` instead of a panic. The runner clamps it.
+fn secs_saturating(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX)
 }
 
 /// Classifies a non-2xx response (reference §3.3, §3.6).
@@ -559,6 +565,38 @@ mod tests {
         assert_eq!(parse_retry_after(&h(&[("retry-after", "0")])), None);
         assert_eq!(parse_retry_after(&h(&[("retry-after", "soon")])), None);
         assert_eq!(parse_retry_after(&h(&[])), None);
+    }
+
+    #[test]
+    fn a_huge_retry_after_is_a_long_wait_not_a_panic() {
+        // More seconds than a Duration holds: this used to panic inside the request task,
+        // and the run then waited forever for that task's answer.
+        for (name, value) in [
+            ("retry-after", "99999999999999999999"),
+            ("retry-after", "1e300"),
+            ("retry-after-ms", "1e300"),
+        ] {
+            assert_eq!(
+                parse_retry_after(&h(&[(name, value)])),
+                Some(Duration::MAX),
+                "{name}: {value}"
+            );
+        }
+        for bad in ["inf", "NaN", "-1e300"] {
+            assert_eq!(
+                parse_retry_after(&h(&[("retry-after", bad)])),
+                None,
+                "{bad}"
+            );
+        }
+        let e = classify_error(429, &h(&[("retry-after", "1e30")]), b"{}", None);
+        assert!(matches!(
+            e,
+            CallError::Retryable {
+                retry_after: Some(Duration::MAX),
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! 529) halves it, at most once per [`AdaptiveLimit::cooldown`] so that a burst of 429s from
 //! requests that were already in flight counts as one signal; each success adds `1/limit`, so
 //! the limit grows by about one per round of successful requests, never above the start.
-//! Requests in flight above a lowered limit finish; new ones wait until fewer are in flight.
+//! Requests in flight above a lowered limit finish; new ones, retries included, wait until
+//! fewer are in flight.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -27,7 +27,7 @@ use rand::SeedableRng;
 use tokio::sync::{mpsc, watch};
 
 use super::cache::{self, ResponseCache};
-use super::concurrency::AdaptiveLimit;
+use super::concurrency::{AdaptiveLimit, Permit};
 use super::ratelimit::RateLimits;
 use super::retry::{Decision, RetryPolicy};
 use super::{Event, Job, Recorder, RunContext};
@@ -241,6 +241,39 @@ impl LlmRun {
     }
 }
 
+/// `--max-cost` counts dollars from the price table: a variant with work to do whose model has
+/// no price would spend without limit (its responses cost "unknown", counted as 0). Checked
+/// before anything is sent or written.
+pub fn preflight_max_cost(
+    eval: &crate::config::Eval,
+    work: &[(usize, Vec<Job>, usize)],
+    max_cost: Option<f64>,
+) -> Result<()> {
+    let Some(max) = max_cost else { return Ok(()) };
+    let unpriced: Vec<String> = work
+        .iter()
+        .filter(|(_, jobs, _)| !jobs.is_empty())
+        .filter_map(|(vi, _, _)| {
+            let v = &eval.variants[*vi];
+            match &v.spec {
+                crate::variant::VariantSpec::Llm(spec)
+                    if prices::price_for(&spec.model, &eval.prices).is_none() =>
+                {
+                    Some(format!("  {} (model {})", v.name, spec.model))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    if unpriced.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--max-cost {max} cannot be enforced: no price is known for\n{}\n(give each model its price under `prices:` in the eval, or use --max-requests)",
+        unpriced.join("\n")
+    )))
+}
+
 fn auth_error(variant: &Variant, err: &CallError) -> Error {
     let detail = match err {
         CallError::Auth { status, message } => match status {
@@ -300,6 +333,31 @@ enum Msg {
     },
     /// Stopped before a response (Ctrl-C, a budget or an auth stop): nothing to journal.
     Cancelled,
+    /// The task panicked (a bug): journaled as a `provider_error`, so the run ends instead
+    /// of waiting for the task forever, and `--resume` sends the ticket again.
+    Panicked { job: Job, message: String },
+}
+
+/// Polls a future, turning a panic inside it into `Err(panic message)`.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::result::Result<F::Output, String>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(payload) => std::task::Poll::Ready(Err(payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into()))),
+        }
+    }
 }
 
 /// Everything the driver and its tasks share for one variant.
@@ -434,6 +492,18 @@ impl<T: Transport> Driver<'_, T> {
                         reason,
                     }),
                     Msg::Cancelled => outstanding -= 1,
+                    Msg::Panicked { job, message } => {
+                        outstanding -= 1;
+                        let t = &self.ctx.eval.gold.tickets[job.ticket];
+                        let mut rec = PredictionRecord::new(
+                            &self.variant.name,
+                            &t.id,
+                            job.repeat,
+                            Outcome::ProviderError,
+                        );
+                        rec.error = Some(format!("internal error (a bug in verdict): {message}"));
+                        recorder.record(rec)?;
+                    }
                     Msg::Done { job, result, attempts } => {
                         outstanding -= 1;
                         match result {
@@ -501,10 +571,15 @@ impl<T: Transport> Driver<'_, T> {
                         ),
                         tx: tx.clone(),
                         cancel: cancel_rx.clone(),
+                        permit: Some(permit),
                     };
+                    let job = p.job;
+                    let tx = tx.clone();
                     tokio::spawn(async move {
-                        let _permit = permit;
-                        task.run(p).await
+                        // A panicking task must still report, or the driver waits forever.
+                        if let Err(message) = CatchUnwind(Box::pin(task.run(p))).await {
+                            let _ = tx.send(Msg::Panicked { job, message });
+                        }
                     });
                 },
                 _ = tick.tick() => {
@@ -532,6 +607,9 @@ struct Attempts<T> {
     rng: rand_chacha::ChaCha8Rng,
     tx: mpsc::UnboundedSender<Msg>,
     cancel: watch::Receiver<bool>,
+    /// This job's slot under the adaptive limit, held while a request is on the wire and
+    /// through the backoff after it (so no new job takes it meanwhile).
+    permit: Option<Permit>,
 }
 
 impl<T: Transport> Attempts<T> {
@@ -541,13 +619,13 @@ impl<T: Transport> Attempts<T> {
     }
 
     /// Waits for `fut` unless the run stops first.
-    async fn or_cancel(&mut self, fut: impl Future<Output = ()>) -> bool {
+    async fn or_cancel<O>(&mut self, fut: impl Future<Output = O>) -> Option<O> {
         if *self.cancel.borrow() {
-            return false;
+            return None;
         }
         tokio::select! {
-            _ = fut => true,
-            _ = self.cancel.wait_for(|c| *c) => false,
+            o = fut => Some(o),
+            _ = self.cancel.wait_for(|c| *c) => None,
         }
     }
 
@@ -556,7 +634,11 @@ impl<T: Transport> Attempts<T> {
         loop {
             attempt += 1;
             let rate = self.rate.clone();
-            if !self.or_cancel(rate.until_ready(self.tokens)).await {
+            if self
+                .or_cancel(rate.until_ready(self.tokens))
+                .await
+                .is_none()
+            {
                 return Msg::Cancelled;
             }
             // A request on the wire is not cancelled: its answer may already be paid for.
@@ -595,8 +677,17 @@ impl<T: Transport> Attempts<T> {
                                 attempt: attempt + 1,
                                 reason: describe(&err),
                             });
-                            if !self.or_cancel(tokio::time::sleep(wait)).await {
+                            if self.or_cancel(tokio::time::sleep(wait)).await.is_none() {
                                 return Msg::Cancelled;
+                            }
+                            // A retry is a new request to the server: it waits for a slot
+                            // under the limit as it is now, which a 429 may have halved
+                            // (holding on to the old slot kept every retry in flight).
+                            drop(self.permit.take());
+                            let limit = self.limit.clone();
+                            match self.or_cancel(limit.acquire()).await {
+                                Some(p) => self.permit = Some(p),
+                                None => return Msg::Cancelled,
                             }
                         }
                     }

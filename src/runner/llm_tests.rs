@@ -20,6 +20,11 @@ struct Mock {
     calls: Mutex<Vec<(String, u32)>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Set once a call was answered with a rate limit.
+    rate_limited: AtomicBool,
+    /// The most calls in flight at once, counted at the start of each call made after a
+    /// rate limit was answered.
+    max_in_flight_after_429: AtomicUsize,
     delay: Duration,
 }
 
@@ -30,6 +35,8 @@ impl Mock {
             calls: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            rate_limited: AtomicBool::new(false),
+            max_in_flight_after_429: AtomicUsize::new(0),
             delay: Duration::ZERO,
         }
     }
@@ -57,12 +64,22 @@ impl Transport for Mock {
         async move {
             let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             self.max_in_flight.fetch_max(n, Ordering::SeqCst);
+            if self.rate_limited.load(Ordering::SeqCst) {
+                self.max_in_flight_after_429.fetch_max(n, Ordering::SeqCst);
+            }
             self.calls.lock().unwrap().push((text, attempt));
             if !self.delay.is_zero() {
                 tokio::time::sleep(self.delay).await;
             }
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            (self.script)(attempt)
+            let result = (self.script)(attempt);
+            if let Err(CallError::Retryable {
+                rate_limited: true, ..
+            }) = &result
+            {
+                self.rate_limited.store(true, Ordering::SeqCst);
+            }
+            result
         }
     }
 }
@@ -351,4 +368,92 @@ fn an_interrupted_run_sends_nothing_more() {
     assert_eq!(out.stop.unwrap(), Stop::Interrupted);
     assert_eq!(mock.n_calls(), 0);
     assert!(out.records.is_empty());
+}
+
+#[test]
+fn a_panicking_request_task_is_journaled_instead_of_hanging_the_run() {
+    // A panic inside a request task (once: `Duration::from_secs_f64` on a huge retry-after)
+    // used to leave the driver waiting forever for the task's answer.
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|attempt| match attempt {
+        0 => panic!("injected panic"),
+        _ => ok(),
+    }));
+    let out = run(&support(), 3, options(cache.path()), mock.clone(), false);
+    assert_eq!(out.stop.unwrap(), Stop::Done);
+    assert_eq!(mock.n_calls(), 3);
+    assert_eq!(out.records.len(), 3);
+    for r in &out.records {
+        assert_eq!(r.outcome, crate::eval_log::Outcome::ProviderError, "{r:?}");
+        let e = r.error.as_deref().unwrap();
+        assert!(
+            e.contains("internal error") && e.contains("injected panic"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn retries_after_a_429_wait_for_a_slot_under_the_halved_limit() {
+    // Eight requests in flight all get a 429: the limit halves to 4. Their retries used to
+    // keep the slots they held, so all eight went out again at once and the provider saw no
+    // back-off at all; now each retry waits for a slot under the lowered limit.
+    let cache = tempfile::tempdir().unwrap();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let a = answered.clone();
+    let mut mock = Mock::new(move |_| {
+        if a.fetch_add(1, Ordering::SeqCst) < 8 {
+            Err(rate_limited(Some(Duration::from_millis(5))))
+        } else {
+            ok()
+        }
+    });
+    mock.delay = Duration::from_millis(20);
+    let mock = Arc::new(mock);
+    let mut o = options(cache.path());
+    o.concurrency = Some(8);
+    let out = run(&support(), 8, o, mock.clone(), false);
+    assert_eq!(out.stop.unwrap(), Stop::Done);
+    assert_eq!(mock.max_in_flight.load(Ordering::SeqCst), 8);
+    assert_eq!(mock.n_calls(), 16);
+    // 4 + 1/4 + 1/4.25 + 1/4.49 + 1/4.71 < 5: the limit stays 4 for all eight retries.
+    assert_eq!(mock.max_in_flight_after_429.load(Ordering::SeqCst), 4);
+    assert!(out
+        .records
+        .iter()
+        .all(|r| r.attempts == Some(2) && r.outcome == crate::eval_log::Outcome::Ok));
+}
+
+#[test]
+fn max_cost_with_an_unpriced_model_is_refused_before_anything_is_sent() {
+    // A model missing from the price table costs "unknown" per response, which the budget
+    // counted as $0: `--max-cost` then never stopped the run.
+    let mut eval = support();
+    let vi = eval
+        .variants
+        .iter()
+        .position(|v| v.name == "classify-ticket")
+        .unwrap();
+    let work = vec![(
+        vi,
+        vec![Job {
+            ticket: 0,
+            repeat: 0,
+        }],
+        0,
+    )];
+    assert!(preflight_max_cost(&eval, &work, Some(1.0)).is_ok());
+    if let crate::variant::VariantSpec::Llm(spec) = &mut eval.variants[vi].spec {
+        spec.model = "my-finetune-7b".into();
+    }
+    let err = preflight_max_cost(&eval, &work, Some(1.0)).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("classify-ticket (model my-finetune-7b)") && msg.contains("prices:"),
+        "{msg}"
+    );
+    // Without --max-cost, or with nothing left to do, an unpriced model is fine.
+    assert!(preflight_max_cost(&eval, &work, None).is_ok());
+    assert!(preflight_max_cost(&eval, &[(vi, vec![], 1)], Some(1.0)).is_ok());
 }

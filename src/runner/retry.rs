@@ -113,6 +113,11 @@ mod tests {
             p.decide(&retryable(Some(Duration::from_secs(600))), 1, &mut rng),
             Decision::RetryAfter(Duration::from_secs(60))
         );
+        // `retry-after: 1e30` arrives as Duration::MAX: still the cap.
+        assert_eq!(
+            p.decide(&retryable(Some(Duration::MAX)), 1, &mut rng),
+            Decision::RetryAfter(Duration::from_secs(60))
+        );
         // A zero hint falls back to the backoff.
         match p.decide(&retryable(Some(Duration::ZERO)), 1, &mut rng) {
             Decision::RetryAfter(d) => assert!(d < Duration::from_millis(500)),
