@@ -611,3 +611,24 @@ fn routing_reports_every_bad_setting_and_the_default_clarify_at() {
     assert_eq!(diags[0].pos.unwrap().line, 4);
     assert!(diags[0].message.contains("(0.7, the default)"));
 }
+
+/// Notepad saves UTF-8 with a byte order mark: the eval, gold and variant files still load
+/// (the mark used to become part of the first key: "unknown key `\u{feff}name`").
+#[test]
+fn yaml_files_saved_with_a_byte_order_mark_load() {
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "\u{feff}name: bom\ngold: gold.yaml\nvariants: [v.yaml]\n",
+        ),
+        (
+            "gold.yaml",
+            "\u{feff}fields:\n  department: {kind: label, values: [billing, technical]}\ntickets:\n  - {id: T-1, text: refund me, labels: {department: billing}}\n",
+        ),
+        ("v.yaml", &format!("\u{feff}{LOCAL_VARIANT}")),
+    ]);
+    let eval = load_eval(&dir.path().join("eval.yaml")).unwrap();
+    assert_eq!(eval.name, "bom");
+    assert_eq!(eval.gold.tickets.len(), 1);
+    assert_eq!(eval.variants[0].name, "local");
+}
