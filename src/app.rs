@@ -102,6 +102,27 @@ fn run(args: RunArgs) -> Result<i32> {
                     display_path(&spec.gold_path)
                 )));
             }
+            // Every variant of the run must still be there, unchanged: a renamed or removed
+            // variant would be scored as all missing, an edited one would mix two prompts.
+            for sv in &spec.variants {
+                match eval.variants.iter().find(|v| v.name == sv.name) {
+                    None => {
+                        return Err(Error::Usage(format!(
+                            "variant {:?} ({}) of this run is no longer in {}; start a new run",
+                            sv.name,
+                            display_path(&sv.file),
+                            display_path(&eval_path)
+                        )))
+                    }
+                    Some(v) if v.sha256 != sv.sha256 => {
+                        return Err(Error::Usage(format!(
+                            "the variant file {} changed since the run started; start a new run",
+                            display_path(&v.file)
+                        )))
+                    }
+                    Some(_) => {}
+                }
+            }
             let names: Vec<&str> = spec.variants.iter().map(|v| v.name.as_str()).collect();
             eval.variants.retain(|v| names.contains(&v.name.as_str()));
             (spec, dir.clone(), eval)

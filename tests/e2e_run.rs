@@ -389,3 +389,86 @@ fn closed_stdout_does_not_panic() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(doc["status"], "complete");
 }
+
+/// Copies the mini eval into `dir`.
+fn copy_mini(dir: &Path) {
+    let from = root().join("tests/fixtures/mini");
+    let mut stack = vec![from.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            let dest = dir.join(p.strip_prefix(&from).unwrap());
+            if p.is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+                stack.push(p);
+            } else {
+                std::fs::copy(&p, &dest).unwrap();
+            }
+        }
+    }
+}
+
+/// `--resume` after a variant of the run was renamed (or removed) used to finish the run
+/// without it and score its unfinished tickets as missing (invalid); after a variant file was
+/// edited it mixed the answers of two prompts. Both are refused, and nothing is written.
+#[test]
+fn resume_after_a_variant_was_renamed_or_edited_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_mini(tmp.path());
+    let eval = tmp.path().join("eval.yaml");
+    let dir = tmp.path().join("run");
+    let out = verdict(&[
+        "run",
+        eval.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // An interrupted run: half the journal, status running.
+    let journal = dir.join("predictions.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .take(40)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&journal, lines.concat()).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    doc["status"] = "running".into();
+    doc.as_object_mut().unwrap().remove("metrics");
+    std::fs::write(dir.join("run.json"), doc.to_string()).unwrap();
+    let before = snapshot_tree(&dir);
+
+    let variant = tmp.path().join("prompts/local-word.yaml");
+    let original = std::fs::read_to_string(&variant).unwrap();
+    for (edited, expect) in [
+        (
+            original.replace("name: local-word\n", "name: local-words\n"),
+            "variant \"local-word\"",
+        ),
+        (
+            format!("{original}# tuned\n"),
+            "changed since the run started",
+        ),
+    ] {
+        assert_ne!(edited, original);
+        std::fs::write(&variant, edited).unwrap();
+        let out = verdict(&["run", "--resume", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(snapshot_tree(&dir), before, "the run folder was changed");
+    }
+    // Restored, the run resumes and completes.
+    std::fs::write(&variant, original).unwrap();
+    let out = verdict(&["run", "--resume", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read_predictions(&dir).len(), 72);
+}
