@@ -632,3 +632,46 @@ fn yaml_files_saved_with_a_byte_order_mark_load() {
     assert_eq!(eval.gold.tickets.len(), 1);
     assert_eq!(eval.variants[0].name, "local");
 }
+
+/// Excel and other spreadsheets export CSV with CRLF line ends; every row's problem used to be
+/// reported one line too early (the csv crate's line count), pointing at the row above.
+#[test]
+fn csv_with_crlf_line_ends_reports_the_right_line() {
+    for (eol, name) in [("\n", "LF"), ("\r\n", "CRLF")] {
+        let csv = [
+            "text,dept",
+            "refund me,billing",
+            "\"two\nlines\",technical",
+            "crash,bad",
+            "x,y,z",
+        ]
+        .join(eol);
+        let dir = tree(&[
+            (
+                "eval.yaml",
+                "name: c\ngold: {path: g.csv, text: text, labels: {department: dept}, fields: {department: {kind: label, values: [billing, technical]}}}\nvariants: [v.yaml]\n",
+            ),
+            ("v.yaml", LOCAL_VARIANT),
+            ("g.csv", &format!("{csv}{eol}")),
+        ]);
+        let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+            panic!()
+        };
+        let got: Vec<(usize, &str)> = diags
+            .iter()
+            .map(|d| (d.pos.unwrap().line, d.path.as_str()))
+            .collect();
+        assert_eq!(got, [(6, "row 4")], "{name}: {diags:?}");
+        // The row error stops the table; without it, the bad label is on line 5.
+        let fixed = csv.replace(&format!("{eol}x,y,z"), "");
+        std::fs::write(dir.path().join("g.csv"), format!("{fixed}{eol}")).unwrap();
+        let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+            panic!()
+        };
+        let got: Vec<(usize, &str)> = diags
+            .iter()
+            .map(|d| (d.pos.unwrap().line, d.path.as_str()))
+            .collect();
+        assert_eq!(got, [(5, "row 3.dept")], "{name}: {diags:?}");
+    }
+}
