@@ -675,3 +675,73 @@ fn csv_with_crlf_line_ends_reports_the_right_line() {
         assert_eq!(got, [(5, "row 3.dept")], "{name}: {diags:?}");
     }
 }
+
+/// An empty label cell in a CSV gold set used to read as the label `""` ("\"\" is not a value
+/// of field `department` (valid: billing)"), and a column empty in every row as
+/// "(valid: )". Both are a missing label, as `null` is in JSONL; an empty `labels` cell
+/// stays the empty set. A table without rows is reported at line 1 like every other problem.
+#[test]
+fn csv_empty_label_cell_is_a_missing_label() {
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "name: c\ngold: {path: g.csv, text: text, labels: {department: dept, urgent: urgent, intents: intents}, fields: {department: {kind: label}, urgent: {kind: flag}, intents: {kind: labels}}}\nvariants: [v.yaml]\n",
+        ),
+        ("v.yaml", LOCAL_VARIANT),
+        (
+            "g.csv",
+            "text,dept,urgent,intents\r\nrefund me,billing,no,\r\ncrash, ,yes,bug\r\nhelp,technical,,\r\n",
+        ),
+    ]);
+    let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+        panic!()
+    };
+    let got: Vec<(usize, &str, &str)> = diags
+        .iter()
+        .map(|d| (d.pos.unwrap().line, d.path.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                3,
+                "row 2.dept",
+                "missing label for field `department` (valid: billing, technical)"
+            ),
+            (
+                4,
+                "row 3.urgent",
+                "missing label for field `urgent` (valid: true, false, yes, no, 1, 0)"
+            ),
+        ]
+    );
+
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "name: c\ngold: {path: g.csv, text: text, labels: {department: dept}}\nvariants: [v.yaml]\n",
+        ),
+        ("v.yaml", LOCAL_VARIANT),
+        ("g.csv", "text,dept\nrefund me,\ncrash,\n"),
+    ]);
+    let msgs = messages(load_eval(&dir.path().join("eval.yaml")).unwrap_err());
+    assert_eq!(
+        msgs,
+        vec!["missing label for field `department` (the column has no value in any row)"; 2]
+    );
+
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "name: c\ngold: {path: g.csv, text: text, labels: {department: dept}}\nvariants: [v.yaml]\n",
+        ),
+        ("v.yaml", LOCAL_VARIANT),
+        ("g.csv", "text,dept\n"),
+    ]);
+    let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].pos, Some(verdict::yaml::Pos { line: 1, col: 1 }));
+    assert!(diags[0].message.contains("the table has no rows"));
+}
