@@ -472,3 +472,34 @@ fn resume_after_a_variant_was_renamed_or_edited_is_refused() {
     );
     assert_eq!(read_predictions(&dir).len(), 72);
 }
+
+/// `--concurrency 0` used to be taken as 1 (while `run.concurrency: 0` is an error), and
+/// `--max-cost nan` turned the budget off. Both are usage errors now (exit 2, nothing run).
+#[test]
+fn concurrency_zero_and_nan_max_cost_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    for (flag, value, expect) in [
+        ("--concurrency", "0", "from 1 to 1024"),
+        ("--concurrency", "5000", "from 1 to 1024"),
+        ("--max-cost", "nan", "amount of US dollars"),
+        ("--max-cost", "inf", "amount of US dollars"),
+    ] {
+        let out = verdict(&["run", EVAL, "--out", dir.to_str().unwrap(), flag, value]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(expect), "{flag} {value}: {stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(!dir.exists(), "{flag} {value}: a run folder was made");
+    }
+    let out = verdict(&[
+        "run",
+        EVAL,
+        "--dry-run",
+        "--concurrency",
+        "16",
+        "--max-cost",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
