@@ -89,7 +89,7 @@ fn run(args: RunArgs) -> Result<i32> {
     let (spec, dir, eval) = match &args.resume {
         Some(dir) => {
             let spec_path = dir.join("run.json");
-            let text = std::fs::read_to_string(&spec_path).map_err(|e| Error::io(&spec_path, e))?;
+            let text = crate::score::read_run_json(dir)?;
             let doc: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| Error::io(&spec_path, format!("not a verdict run.json: {e}")))?;
             let spec: RunSpec = serde_json::from_value(doc["spec"].clone())

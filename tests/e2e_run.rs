@@ -503,3 +503,37 @@ fn concurrency_zero_and_nan_max_cost_are_refused() {
     ]);
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `verdict report` / `run --resume` on a folder that is not a run (or on a file, or nothing)
+/// used to print the OS error of `<dir>/run.json` ("No such file or directory", "Not a
+/// directory"); they say what the folder is not, exit 2 and write nothing.
+#[test]
+fn report_and_resume_on_a_folder_that_is_not_a_run_say_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let file = tmp.path().join("file.txt");
+    std::fs::write(&file, "x").unwrap();
+    let missing = tmp.path().join("missing");
+    for (dir, expect) in [
+        (&empty, "is not a verdict run folder (it has no run.json)"),
+        (&file, "is not a folder (expected a run folder"),
+        (&missing, "is not a folder (expected a run folder"),
+    ] {
+        let d = dir.to_str().unwrap();
+        for args in [vec!["report", d], vec!["run", "--resume", d]] {
+            let before = snapshot_tree(tmp.path());
+            let out = verdict(&args);
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains(expect), "{args:?}: {stderr}");
+            assert!(out.stdout.is_empty());
+            assert_eq!(
+                snapshot_tree(tmp.path()),
+                before,
+                "{args:?} wrote something"
+            );
+            assert!(!missing.exists());
+        }
+    }
+}
