@@ -142,6 +142,12 @@ fn run(args: RunArgs) -> Result<i32> {
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("reports").join(&id));
+            if dir.exists() && !dir.is_dir() {
+                return Err(Error::Usage(format!(
+                    "--out {} is a file; name a folder for the run (a new or empty one)",
+                    display_path(&dir)
+                )));
+            }
             let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
             let spec = RunSpec {
                 run_id: id,

@@ -537,3 +537,18 @@ fn report_and_resume_on_a_folder_that_is_not_a_run_say_so() {
         }
     }
 }
+
+/// `--out` naming an existing file used to fail with "<file>/predictions.jsonl: Not a
+/// directory"; it says the file is not a folder, exits 2 and leaves the file alone.
+#[test]
+fn out_pointing_at_a_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("results.txt");
+    std::fs::write(&file, "keep me").unwrap();
+    let out = verdict(&["run", EVAL, "--out", file.to_str().unwrap()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is a file; name a folder"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+}
