@@ -89,7 +89,7 @@ fn run(args: RunArgs) -> Result<i32> {
     let (spec, dir, eval) = match &args.resume {
         Some(dir) => {
             let spec_path = dir.join("run.json");
-            let text = std::fs::read_to_string(&spec_path).map_err(|e| Error::io(&spec_path, e))?;
+            let text = crate::score::read_run_json(dir)?;
             let doc: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| Error::io(&spec_path, format!("not a verdict run.json: {e}")))?;
             let spec: RunSpec = serde_json::from_value(doc["spec"].clone())
@@ -101,6 +101,27 @@ fn run(args: RunArgs) -> Result<i32> {
                     "the gold set {} changed since the run started; start a new run",
                     display_path(&spec.gold_path)
                 )));
+            }
+            // Every variant of the run must still be there, unchanged: a renamed or removed
+            // variant would be scored as all missing, an edited one would mix two prompts.
+            for sv in &spec.variants {
+                match eval.variants.iter().find(|v| v.name == sv.name) {
+                    None => {
+                        return Err(Error::Usage(format!(
+                            "variant {:?} ({}) of this run is no longer in {}; start a new run",
+                            sv.name,
+                            display_path(&sv.file),
+                            display_path(&eval_path)
+                        )))
+                    }
+                    Some(v) if v.sha256 != sv.sha256 => {
+                        return Err(Error::Usage(format!(
+                            "the variant file {} changed since the run started; start a new run",
+                            display_path(&v.file)
+                        )))
+                    }
+                    Some(_) => {}
+                }
             }
             let names: Vec<&str> = spec.variants.iter().map(|v| v.name.as_str()).collect();
             eval.variants.retain(|v| names.contains(&v.name.as_str()));
@@ -121,6 +142,12 @@ fn run(args: RunArgs) -> Result<i32> {
                 .out
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("reports").join(&id));
+            if dir.exists() && !dir.is_dir() {
+                return Err(Error::Usage(format!(
+                    "--out {} is a file; name a folder for the run (a new or empty one)",
+                    display_path(&dir)
+                )));
+            }
             let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
             let spec = RunSpec {
                 run_id: id,

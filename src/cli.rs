@@ -39,8 +39,8 @@ pub struct RunArgs {
     /// Classify only the first N tickets.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Requests in flight at once (overrides run.concurrency).
-    #[arg(long, value_name = "N")]
+    /// Requests in flight at once (overrides run.concurrency; 1 to 1024, as in the eval).
+    #[arg(long, value_name = "N", value_parser = concurrency)]
     pub concurrency: Option<usize>,
     /// The run folder (default: reports/<run-id>).
     #[arg(long, value_name = "DIR")]
@@ -58,7 +58,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Stop sending requests once the run has cost this many US dollars.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", value_parser = dollars)]
     pub max_cost: Option<f64>,
     /// Stop after this many requests.
     #[arg(long, value_name = "N")]
@@ -100,4 +100,22 @@ pub enum Format {
     Json,
     /// Markdown tables, to paste into a pull request.
     Md,
+}
+
+/// `--concurrency`: the range `run.concurrency` takes in an eval (0 used to be taken as 1).
+fn concurrency(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?} is not a number of requests from 1 to 1024")),
+    }
+}
+
+/// `--max-cost`: a finite amount of dollars, 0 or more (`nan` used to disable the limit).
+fn dollars(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not an amount of US dollars (0 or more, e.g. 5 or 0.5)"
+        )),
+    }
 }

@@ -862,10 +862,30 @@ fn read_predictions(path: &Path, gold: &GoldSet) -> Result<Vec<PredictionRecord>
     Ok(crate::eval_log::dedup_latest(raw))
 }
 
+/// The text of a run folder's run.json; a folder without one is "not a run folder".
+pub fn read_run_json(dir: &Path) -> Result<String> {
+    let path = dir.join("run.json");
+    std::fs::read_to_string(&path).map_err(|e| {
+        if !dir.is_dir() {
+            Error::Usage(format!(
+                "{} is not a folder (expected a run folder, e.g. reports/<run-id>)",
+                crate::error::display_path(dir)
+            ))
+        } else if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Usage(format!(
+                "{} is not a verdict run folder (it has no run.json)",
+                crate::error::display_path(dir)
+            ))
+        } else {
+            Error::io(&path, e)
+        }
+    })
+}
+
 /// `verdict report RUN`: renders a saved run again.
 pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
     let path = dir.join("run.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let text = read_run_json(dir)?;
     let doc: RunDoc = serde_json::from_str(&text)
         .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
     if doc.version != RUN_VERSION {

@@ -143,6 +143,9 @@ pub const MAX_ALIAS_NODES: usize = 100_000;
 /// Parses one YAML document. An empty document is `Null` at 1:1. A second document in the
 /// same file is an error (it would otherwise be silently ignored).
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    // Editors on Windows start UTF-8 files with a byte order mark; it is not part of the
+    // first key (YAML allows it at the start of a stream).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;
@@ -538,6 +541,14 @@ mod tests {
         let node = parse("a: &x [1, 2]\nb: *x\n").unwrap();
         let json = node.to_json();
         assert_eq!(json["b"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn byte_order_mark_is_not_part_of_the_first_key() {
+        let node = parse("\u{feff}name: x\ngold: g.yaml\n").unwrap();
+        assert_eq!(node.to_json()["name"], serde_json::json!("x"));
+        let err = parse("\u{feff}a: 1\na: 2\n").unwrap_err();
+        assert_eq!(err.pos, Pos { line: 2, col: 1 });
     }
 
     #[test]

@@ -389,3 +389,166 @@ fn closed_stdout_does_not_panic() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
     assert_eq!(doc["status"], "complete");
 }
+
+/// Copies the mini eval into `dir`.
+fn copy_mini(dir: &Path) {
+    let from = root().join("tests/fixtures/mini");
+    let mut stack = vec![from.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            let dest = dir.join(p.strip_prefix(&from).unwrap());
+            if p.is_dir() {
+                std::fs::create_dir_all(&dest).unwrap();
+                stack.push(p);
+            } else {
+                std::fs::copy(&p, &dest).unwrap();
+            }
+        }
+    }
+}
+
+/// `--resume` after a variant of the run was renamed (or removed) used to finish the run
+/// without it and score its unfinished tickets as missing (invalid); after a variant file was
+/// edited it mixed the answers of two prompts. Both are refused, and nothing is written.
+#[test]
+fn resume_after_a_variant_was_renamed_or_edited_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_mini(tmp.path());
+    let eval = tmp.path().join("eval.yaml");
+    let dir = tmp.path().join("run");
+    let out = verdict(&[
+        "run",
+        eval.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    // An interrupted run: half the journal, status running.
+    let journal = dir.join("predictions.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .take(40)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&journal, lines.concat()).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+    doc["status"] = "running".into();
+    doc.as_object_mut().unwrap().remove("metrics");
+    std::fs::write(dir.join("run.json"), doc.to_string()).unwrap();
+    let before = snapshot_tree(&dir);
+
+    let variant = tmp.path().join("prompts/local-word.yaml");
+    let original = std::fs::read_to_string(&variant).unwrap();
+    for (edited, expect) in [
+        (
+            original.replace("name: local-word\n", "name: local-words\n"),
+            "variant \"local-word\"",
+        ),
+        (
+            format!("{original}# tuned\n"),
+            "changed since the run started",
+        ),
+    ] {
+        assert_ne!(edited, original);
+        std::fs::write(&variant, edited).unwrap();
+        let out = verdict(&["run", "--resume", dir.to_str().unwrap()]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(snapshot_tree(&dir), before, "the run folder was changed");
+    }
+    // Restored, the run resumes and completes.
+    std::fs::write(&variant, original).unwrap();
+    let out = verdict(&["run", "--resume", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read_predictions(&dir).len(), 72);
+}
+
+/// `--concurrency 0` used to be taken as 1 (while `run.concurrency: 0` is an error), and
+/// `--max-cost nan` turned the budget off. Both are usage errors now (exit 2, nothing run).
+#[test]
+fn concurrency_zero_and_nan_max_cost_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    for (flag, value, expect) in [
+        ("--concurrency", "0", "from 1 to 1024"),
+        ("--concurrency", "5000", "from 1 to 1024"),
+        ("--max-cost", "nan", "amount of US dollars"),
+        ("--max-cost", "inf", "amount of US dollars"),
+    ] {
+        let out = verdict(&["run", EVAL, "--out", dir.to_str().unwrap(), flag, value]);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(expect), "{flag} {value}: {stderr}");
+        assert!(out.stdout.is_empty());
+        assert!(!dir.exists(), "{flag} {value}: a run folder was made");
+    }
+    let out = verdict(&[
+        "run",
+        EVAL,
+        "--dry-run",
+        "--concurrency",
+        "16",
+        "--max-cost",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `verdict report` / `run --resume` on a folder that is not a run (or on a file, or nothing)
+/// used to print the OS error of `<dir>/run.json` ("No such file or directory", "Not a
+/// directory"); they say what the folder is not, exit 2 and write nothing.
+#[test]
+fn report_and_resume_on_a_folder_that_is_not_a_run_say_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let file = tmp.path().join("file.txt");
+    std::fs::write(&file, "x").unwrap();
+    let missing = tmp.path().join("missing");
+    for (dir, expect) in [
+        (&empty, "is not a verdict run folder (it has no run.json)"),
+        (&file, "is not a folder (expected a run folder"),
+        (&missing, "is not a folder (expected a run folder"),
+    ] {
+        let d = dir.to_str().unwrap();
+        for args in [vec!["report", d], vec!["run", "--resume", d]] {
+            let before = snapshot_tree(tmp.path());
+            let out = verdict(&args);
+            let stderr = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stderr.contains(expect), "{args:?}: {stderr}");
+            assert!(out.stdout.is_empty());
+            assert_eq!(
+                snapshot_tree(tmp.path()),
+                before,
+                "{args:?} wrote something"
+            );
+            assert!(!missing.exists());
+        }
+    }
+}
+
+/// `--out` naming an existing file used to fail with "<file>/predictions.jsonl: Not a
+/// directory"; it says the file is not a folder, exits 2 and leaves the file alone.
+#[test]
+fn out_pointing_at_a_file_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("results.txt");
+    std::fs::write(&file, "keep me").unwrap();
+    let out = verdict(&["run", EVAL, "--out", file.to_str().unwrap()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is a file; name a folder"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+}

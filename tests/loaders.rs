@@ -611,3 +611,137 @@ fn routing_reports_every_bad_setting_and_the_default_clarify_at() {
     assert_eq!(diags[0].pos.unwrap().line, 4);
     assert!(diags[0].message.contains("(0.7, the default)"));
 }
+
+/// Notepad saves UTF-8 with a byte order mark: the eval, gold and variant files still load
+/// (the mark used to become part of the first key: "unknown key `\u{feff}name`").
+#[test]
+fn yaml_files_saved_with_a_byte_order_mark_load() {
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "\u{feff}name: bom\ngold: gold.yaml\nvariants: [v.yaml]\n",
+        ),
+        (
+            "gold.yaml",
+            "\u{feff}fields:\n  department: {kind: label, values: [billing, technical]}\ntickets:\n  - {id: T-1, text: refund me, labels: {department: billing}}\n",
+        ),
+        ("v.yaml", &format!("\u{feff}{LOCAL_VARIANT}")),
+    ]);
+    let eval = load_eval(&dir.path().join("eval.yaml")).unwrap();
+    assert_eq!(eval.name, "bom");
+    assert_eq!(eval.gold.tickets.len(), 1);
+    assert_eq!(eval.variants[0].name, "local");
+}
+
+/// Excel and other spreadsheets export CSV with CRLF line ends; every row's problem used to be
+/// reported one line too early (the csv crate's line count), pointing at the row above.
+#[test]
+fn csv_with_crlf_line_ends_reports_the_right_line() {
+    for (eol, name) in [("\n", "LF"), ("\r\n", "CRLF")] {
+        let csv = [
+            "text,dept",
+            "refund me,billing",
+            "\"two\nlines\",technical",
+            "crash,bad",
+            "x,y,z",
+        ]
+        .join(eol);
+        let dir = tree(&[
+            (
+                "eval.yaml",
+                "name: c\ngold: {path: g.csv, text: text, labels: {department: dept}, fields: {department: {kind: label, values: [billing, technical]}}}\nvariants: [v.yaml]\n",
+            ),
+            ("v.yaml", LOCAL_VARIANT),
+            ("g.csv", &format!("{csv}{eol}")),
+        ]);
+        let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+            panic!()
+        };
+        let got: Vec<(usize, &str)> = diags
+            .iter()
+            .map(|d| (d.pos.unwrap().line, d.path.as_str()))
+            .collect();
+        assert_eq!(got, [(6, "row 4")], "{name}: {diags:?}");
+        // The row error stops the table; without it, the bad label is on line 5.
+        let fixed = csv.replace(&format!("{eol}x,y,z"), "");
+        std::fs::write(dir.path().join("g.csv"), format!("{fixed}{eol}")).unwrap();
+        let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+            panic!()
+        };
+        let got: Vec<(usize, &str)> = diags
+            .iter()
+            .map(|d| (d.pos.unwrap().line, d.path.as_str()))
+            .collect();
+        assert_eq!(got, [(5, "row 3.dept")], "{name}: {diags:?}");
+    }
+}
+
+/// An empty label cell in a CSV gold set used to read as the label `""` ("\"\" is not a value
+/// of field `department` (valid: billing)"), and a column empty in every row as
+/// "(valid: )". Both are a missing label, as `null` is in JSONL; an empty `labels` cell
+/// stays the empty set. A table without rows is reported at line 1 like every other problem.
+#[test]
+fn csv_empty_label_cell_is_a_missing_label() {
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "name: c\ngold: {path: g.csv, text: text, labels: {department: dept, urgent: urgent, intents: intents}, fields: {department: {kind: label}, urgent: {kind: flag}, intents: {kind: labels}}}\nvariants: [v.yaml]\n",
+        ),
+        ("v.yaml", LOCAL_VARIANT),
+        (
+            "g.csv",
+            "text,dept,urgent,intents\r\nrefund me,billing,no,\r\ncrash, ,yes,bug\r\nhelp,technical,,\r\n",
+        ),
+    ]);
+    let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+        panic!()
+    };
+    let got: Vec<(usize, &str, &str)> = diags
+        .iter()
+        .map(|d| (d.pos.unwrap().line, d.path.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                3,
+                "row 2.dept",
+                "missing label for field `department` (valid: billing, technical)"
+            ),
+            (
+                4,
+                "row 3.urgent",
+                "missing label for field `urgent` (valid: true, false, yes, no, 1, 0)"
+            ),
+        ]
+    );
+
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "name: c\ngold: {path: g.csv, text: text, labels: {department: dept}}\nvariants: [v.yaml]\n",
+        ),
+        ("v.yaml", LOCAL_VARIANT),
+        ("g.csv", "text,dept\nrefund me,\ncrash,\n"),
+    ]);
+    let msgs = messages(load_eval(&dir.path().join("eval.yaml")).unwrap_err());
+    assert_eq!(
+        msgs,
+        vec!["missing label for field `department` (the column has no value in any row)"; 2]
+    );
+
+    let dir = tree(&[
+        (
+            "eval.yaml",
+            "name: c\ngold: {path: g.csv, text: text, labels: {department: dept}}\nvariants: [v.yaml]\n",
+        ),
+        ("v.yaml", LOCAL_VARIANT),
+        ("g.csv", "text,dept\n"),
+    ]);
+    let Error::Invalid(diags) = load_eval(&dir.path().join("eval.yaml")).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].pos, Some(verdict::yaml::Pos { line: 1, col: 1 }));
+    assert!(diags[0].message.contains("the table has no rows"));
+}

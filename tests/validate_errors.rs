@@ -272,6 +272,17 @@ fixture!(many_problems, path: true, contains: [
     "variant.yaml:4:13: max_tokens:",
     "variant.yaml:20:33: tool_choice.name:",
 ]);
+fixture!(eval_name_escapes_reports_folder, path: true, contains: [
+    "eval.yaml:1:7: name: \"../../escaped\" is not a valid eval name (valid: letters, digits, - and _)",
+]);
+
+/// The eval's name is part of the run folder's path: `verdict run` refuses a name that would
+/// put the run outside `reports/` (and writes nothing).
+#[test]
+fn eval_name_escapes_reports_folder_on_run() {
+    let stderr = run_fixture("eval_name_escapes_reports_folder", "run");
+    assert!(stderr.contains("is not a valid eval name"), "{stderr}");
+}
 
 /// Every fixture folder has a test above (a new fixture without one is caught here).
 #[test]

@@ -623,7 +623,11 @@ fn from_table(
         }
     }
     if table.rows.is_empty() {
-        c.error(None, "", "the table has no rows");
+        c.error(
+            Some(Pos { line: 1, col: 1 }),
+            "",
+            "the table has no rows (one row per ticket is needed)",
+        );
     }
     (c.diags.len() == before && !table.rows.is_empty()).then_some(GoldSet {
         fields,
@@ -655,13 +659,31 @@ fn seen_values(table: &source::Table, labels: &[(String, String)], field: &Field
             _ => vec![],
         };
         for p in parts {
-            if !p.is_empty() && !vals.contains(&p) {
+            if !p.trim().is_empty() && !vals.contains(&p) {
                 vals.push(p);
             }
         }
     }
     vals.sort();
     vals
+}
+
+fn missing_label(field: &Field) -> String {
+    match field.kind {
+        FieldKind::Flag => format!(
+            "missing label for field `{}` (valid: true, false, yes, no, 1, 0)",
+            field.name
+        ),
+        _ if field.values.is_empty() => format!(
+            "missing label for field `{}` (the column has no value in any row)",
+            field.name
+        ),
+        _ => format!(
+            "missing label for field `{}` (valid: {})",
+            field.name,
+            list(&field.values)
+        ),
+    }
 }
 
 /// A table cell as a value of `field`: CSV cells are strings (`a|b` for label sets,
@@ -678,6 +700,11 @@ fn table_value(field: &Field, cell: &serde_json::Value) -> Result<GoldValue, Str
                 .collect();
             GoldValue::from_json(field, &J::Array(items))
         }
+        // An empty cell is a missing label, as in JSONL (`null`); only a `labels` field may be
+        // empty (the empty set).
+        (FieldKind::Label | FieldKind::Flag, J::String(s)) if s.trim().is_empty() => {
+            Err(missing_label(field))
+        }
         (FieldKind::Flag, J::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => Ok(GoldValue::Flag(true)),
             "false" | "no" | "0" => Ok(GoldValue::Flag(false)),
@@ -685,7 +712,7 @@ fn table_value(field: &Field, cell: &serde_json::Value) -> Result<GoldValue, Str
                 "{s:?} is not a flag value (valid: true, false, yes, no, 1, 0)"
             )),
         },
-        (_, J::Null) => Err(format!("missing label for field `{}`", field.name)),
+        (_, J::Null) => Err(missing_label(field)),
         _ => GoldValue::from_json(field, cell),
     }
 }

@@ -124,7 +124,24 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
     };
     let eval = (|| {
         let f = c.map(&node, "", EVAL_KEYS, &["name", "gold", "variants"])?;
-        let name = f.get("name").and_then(|n| c.string(n, "name"));
+        // The name is part of the run folder's path (`reports/<time>-<name>`): only characters
+        // that cannot leave that folder or nest another one.
+        let name = f.get("name").and_then(|n| {
+            let s = c.string(n, "name")?;
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|ch| ch.is_alphanumeric() || "-_".contains(ch))
+            {
+                c.error(
+                    Some(n.pos),
+                    "name",
+                    format!("{s:?} is not a valid eval name (valid: letters, digits, - and _)"),
+                );
+                return None;
+            }
+            Some(s)
+        });
         let description = f
             .get("description")
             .and_then(|n| c.string(n, "description"));

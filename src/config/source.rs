@@ -133,7 +133,7 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
     for record in rdr.records() {
         match record {
             Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line() as usize);
+                let line = rec.position().map_or(0, |p| line_at(text, p));
                 let cells = columns
                     .iter()
                     .zip(rec.iter())
@@ -145,7 +145,7 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
                 });
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e.position().map_or(0, |p| line_at(text, p));
                 // The csv crate numbers records from 0, the header being record 0.
                 let row = e
                     .position()
@@ -171,6 +171,18 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
         }
     }
     ok.then_some(Table { columns, rows })
+}
+
+/// The line a CSV record starts on. The csv crate's own line count is one short after CRLF
+/// line ends (spreadsheet exports), so every row would point one line up; its byte offset then
+/// points at the `\n` of the previous line end, which is skipped here.
+fn line_at(text: &str, pos: &csv::Position) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = (pos.byte() as usize).min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
