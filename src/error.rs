@@ -1,6 +1,6 @@
 //! User-facing errors: each kind maps to one documented exit code.
 //!
-//! Exit codes: 0 ok, 1 gate failed, 2 usage, config or input error, 3 run failed (provider
+//! Exit codes: 0 ok, 2 usage, config or input error, 3 run failed (provider
 //! unreachable, authentication, every retry spent), 130 interrupted (the journal is kept and
 //! `verdict run --resume DIR` finishes the run).
 
@@ -58,9 +58,6 @@ pub enum Error {
     /// The run could not go on (authentication failed, provider unreachable, ...).
     #[error("{0}")]
     RunFailed(String),
-    /// A gate rule failed.
-    #[error("{0}")]
-    GateFailed(String),
     /// Ctrl-C: the journal is intact.
     #[error("interrupted; finish the run with `verdict run --resume {}`", display_path(.0))]
     Interrupted(PathBuf),
@@ -84,7 +81,6 @@ impl Error {
         match self {
             Error::Invalid(_) | Error::Usage(_) | Error::Io { .. } => 2,
             Error::RunFailed(_) => 3,
-            Error::GateFailed(_) => 1,
             Error::Interrupted(_) => 130,
         }
     }

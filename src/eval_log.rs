@@ -196,6 +196,12 @@ pub fn read_journal(path: &Path) -> Result<Vec<PredictionRecord>> {
     let n = lines.len();
     let mut out = Vec::with_capacity(n);
     for (i, line) in lines.iter().enumerate() {
+        // A byte order mark (some editors and Windows tools add one) is not part of the JSON.
+        let line = if i == 0 {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
         if line.trim().is_empty() {
             continue;
         }

@@ -107,6 +107,29 @@ pub fn render(report: &RunReport, style: Style) -> String {
             row.extend(vs.iter().map(|(v, l)| f(v, l)));
             t.add_row(row);
         }
+        // With repeats: how stable each variant's answers are across them.
+        let repeats: Vec<Option<&crate::metrics::RepeatsReport>> = vs
+            .iter()
+            .map(|(v, _)| v.field(&field.name).and_then(|f| f.repeats.as_ref()))
+            .collect();
+        if repeats.iter().any(Option::is_some) {
+            let mut row = vec![Cell::new("accuracy over repeats")];
+            row.extend(repeats.iter().map(|r| {
+                r.map_or(Cell::new("-"), |r| {
+                    let std = r.std.map_or("-".to_string(), |s| format!("{s:.4}"));
+                    Cell::new(format!("{:.4} ± {std} (k={})", r.mean, r.k))
+                        .set_alignment(CellAlignment::Right)
+                })
+            }));
+            t.add_row(row);
+            let mut row = vec![Cell::new("answer changes across repeats")];
+            row.extend(
+                repeats
+                    .iter()
+                    .map(|r| r.map_or(Cell::new("-"), |r| pct(r.unstable_share))),
+            );
+            t.add_row(row);
+        }
         push_table(&mut out, &t, style);
 
         // Per category: support, then precision / recall / F1 for each variant.

@@ -747,6 +747,18 @@ pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) ->
 /// `verdict score`: scores predictions made elsewhere. `--gold` is a gold YAML file or an
 /// eval config (whose gold source and calibration/routing settings are then used).
 pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
+    let ext = args
+        .gold
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if matches!(ext.as_str(), "csv" | "jsonl" | "ndjson") {
+        return Err(Error::Usage(format!(
+            "--gold takes a gold YAML file or an eval config; for the table {}, write an eval config whose `gold:` names its columns ({{path: ..., text: <column>, labels: {{<field>: <column>}}}}, see docs/formats.md) and pass that",
+            crate::error::display_path(&args.gold)
+        )));
+    }
     let is_eval = std::fs::read_to_string(&args.gold)
         .ok()
         .and_then(|t| crate::yaml::parse(&t).ok())

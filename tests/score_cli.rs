@@ -224,3 +224,24 @@ fn table_output_renders_every_fixture() {
             .stdout(predicate::str::contains("outcomes, cost and latency"));
     }
 }
+
+#[test]
+fn predictions_saved_with_a_byte_order_mark_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "p.jsonl", &format!("\u{feff}{OK_LINE}\n"));
+    let out = score(dir.path(), &gold(), "p.jsonl").code(0);
+    let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["variants"][0]["name"], "a");
+}
+
+#[test]
+fn a_table_as_gold_says_to_write_an_eval_config() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "gold.csv", "text,label\nhello,a\n");
+    write(dir.path(), "p.jsonl", &format!("{OK_LINE}\n"));
+    score(dir.path(), Path::new("gold.csv"), "p.jsonl")
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--gold takes a gold YAML file or an eval config; for the table gold.csv",
+        ));
+}
