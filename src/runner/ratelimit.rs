@@ -44,36 +44,57 @@ impl RateLimits {
         self.requests.is_none() && self.tokens.is_none()
     }
 
-    /// How long to wait before one request of `tokens` tokens may start, reserving it when
-    /// the answer is zero. Call again after waiting.
+    /// How long to wait before one request of `tokens` tokens may start, reserving both the
+    /// tokens and the request slot when the answer is zero. Call again after waiting. (When
+    /// the tokens are free but the request slot is not, the tokens stay taken: fine for a
+    /// single check, which is why [`RateLimits::until_ready`] acquires the two separately.)
     pub fn check(&self, tokens: u64) -> Duration {
-        let now = self.clock.now();
-        // Check the token limit first without consuming a request slot for nothing.
-        if let Some((lim, cap)) = &self.tokens {
-            let n = NonZeroU32::new(tokens.clamp(1, cap.get() as u64) as u32).expect("n >= 1");
-            match lim.check_n(n) {
-                Ok(Ok(())) => {}
-                Ok(Err(not_until)) => return not_until.wait_time_from(now),
-                Err(_) => unreachable!("n is clamped to the burst size"),
-            }
+        let wait = self.check_tokens(tokens);
+        if !wait.is_zero() {
+            return wait;
         }
-        if let Some(lim) = &self.requests {
-            if let Err(not_until) = lim.check() {
-                // The tokens were taken; give the request a moment and let it retry the pair.
-                // Over-counting tokens by one request per wait errs on the safe side.
-                return not_until.wait_time_from(now);
-            }
-        }
-        Duration::ZERO
+        self.check_request()
     }
 
-    /// Waits until a request of `tokens` tokens may start.
+    /// Takes `tokens` from the token quota, or says how long until they are there.
+    fn check_tokens(&self, tokens: u64) -> Duration {
+        let Some((lim, cap)) = &self.tokens else {
+            return Duration::ZERO;
+        };
+        let n = NonZeroU32::new(tokens.clamp(1, cap.get() as u64) as u32).expect("n >= 1");
+        match lim.check_n(n) {
+            Ok(Ok(())) => Duration::ZERO,
+            Ok(Err(not_until)) => not_until.wait_time_from(self.clock.now()),
+            Err(_) => unreachable!("n is clamped to the burst size"),
+        }
+    }
+
+    /// Takes one request slot, or says how long until there is one.
+    fn check_request(&self) -> Duration {
+        match &self.requests {
+            Some(lim) => match lim.check() {
+                Ok(()) => Duration::ZERO,
+                Err(not_until) => not_until.wait_time_from(self.clock.now()),
+            },
+            None => Duration::ZERO,
+        }
+    }
+
+    /// Waits until a request of `tokens` tokens may start: first its tokens, then a request
+    /// slot, each taken once, so waiting for one limit never spends the other's quota.
     pub async fn until_ready(&self, tokens: u64) {
         if self.is_unlimited() {
             return;
         }
         loop {
-            let wait = self.check(tokens);
+            let wait = self.check_tokens(tokens);
+            if wait.is_zero() {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+        }
+        loop {
+            let wait = self.check_request();
             if wait.is_zero() {
                 return;
             }
@@ -134,5 +155,28 @@ mod tests {
         l.until_ready(1).await;
         l.until_ready(1).await;
         assert!(t.elapsed() >= Duration::from_millis(9), "{:?}", t.elapsed());
+    }
+
+    #[tokio::test]
+    async fn waiting_for_a_request_slot_does_not_spend_the_token_quota() {
+        // Regression: with both limits set, every wait on the request limit used to take a
+        // request's tokens again, so the token quota drained and the run stalled for minutes.
+        let t: u64 = 1000;
+        let l = RateLimits::new(Some(6000), Some(3 * t as u32)); // tokens for exactly 3 requests a minute
+        let requests = l.requests.as_ref().unwrap();
+        for _ in 0..6000 {
+            requests.check().unwrap(); // spend the request burst: one more every 10 ms
+        }
+        let three = async {
+            for _ in 0..3 {
+                l.until_ready(t).await;
+            }
+        };
+        // A hang guard, not a speed assertion: the old code waited ~20 s for tokens here.
+        tokio::time::timeout(Duration::from_secs(10), three)
+            .await
+            .expect("waiting for request slots spent the token quota");
+        // The three requests took the token quota: a fourth has to wait.
+        assert!(l.check_tokens(t) > Duration::ZERO);
     }
 }
