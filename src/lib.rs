@@ -7,6 +7,7 @@
 pub mod app;
 pub mod classifier;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod eval_log;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod progress;
 pub mod provider;
 pub mod report;
+pub mod run_dir;
 pub mod runner;
 pub mod score;
 pub mod stats;
