@@ -7,6 +7,7 @@
 pub mod app;
 pub mod classifier;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod diag;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod progress;
 pub mod provider;
 pub mod report;
+pub mod run_dir;
 pub mod runner;
 pub mod score;
 pub mod stats;
