@@ -21,8 +21,8 @@ pub fn main(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Validate { eval } => validate(&eval),
         Command::Run(args) => run(args),
-        Command::Score(args) => crate::score::score_command(&args),
-        Command::Report(args) => crate::score::report_command(&args.run, args.format),
+        Command::Score(args) => crate::commands::score_command(&args),
+        Command::Report(args) => crate::commands::report_command(&args.run, args.format),
     }
 }
 
@@ -89,7 +89,7 @@ fn run(args: RunArgs) -> Result<i32> {
     let (spec, dir, eval) = match &args.resume {
         Some(dir) => {
             let spec_path = dir.join("run.json");
-            let text = crate::score::read_run_json(dir)?;
+            let text = crate::run_dir::read_run_json(dir)?;
             let doc: serde_json::Value = serde_json::from_str(&text)
                 .map_err(|e| Error::io(&spec_path, format!("not a verdict run.json: {e}")))?;
             let spec: RunSpec = serde_json::from_value(doc["spec"].clone())
@@ -215,7 +215,7 @@ fn run(args: RunArgs) -> Result<i32> {
         .collect();
 
     if args.dry_run {
-        return crate::score::dry_run(&eval, &work);
+        return crate::commands::dry_run(&eval, &work);
     }
 
     preflight_keys(&eval, &work)?;
@@ -234,7 +234,7 @@ fn run(args: RunArgs) -> Result<i32> {
             )));
         }
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        crate::score::write_run_json(&dir, &spec, None)?;
+        crate::run_dir::write_run_json(&dir, &spec, None)?;
     }
 
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -283,9 +283,9 @@ fn run(args: RunArgs) -> Result<i32> {
     }
 
     let records = eval_log::dedup_latest(eval_log::read_journal(&journal_path)?);
-    let report = crate::score::score_run(&eval, &spec, &records, n_tickets);
-    crate::score::write_run_json(&dir, &spec, Some(&report))?;
-    crate::score::print_report(&report, args.format)?;
+    let report = crate::commands::score_run(&eval, &spec, &records, n_tickets);
+    crate::run_dir::write_run_json(&dir, &spec, Some(&report))?;
+    crate::commands::print_report(&report, args.format)?;
     if args.format == Format::Table {
         eprintln!("wrote {}", display_path(&dir));
     }
