@@ -342,10 +342,7 @@ impl Snapshot {
                 let (llm, local) = match &v.spec {
                     VariantSpec::Llm(spec) => (Some(llm_snapshot(v.provider, spec, eval)), None),
                     VariantSpec::Local(spec) => {
-                        let train_file = spec.train.as_ref().map(|t| match t {
-                            crate::config::gold::GoldSource::Yaml(p) => absolute(p),
-                            crate::config::gold::GoldSource::Table(t) => absolute(&t.path),
-                        });
+                        let train_file = spec.train.as_deref().map(absolute);
                         if let (Some(p), Some(set)) = (&train_file, &spec.train_set) {
                             if !files.iter().any(|f| &f.path == p) {
                                 files.push(SourceFile {
