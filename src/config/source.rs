@@ -282,13 +282,4 @@ fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
     ok.then_some(Table { columns, rows })
 }
 
-pub fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
-}
+pub use crate::diag::json_kind;
