@@ -7,14 +7,11 @@
 //! is not scored for that variant.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::Format;
 use crate::config::Eval;
-use crate::error::{Error, Result};
-use crate::eval_log::{Outcome, PredictionRecord, RunSpec, RUN_VERSION};
+use crate::eval_log::{Outcome, PredictionRecord};
 use crate::gold::{FieldKind, GoldSet, GoldValue};
 use crate::metrics::{self, SingleLabelReport};
 
@@ -82,6 +79,58 @@ pub struct VariantReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slices: Vec<SliceReport>,
     pub cost: CostSummary,
+    /// What went wrong: the distinct error messages of the variant's records that are not
+    /// `ok` (all repeats, scored tickets), most frequent first, at most [`ERROR_MESSAGES`];
+    /// absent when every record is `ok`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCount>,
+    /// Records not `ok` whose message is beyond the first [`ERROR_MESSAGES`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors_other: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Most distinct error messages kept per variant in a report.
+pub const ERROR_MESSAGES: usize = 20;
+
+/// One distinct error message and how many records carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    /// The records' outcome (`provider_error`, `invalid_output`, ...).
+    pub outcome: String,
+    /// The record's `error` (the outcome's name when the record has none).
+    pub message: String,
+    pub count: usize,
+}
+
+/// The distinct (outcome, message) pairs of the records that are not `ok`, most frequent
+/// first (ties in order of first appearance), the first [`ERROR_MESSAGES`] of them, and how
+/// many records the rest hold.
+pub fn error_counts(recs: &[&PredictionRecord]) -> (Vec<ErrorCount>, usize) {
+    let mut counts: Vec<ErrorCount> = Vec::new();
+    let mut index: HashMap<(Outcome, &str), usize> = HashMap::new();
+    for r in recs.iter().filter(|r| r.outcome != Outcome::Ok) {
+        let message = r.error.as_deref().unwrap_or(r.outcome.name());
+        match index.get(&(r.outcome, message)) {
+            Some(&i) => counts[i].count += 1,
+            None => {
+                index.insert((r.outcome, message), counts.len());
+                counts.push(ErrorCount {
+                    outcome: r.outcome.name().to_string(),
+                    message: message.to_string(),
+                    count: 1,
+                });
+            }
+        }
+    }
+    // A stable sort keeps first appearance among equal counts.
+    counts.sort_by_key(|e| std::cmp::Reverse(e.count));
+    let other = counts.iter().skip(ERROR_MESSAGES).map(|e| e.count).sum();
+    counts.truncate(ERROR_MESSAGES);
+    (counts, other)
 }
 
 impl VariantReport {
@@ -180,31 +229,6 @@ pub struct ScoredVariant {
     pub name: String,
     pub provider: String,
     pub model: Option<String>,
-}
-
-/// Scores every variant of a run on the first `n_tickets` tickets (repeat 0).
-pub fn score_run(
-    eval: &Eval,
-    spec: &RunSpec,
-    records: &[PredictionRecord],
-    n_tickets: usize,
-) -> RunReport {
-    let variants: Vec<ScoredVariant> = spec
-        .variants
-        .iter()
-        .map(|v| ScoredVariant {
-            name: v.name.clone(),
-            provider: v.provider.clone(),
-            model: v.model.clone(),
-        })
-        .collect();
-    score(
-        &eval.gold,
-        &ScoreSettings::of(eval),
-        &variants,
-        records,
-        n_tickets,
-    )
 }
 
 /// Scores `variants` over the first `n_tickets` tickets of `gold` from their records.
@@ -357,6 +381,7 @@ pub fn score(
                     })
                     .collect(),
             );
+            let errors = error_counts(&all);
             VariantReport {
                 name: v.name.clone(),
                 provider: v.provider.clone(),
@@ -374,6 +399,8 @@ pub fn score(
                 routing,
                 slices,
                 cost: cost_summary(&all),
+                errors: errors.0,
+                errors_other: errors.1,
             }
         })
         .collect::<Vec<_>>();
@@ -610,310 +637,4 @@ fn cost_summary(recs: &[&PredictionRecord]) -> CostSummary {
         s.total_usd / recs.len() as f64 * 1000.0
     };
     s
-}
-
-/// The run.json document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunDoc {
-    pub version: u32,
-    /// `running` until the run finishes, then `complete`.
-    pub status: String,
-    pub spec: RunSpec,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metrics: Option<RunReport>,
-}
-
-/// Writes run.json (whole, atomically).
-pub fn write_run_json(dir: &Path, spec: &RunSpec, report: Option<&RunReport>) -> Result<()> {
-    let doc = RunDoc {
-        version: RUN_VERSION,
-        status: if report.is_some() {
-            "complete"
-        } else {
-            "running"
-        }
-        .into(),
-        spec: spec.clone(),
-        metrics: report.cloned(),
-    };
-    let mut bytes = serde_json::to_vec_pretty(&doc).expect("run.json serializes");
-    bytes.push(b'\n');
-    crate::app::write_atomic(&dir.join("run.json"), &bytes)
-}
-
-/// Prints a report in the chosen format.
-pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
-    let text = match format {
-        Format::Table => crate::report::tables(report),
-        Format::Md => crate::report::render(report, crate::report::Style::Markdown),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("serializes");
-            s.push('\n');
-            s
-        }
-    };
-    crate::app::print(&text)
-}
-
-/// `verdict run --dry-run`: what the run would send, and roughly what it would cost, without
-/// calling anything or needing an API key.
-///
-/// Per variant: the requests left (tickets x repeats not yet journaled; cache hits are not
-/// subtracted), input tokens estimated from each exact request body
-/// ([`crate::provider::estimate_input_tokens`], about +-30%), and output tokens as their upper
-/// bound, `max_tokens` per request (a forced tool call usually needs far fewer), so the cost
-/// column is the input estimate plus the most the output can cost.
-pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) -> Result<i32> {
-    use crate::variant::VariantSpec;
-    use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "variant",
-        "provider",
-        "model",
-        "requests",
-        "already done",
-        "input tokens (est.)",
-        "output tokens (max)",
-        "cost USD (est., at most)",
-    ]);
-    let (mut n_req, mut n_in, mut n_out, mut usd, mut unpriced) = (0usize, 0u64, 0u64, 0.0, false);
-    for (vi, jobs, already) in work {
-        let v = &eval.variants[*vi];
-        let (model, input, output, cost) = match &v.spec {
-            VariantSpec::Local(_) => ("-".to_string(), 0, 0, Some(0.0)),
-            VariantSpec::Llm(spec) => {
-                let input: u64 = jobs
-                    .iter()
-                    .map(|j| {
-                        let t = &eval.gold.tickets[j.ticket];
-                        let body = crate::provider::client::request_body(
-                            v.provider, spec, &t.text, &t.id, &t.tags,
-                        );
-                        crate::provider::estimate_input_tokens(&body)
-                    })
-                    .sum();
-                let output = spec.max_tokens as u64 * jobs.len() as u64;
-                let cost = crate::provider::price_for(&spec.model, &eval.prices).map(|p| {
-                    crate::provider::cost_usd(
-                        &p,
-                        &crate::eval_log::Usage {
-                            input_tokens: input,
-                            output_tokens: output,
-                            ..Default::default()
-                        },
-                    )
-                });
-                n_req += jobs.len();
-                (spec.model.clone(), input, output, cost)
-            }
-        };
-        n_in += input;
-        n_out += output;
-        match cost {
-            Some(c) => usd += c,
-            None => unpriced = true,
-        }
-        let llm = matches!(v.spec, VariantSpec::Llm(_));
-        t.add_row(vec![
-            Cell::new(&v.name),
-            Cell::new(v.provider.name()),
-            Cell::new(model),
-            right(if llm {
-                jobs.len().to_string()
-            } else {
-                format!("{} (offline)", jobs.len())
-            }),
-            right(already.to_string()),
-            right(if llm { input.to_string() } else { "-".into() }),
-            right(if llm { output.to_string() } else { "-".into() }),
-            right(match cost {
-                Some(c) => format!("{c:.4}"),
-                None => "no price".into(),
-            }),
-        ]);
-    }
-    let mut out = t.to_string();
-    out.push_str(&format!(
-        "\ntotal: {n_req} requests, ~{n_in} input tokens, at most {n_out} output tokens, ~${usd:.4}{}\n",
-        if unpriced { " (plus models with no price: add them under `prices:`)" } else { "" }
-    ));
-    out.push_str("nothing was sent; cached responses, if any, would lower this\n");
-    crate::app::print(&out)?;
-    Ok(0)
-}
-
-/// `verdict score`: scores predictions made elsewhere. `--gold` is a gold YAML file or an
-/// eval config (whose gold source and calibration/routing settings are then used).
-pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
-    let ext = args
-        .gold
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if matches!(ext.as_str(), "csv" | "jsonl" | "ndjson") {
-        return Err(Error::Usage(format!(
-            "--gold takes a gold YAML file or an eval config; for the table {}, write an eval config whose `gold:` names its columns ({{path: ..., text: <column>, labels: {{<field>: <column>}}}}, see docs/formats.md) and pass that",
-            crate::error::display_path(&args.gold)
-        )));
-    }
-    let is_eval = std::fs::read_to_string(&args.gold)
-        .ok()
-        .and_then(|t| crate::yaml::parse(&t).ok())
-        .is_some_and(|n| match &n.value {
-            crate::yaml::Value::Map(entries) => {
-                entries.iter().any(|(k, _)| k.as_str() == Some("gold"))
-            }
-            _ => false,
-        });
-    let (gold, settings) = if is_eval {
-        let eval = crate::config::load_eval(&args.gold)?;
-        let settings = ScoreSettings::of(&eval);
-        (eval.gold, settings)
-    } else {
-        let gold = crate::config::gold::load_path(&args.gold)?;
-        let first_label = gold
-            .fields
-            .iter()
-            .find(|f| f.kind == FieldKind::Label)
-            .map(|f| f.name.clone());
-        let settings = ScoreSettings {
-            calibration: first_label
-                .clone()
-                .map(|field| crate::config::CalibrationSettings { field, bins: 10 }),
-            routing: first_label.map(|field| crate::config::RoutingSettings {
-                field,
-                route_at: 0.9,
-                clarify_at: 0.7,
-                target_accuracy: 0.98,
-            }),
-            seed: 0,
-        };
-        (gold, settings)
-    };
-    let records = read_predictions(&args.predictions, &gold)?;
-    let mut variants: Vec<ScoredVariant> = Vec::new();
-    for r in &records {
-        if !variants.iter().any(|v| v.name == r.variant) {
-            variants.push(ScoredVariant {
-                name: r.variant.clone(),
-                provider: "external".into(),
-                model: None,
-            });
-        }
-    }
-    let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
-    print_report(&report, args.format)?;
-    Ok(0)
-}
-
-/// Reads predictions for `verdict score`: every line must be a record (unlike a run's own
-/// journal, a malformed last line is an error, not a torn write to skip), there must be at
-/// least one, and every ticket must be in the gold set. Records for the same (variant, ticket,
-/// repeat) are kept once: the last line wins.
-fn read_predictions(path: &Path, gold: &GoldSet) -> Result<Vec<PredictionRecord>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::io(path, "file not found")
-        } else {
-            Error::io(path, e)
-        }
-    })?;
-    let raw = crate::eval_log::read_journal(path)?;
-    // (line number, line) of every non-empty line, in the order read_journal reads them.
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect();
-    if raw.len() < lines.len() {
-        // read_journal skipped the last line as torn.
-        let (line, l) = lines[lines.len() - 1];
-        let err = serde_json::from_str::<PredictionRecord>(l)
-            .expect_err("read_journal skips only a line that does not parse");
-        return Err(Error::Invalid(vec![crate::error::Diagnostic {
-            file: path.to_path_buf(),
-            pos: Some(crate::yaml::Pos {
-                line,
-                col: err.column().max(1),
-            }),
-            path: String::new(),
-            message: format!("not a prediction record: {err}"),
-        }]));
-    }
-    if raw.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} holds no predictions",
-            crate::error::display_path(path)
-        )));
-    }
-    // Every predicted ticket must be in the gold set; report the first 20 strangers at once,
-    // each with its line.
-    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
-    let strangers: Vec<crate::error::Diagnostic> = raw
-        .iter()
-        .zip(&lines)
-        .filter(|(r, _)| !ids.contains(r.ticket.as_str()))
-        .take(20)
-        .map(|(r, &(line, _))| crate::error::Diagnostic {
-            file: path.to_path_buf(),
-            pos: Some(crate::yaml::Pos { line, col: 1 }),
-            path: "ticket".into(),
-            message: format!(
-                "ticket {:?} (variant {:?}) is not in the gold set",
-                r.ticket, r.variant
-            ),
-        })
-        .collect();
-    if !strangers.is_empty() {
-        return Err(Error::Invalid(strangers));
-    }
-    Ok(crate::eval_log::dedup_latest(raw))
-}
-
-/// The text of a run folder's run.json; a folder without one is "not a run folder".
-pub fn read_run_json(dir: &Path) -> Result<String> {
-    let path = dir.join("run.json");
-    std::fs::read_to_string(&path).map_err(|e| {
-        if !dir.is_dir() {
-            Error::Usage(format!(
-                "{} is not a folder (expected a run folder, e.g. reports/<run-id>)",
-                crate::error::display_path(dir)
-            ))
-        } else if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Usage(format!(
-                "{} is not a verdict run folder (it has no run.json)",
-                crate::error::display_path(dir)
-            ))
-        } else {
-            Error::io(&path, e)
-        }
-    })
-}
-
-/// `verdict report RUN`: renders a saved run again.
-pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
-    let path = dir.join("run.json");
-    let text = read_run_json(dir)?;
-    let doc: RunDoc = serde_json::from_str(&text)
-        .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
-    if doc.version != RUN_VERSION {
-        return Err(Error::Usage(format!(
-            "{} has run.json version {}; this verdict reads version {RUN_VERSION}",
-            crate::error::display_path(&path),
-            doc.version
-        )));
-    }
-    let Some(report) = doc.metrics else {
-        return Err(Error::Usage(format!(
-            "{} is not finished; finish it with `verdict run --resume {}`",
-            crate::error::display_path(dir),
-            crate::error::display_path(dir)
-        )));
-    };
-    print_report(&report, format)?;
-    Ok(0)
 }
