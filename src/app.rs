@@ -285,7 +285,18 @@ fn run(args: RunArgs) -> Result<i32> {
     let records = eval_log::dedup_latest(eval_log::read_journal(&journal_path)?);
     let report = crate::commands::score_run(&eval, &spec, &records, n_tickets);
     crate::run_dir::write_run_json(&dir, &spec, Some(&report))?;
-    crate::commands::print_report(&report, args.format)?;
+    let page = crate::commands::html_report(
+        &spec,
+        &report,
+        Ok(&eval.gold.tickets[..n_tickets]),
+        &records,
+    );
+    write_atomic(&dir.join("report.html"), page.as_bytes())?;
+    if args.format == Format::Html {
+        print(&page)?;
+    } else {
+        crate::commands::print_report(&report, args.format)?;
+    }
     if args.format == Format::Table {
         eprintln!("wrote {}", display_path(&dir));
     }
