@@ -7,41 +7,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::yaml::Pos;
-
-/// One problem in an input file, with where it is and what would be valid.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Diagnostic {
-    pub file: PathBuf,
-    pub pos: Option<Pos>,
-    /// The key path of the value, e.g. `tickets[12].labels.department`; empty for the file.
-    pub path: String,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", display_path(&self.file))?;
-        if let Some(pos) = self.pos {
-            write!(f, ":{}:{}", pos.line, pos.col)?;
-        }
-        if self.path.is_empty() {
-            write!(f, ": {}", self.message)
-        } else {
-            write!(f, ": {}: {}", self.path, self.message)
-        }
-    }
-}
-
-/// Shows a path as the user would type it: relative to the working directory when possible.
-pub fn display_path(path: &Path) -> String {
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Ok(rel) = path.strip_prefix(&cwd) {
-            return rel.display().to_string();
-        }
-    }
-    path.display().to_string()
-}
+pub use crate::diag::{display_path, Diagnostic};
 
 /// Everything that can stop a command, with its exit code.
 #[derive(Debug, thiserror::Error)]

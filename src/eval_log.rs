@@ -208,7 +208,7 @@ pub fn read_journal(path: &Path) -> Result<Vec<PredictionRecord>> {
         let bad_at = |col: usize, key: &str, message: String| {
             Error::Invalid(vec![crate::error::Diagnostic {
                 file: path.to_path_buf(),
-                pos: Some(crate::yaml::Pos {
+                pos: Some(crate::diag::Pos {
                     line: i + 1,
                     col: col.max(1),
                 }),

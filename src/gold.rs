@@ -76,7 +76,7 @@ impl GoldValue {
                 format!(
                     "{s:?} is not a value of field `{}` (valid: {})",
                     field.name,
-                    crate::config::check::list(&field.values)
+                    crate::diag::list(&field.values)
                 )
             })
         };
@@ -90,7 +90,7 @@ impl GoldValue {
                         other => {
                             return Err(format!(
                                 "expected a list of strings, found {}",
-                                crate::config::source::json_kind(other)
+                                crate::diag::json_kind(other)
                             ))
                         }
                     }
@@ -109,7 +109,7 @@ impl GoldValue {
                 },
                 kind.name(),
                 field.name,
-                crate::config::source::json_kind(other)
+                crate::diag::json_kind(other)
             )),
         }
     }

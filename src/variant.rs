@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::gold::GoldSource;
+use crate::template::UserTemplate;
 
 /// Which backend classifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,9 +66,11 @@ pub struct LlmSpec {
     pub base_url: Option<String>,
     /// The environment variable holding the API key (never the key itself).
     pub api_key_env: Option<String>,
+    /// Sent as written (placeholders are checked out of it at load time, and the
+    /// `{{"{{"}}` escape is already resolved).
     pub system: Option<String>,
-    /// The user turn; `{{text}}`, `{{id}}`, `{{tags}}` are replaced.
-    pub user: String,
+    /// The user turn: `{{text}}`, `{{id}}`, `{{tags}}` are filled in one pass.
+    pub user: UserTemplate,
     pub tools: Vec<Tool>,
     pub tool_choice: ToolChoice,
     pub examples: Vec<Example>,
@@ -111,7 +113,8 @@ pub struct Example {
 /// The built-in classifier's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalSpec {
-    pub train: Option<GoldSource>,
+    /// The file the training set was read from.
+    pub train: Option<PathBuf>,
     /// The training set, loaded when the variant was checked.
     pub train_set: Option<crate::gold::GoldSet>,
     /// Inline examples: text and labels by field name, as JSON.
@@ -125,12 +128,10 @@ pub struct LocalSpec {
 }
 
 impl LlmSpec {
-    /// The user turn for a ticket.
+    /// The user turn for a ticket; the values are inserted as they are and never scanned
+    /// again (a ticket whose text holds `{{id}}` is sent unchanged).
     pub fn render_user(&self, text: &str, id: &str, tags: &[String]) -> String {
-        self.user
-            .replace("{{text}}", text)
-            .replace("{{id}}", id)
-            .replace("{{tags}}", &tags.join(", "))
+        self.user.render(text, id, tags)
     }
 
     pub fn tool(&self, name: &str) -> Option<&Tool> {

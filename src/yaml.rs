@@ -11,23 +11,7 @@
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// A position in a file: 1-based line and column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pos {
-    pub line: usize,
-    pub col: usize,
-}
-
-impl Pos {
-    /// The earlier of two positions.
-    fn min_by_key(self, other: Pos) -> Pos {
-        if (other.line, other.col) < (self.line, self.col) {
-            other
-        } else {
-            self
-        }
-    }
-}
+pub use crate::diag::{pos_at_byte, Pos};
 
 /// One YAML node and its position.
 #[derive(Debug, Clone, PartialEq)]
@@ -198,21 +182,6 @@ fn pos_of(m: &Marker) -> Pos {
         line: m.line(),
         col: m.col() + 1,
     }
-}
-
-/// Finds the line and column of a byte offset (for invalid UTF-8 and CSV errors).
-pub fn pos_at_byte(bytes: &[u8], offset: usize) -> Pos {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let col = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    Pos { line, col }
 }
 
 #[derive(Default)]
@@ -549,11 +518,5 @@ mod tests {
         assert_eq!(node.to_json()["name"], serde_json::json!("x"));
         let err = parse("\u{feff}a: 1\na: 2\n").unwrap_err();
         assert_eq!(err.pos, Pos { line: 2, col: 1 });
-    }
-
-    #[test]
-    fn byte_offsets_become_positions() {
-        assert_eq!(pos_at_byte(b"ab\ncd", 4), Pos { line: 2, col: 2 });
-        assert_eq!(pos_at_byte(b"ab", 0), Pos { line: 1, col: 1 });
     }
 }

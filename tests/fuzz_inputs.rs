@@ -666,3 +666,126 @@ fn pathological_yaml_is_an_error_not_a_crash() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Issue 9 item 1: placeholders inside ticket text. Seeded random user templates (literal
+/// text, placeholders, the `{{"{{"}}` escape) and ticket texts full of `{{id}}`, `{{tags}}`,
+/// `{{text}}`, stray braces and quotes: a valid template renders to exactly what its parts
+/// say, the ticket text inserted verbatim (never scanned again); a template with an unknown
+/// placeholder is an error pointing at that placeholder in the file.
+#[test]
+fn placeholders_inside_ticket_text_are_sent_verbatim() {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_of("placeholders"));
+    let tree = fixture_tree_fixed();
+    let variant = String::from_utf8(tree.original("variant.yaml").to_vec()).unwrap();
+    let gold = String::from_utf8(tree.original("gold.yaml").to_vec()).unwrap();
+    const TEXT_PIECES: &[&str] = &[
+        "{{id}}",
+        "{{tags}}",
+        "{{text}}",
+        "{{ text }}",
+        "{{",
+        "}}",
+        "{",
+        "}",
+        "{{\"{{\"}}",
+        "{{customer}}",
+        "\"",
+        "'",
+        "\\",
+        "é",
+        "\n",
+        " ",
+        "a",
+        "#",
+        ": ",
+    ];
+    const LITERAL_PIECES: &[&str] = &["}}", "}", "{a", "\"", "é", "\n", " ", "x", ": ", "#"];
+    let mut failures = Vec::new();
+    for case in 0..300 {
+        // The ticket text.
+        let text: String = (0..rng.gen_range(1..12))
+            .map(|_| TEXT_PIECES[rng.gen_range(0..TEXT_PIECES.len())])
+            .collect::<String>()
+            + "end";
+        // The template and what it must render to, part by part.
+        let (tags, id) = (vec!["en".to_string()], "T-1");
+        let mut template = String::new();
+        let mut expected = String::new();
+        let mut has_text = false;
+        for _ in 0..rng.gen_range(1..8) {
+            let (src, out) = match rng.gen_range(0..6) {
+                0 => ("{{text}}".to_string(), text.clone()),
+                1 => ("{{id}}".to_string(), id.to_string()),
+                2 => ("{{ tags }}".to_string(), tags.join(", ")),
+                3 => ("{{\"{{\"}}".to_string(), "{{".to_string()),
+                _ => {
+                    let s = LITERAL_PIECES[rng.gen_range(0..LITERAL_PIECES.len())];
+                    (s.to_string(), s.to_string())
+                }
+            };
+            has_text |= src == "{{text}}";
+            template.push_str(&src);
+            expected.push_str(&out);
+        }
+        if !has_text {
+            template.push_str("{{text}}");
+            expected.push_str(&text);
+        }
+        let broken = rng.gen_bool(0.25);
+        if broken {
+            template.push_str(" {{customer}}");
+        }
+        let user_line = format!("user: {}", serde_json::to_string(&template).unwrap());
+        let v = variant
+            .lines()
+            .map(|l| {
+                if l.starts_with("user:") {
+                    user_line.as_str()
+                } else {
+                    l
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let g = gold.replacen(
+            "\"I was charged twice this month, please refund one.\"",
+            &serde_json::to_string(&text).unwrap(),
+            1,
+        );
+        tree.write("variant.yaml", v.as_bytes());
+        tree.write("gold.yaml", g.as_bytes());
+        let result = verdict::config::load_eval(&tree.dir.path().join(&tree.eval));
+        match (broken, result) {
+            (false, Ok(eval)) => {
+                let verdict::variant::VariantSpec::Llm(spec) = &eval.variants[0].spec else {
+                    panic!("an LLM variant")
+                };
+                let ticket = &eval.gold.tickets[0];
+                assert_eq!(ticket.text, text, "case {case}: the gold text");
+                let got = spec.render_user(&ticket.text, id, &tags);
+                if got != expected {
+                    failures.push(format!(
+                        "case {case}: template {template:?}, text {text:?}: got {got:?}, want {expected:?}"
+                    ));
+                }
+            }
+            (true, Err(Error::Invalid(diags))) => {
+                let d = &diags[0];
+                let pos = d.pos.unwrap();
+                let line = v.lines().nth(pos.line - 1).unwrap_or_default();
+                let at: String = line.chars().skip(pos.col - 1).take(12).collect();
+                if diags.len() != 1
+                    || !d.message.contains("unknown placeholder")
+                    || at != "{{customer}}"
+                {
+                    failures.push(format!("case {case}: {template:?}: {diags:?} (at {at:?})"));
+                }
+            }
+            (_, other) => failures.push(format!(
+                "case {case}: template {template:?}, text {text:?}, broken {broken}: {:?}",
+                other.map(|_| ())
+            )),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

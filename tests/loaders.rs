@@ -427,7 +427,7 @@ defaults:
     assert_eq!(a.temperature, Some(0.2));
     assert_eq!(a.base_url.as_deref(), Some("http://localhost:8000"));
     assert_eq!(a.api_key_env.as_deref(), Some("MY_KEY"));
-    assert_eq!(a.user, "{{text}}");
+    assert_eq!(a.user.source(), "{{text}}");
     // One tool and no tool_choice: that tool is forced.
     assert_eq!(
         a.tool_choice,
@@ -744,4 +744,34 @@ fn csv_empty_label_cell_is_a_missing_label() {
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0].pos, Some(verdict::yaml::Pos { line: 1, col: 1 }));
     assert!(diags[0].message.contains("the table has no rows"));
+}
+
+/// Issue 9 item 1 (ticket text is rewritten): the user template is rendered in one pass, so a
+/// ticket whose text holds `{{id}}`, `{{tags}}` or `{{text}}` goes out exactly as written, in
+/// both wire formats; `{{"{{"}}` in `system` is a literal `{{`.
+#[test]
+fn ticket_text_with_placeholders_is_sent_unchanged() {
+    let variant = format!(
+        "name: v\nprovider: anthropic\nmodel: m\nsystem: 'Answer like {{{{\"{{{{\"}}}} x }}}}'\nuser: \"Ticket {{{{id}}}} [{{{{tags}}}}]: {{{{text}}}}\"\n{LLM_VARIANT_BODY}"
+    );
+    let dir = tree(&[
+        ("eval.yaml", "name: t\ngold: gold.yaml\nvariants: [v.yaml]\n"),
+        ("v.yaml", &variant),
+        (
+            "gold.yaml",
+            "fields:\n  department: {kind: label, values: [billing, technical]}\ntickets:\n  - id: A2\n    text: \"prints {{id}} and {{tags}} and {{text}}\"\n    labels: {department: billing}\n    tags: [en]\n",
+        ),
+    ]);
+    let eval = load_eval(&dir.path().join("eval.yaml")).unwrap();
+    let VariantSpec::Llm(spec) = &eval.variants[0].spec else {
+        panic!()
+    };
+    let t = &eval.gold.tickets[0];
+    let expected = "Ticket A2 [en]: prints {{id}} and {{tags}} and {{text}}";
+    assert_eq!(spec.render_user(&t.text, &t.id, &t.tags), expected);
+    let body = verdict::provider::anthropic::request_body(spec, &t.text, &t.id, &t.tags);
+    assert_eq!(body["messages"][0]["content"], expected);
+    assert_eq!(body["system"], "Answer like {{ x }}");
+    let body = verdict::provider::openai::request_body(spec, &t.text, &t.id, &t.tags);
+    assert_eq!(body["messages"][1]["content"], expected);
 }

@@ -276,6 +276,16 @@ fixture!(eval_name_escapes_reports_folder, path: true, contains: [
     "eval.yaml:1:7: name: \"../../escaped\" is not a valid eval name (valid: letters, digits, - and _)",
 ]);
 
+fixture!(template_unknown_placeholder, path: true, contains: [
+    "variant.yaml:7:13: user: unknown placeholder `{{customer}}` (valid: {{text}}, {{id}}, {{tags}});",
+    "variant.yaml:9:18: user: unknown placeholder `{{\"reply\": \"...\"}}`",
+    "to send `{{` as written, write {{\"{{\"}}",
+]);
+fixture!(template_placeholder_in_system, path: true, contains: [
+    "variant.yaml:5:37: system: `{{text}}` in `system` would be sent as written",
+    "to send `{{` as written, write {{\"{{\"}}",
+]);
+
 /// The eval's name is part of the run folder's path: `verdict run` refuses a name that would
 /// put the run outside `reports/` (and writes nothing).
 #[test]

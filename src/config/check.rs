@@ -15,6 +15,9 @@ use crate::yaml::{Node, Pos, Value};
 pub struct Checker {
     pub file: PathBuf,
     pub diags: Vec<Diagnostic>,
+    /// The file's text, when the caller set it: lets a problem inside a string value (a
+    /// placeholder in a prompt) be pointed at exactly, not only at the value's start.
+    pub text: Option<String>,
 }
 
 /// The entries of a mapping whose keys were checked against the allowed ones.
@@ -68,24 +71,28 @@ pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
         .map(|(_, c)| c)
 }
 
-/// A list of names for a message: `a, b, c` (shortened past 12).
-pub fn list(names: &[impl AsRef<str>]) -> String {
-    let mut out: Vec<&str> = names.iter().take(12).map(|n| n.as_ref()).collect();
-    let more = names.len().saturating_sub(12);
-    let extra;
-    if more > 0 {
-        extra = format!("… and {more} more");
-        out.push(&extra);
-    }
-    out.join(", ")
-}
+pub use crate::diag::list;
 
 impl Checker {
     pub fn new(file: &Path) -> Self {
         Checker {
             file: file.to_path_buf(),
             diags: Vec::new(),
+            text: None,
         }
+    }
+
+    /// The position of `snippet` inside the string value that starts at `value_pos`: the
+    /// `nth` occurrence (0-based) of `snippet` in the file from there. Falls back to the value's
+    /// position when the file's text is not known or the snippet is not written verbatim
+    /// (an escape sequence inside it).
+    pub fn pos_in_value(&self, value_pos: Pos, snippet: &str, nth: usize) -> Pos {
+        let found = self.text.as_deref().and_then(|text| {
+            let start = crate::diag::byte_at_pos(text, value_pos)?;
+            let (offset, _) = text[start..].match_indices(snippet).nth(nth)?;
+            Some(crate::diag::pos_at_byte(text.as_bytes(), start + offset))
+        });
+        found.unwrap_or(value_pos)
     }
 
     /// Records a problem at `pos`.

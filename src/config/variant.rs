@@ -10,6 +10,7 @@ use super::check::{did_you_mean, index, list, Checker, Fields};
 use super::gold::read_source;
 use super::source::{self, ReadError};
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue};
+use crate::template::{self, UserTemplate};
 use crate::variant::{
     Example, LlmSpec, LocalSpec, ProviderKind, Tool, ToolChoice, Variant, VariantSpec,
 };
@@ -119,6 +120,7 @@ pub fn load(
             return Ok(None);
         }
     };
+    c.text = Some(text.text.clone());
     let variant = source::parse_yaml(&text.text, &mut c).and_then(|node| {
         let name_pos = match &node.value {
             Value::Map(entries) => entries
@@ -271,21 +273,27 @@ fn read_llm(
         Some(n) => c.string(n, "api_key_env"),
         None => defaults.api_key_env.clone(),
     };
-    let system = f.get("system").and_then(|n| c.string(n, "system"));
-    let user = match f.get("user") {
-        Some(n) => c.string(n, "user").and_then(|s| {
-            if s.contains("{{text}}") {
-                Some(s)
-            } else {
-                c.error(
-                    Some(n.pos),
-                    "user",
-                    "the user template must contain {{text}} (also available: {{id}}, {{tags}})",
-                );
+    let system = f.get("system").and_then(|n| {
+        let s = c.string(n, "system")?;
+        match template::literal_text(&s) {
+            Ok(text) => Some(text),
+            Err(errors) => {
+                template_errors(c, n, "system", &s, &errors);
                 None
             }
-        }),
-        None => Some("{{text}}".to_string()),
+        }
+    });
+    let user = match f.get("user") {
+        Some(n) => c
+            .string(n, "user")
+            .and_then(|s| match UserTemplate::parse(&s) {
+                Ok(t) => Some(t),
+                Err(errors) => {
+                    template_errors(c, n, "user", &s, &errors);
+                    None
+                }
+            }),
+        None => Some(UserTemplate::parse("{{text}}").expect("the default template is valid")),
     };
     let tools = match f.get("tools") {
         Some(n) => read_tools(c, n, gold),
@@ -323,6 +331,50 @@ fn read_llm(
         tool_choice: tool_choice?,
         examples: examples?,
     })
+}
+
+/// Reports the problems of a template (`user`) or of a text that takes no placeholders
+/// (`system`), each at the position of the placeholder in the file.
+fn template_errors(
+    c: &mut Checker,
+    node: &Node,
+    key: &str,
+    source: &str,
+    errors: &[template::TemplateError],
+) {
+    use template::TemplateErrorKind as K;
+    let escape = format!(
+        "to send `{{{{` as written, write {}",
+        template::ESCAPED_OPEN
+    );
+    let valid = "{{text}}, {{id}}, {{tags}}";
+    for e in errors {
+        let snippet = e.snippet(source);
+        // Which occurrence of the snippet this is, to find it in the file.
+        let nth = source[..e.offset].matches(snippet).count();
+        let pos = if snippet.is_empty() {
+            node.pos
+        } else {
+            c.pos_in_value(node.pos, snippet, nth)
+        };
+        let message = match &e.kind {
+            K::Unknown { name } if key == "user" => {
+                let hint = did_you_mean(name, template::PLACEHOLDERS)
+                    .map(|h| format!("did you mean {{{{{h}}}}}? "))
+                    .unwrap_or_default();
+                format!(
+                    "unknown placeholder `{snippet}` ({hint}valid: {valid}); {escape}"
+                )
+            }
+            K::Unknown { .. } | K::NotAllowed { .. } => format!(
+                "`{snippet}` in `{key}` would be sent as written: `{key}` takes no placeholders \
+                 (they are filled only in `user`, which holds the ticket: {valid}); {escape}"
+            ),
+            K::Unclosed => format!("`{{{{` is not closed by `}}}}`; {escape}"),
+            K::MissingText => "the user template must contain {{text}}, where the ticket goes (also available: {{id}}, {{tags}})".to_string(),
+        };
+        c.error(Some(pos), key, message);
+    }
 }
 
 fn read_tools(c: &mut Checker, node: &Node, gold: Option<&GoldSet>) -> Option<Vec<Tool>> {
@@ -863,7 +915,10 @@ fn read_local(
         c.diags.append(&mut parent.diags);
     }
     Some(LocalSpec {
-        train,
+        train: train.map(|src| match src {
+            super::gold::GoldSource::Yaml(p) => p,
+            super::gold::GoldSource::Table(t) => t.path,
+        }),
         train_set,
         examples,
         features: features.map(|f| (!f.is_empty()).then_some(f))?,

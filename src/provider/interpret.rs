@@ -256,7 +256,7 @@ mod tests {
             base_url: None,
             api_key_env: None,
             system: None,
-            user: "{{text}}".into(),
+            user: crate::template::UserTemplate::parse("{{text}}").unwrap(),
             tools: vec![
                 Tool {
                     name: "classify".into(),
