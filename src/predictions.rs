@@ -58,7 +58,6 @@ struct Line<'a> {
     #[allow(dead_code)]
     attempts: Option<u32>,
     #[serde(default)]
-    #[allow(dead_code)]
     error: Option<String>,
 }
 
@@ -328,6 +327,7 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
                 cost_usd: l.cost_usd,
                 latency_ms: l.latency_ms,
                 cached: l.cached,
+                error: l.error.as_deref(),
             }),
             Err(r) => grader.add_record(r),
         }

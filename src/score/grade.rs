@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use crate::eval_log::{Outcome, PredictionRecord, Usage};
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue};
 
-use super::{CostSummary, ScoredVariant};
+use super::{CostSummary, ErrorCount, ScoredVariant, ERROR_MESSAGES};
 
 /// A gold column: one value per scored ticket.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +71,11 @@ pub struct GradedVariant {
     pub replaced: usize,
     /// Tokens, cost and latency over every record (all repeats) of the scored tickets.
     pub cost: CostSummary,
+    /// The distinct (outcome, message) pairs of those records that are not `ok`, most
+    /// frequent first (ties in order of first appearance), at most [`ERROR_MESSAGES`].
+    pub errors: Vec<ErrorCount>,
+    /// Records not `ok` whose message is beyond the first [`ERROR_MESSAGES`].
+    pub errors_other: usize,
 }
 
 impl GradedVariant {
@@ -142,6 +147,8 @@ pub struct RecordView<'a, O: Fn(&str) -> Option<OutputValue<'a>>> {
     pub cost_usd: Option<f64>,
     pub latency_ms: Option<f64>,
     pub cached: bool,
+    /// What went wrong, when the outcome is not `ok`.
+    pub error: Option<&'a str>,
 }
 
 /// A field's prediction in one record.
@@ -174,6 +181,8 @@ struct Slot {
     latency_ms: f64,
     cost_usd: f64,
     usage: Usage,
+    /// Index into the grader's (outcome, message) pairs; u32::MAX for `ok`.
+    error: u32,
 }
 
 #[derive(Default)]
@@ -200,6 +209,9 @@ pub struct Grader<'g> {
     variant_index: HashMap<String, usize>,
     slots: Vec<VariantSlots>,
     label_sets: Vec<Vec<u32>>,
+    /// Distinct (outcome, error message) pairs of records that are not `ok`.
+    errors: Vec<(Outcome, String)>,
+    error_index: HashMap<(Outcome, String), u32>,
 }
 
 impl<'g> Grader<'g> {
@@ -242,6 +254,8 @@ impl<'g> Grader<'g> {
                 })
                 .collect(),
             label_sets: Vec::new(),
+            errors: Vec::new(),
+            error_index: HashMap::new(),
         }
     }
 
@@ -280,6 +294,7 @@ impl<'g> Grader<'g> {
             cost_usd: r.cost_usd,
             latency_ms: r.latency_ms,
             cached: r.cached,
+            error: r.error.as_deref(),
         });
     }
 
@@ -319,7 +334,22 @@ impl<'g> Grader<'g> {
             Some(c) if (0.0..=1.0).contains(&c) => c,
             Some(_) => CONF_INVALID,
         };
+        let error = if r.outcome == Outcome::Ok {
+            u32::MAX
+        } else {
+            let message = r.error.unwrap_or(r.outcome.name());
+            let key = (r.outcome, message.to_string());
+            match self.error_index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    self.errors.push(key.clone());
+                    self.error_index.insert(key, self.errors.len() as u32 - 1);
+                    self.errors.len() as u32 - 1
+                }
+            }
+        };
         let slot = Slot {
+            error,
             repeat: r.repeat,
             outcome: r.outcome,
             cached: r.cached,
@@ -441,7 +471,7 @@ impl<'g> Grader<'g> {
             .variants
             .iter()
             .zip(&self.slots)
-            .map(|(v, vs)| grade_variant(v, vs, gold, &gold_cols, n, label_sets))
+            .map(|(v, vs)| grade_variant(v, vs, gold, &gold_cols, n, label_sets, &self.errors))
             .collect();
         Graded {
             fields: gold.fields.clone(),
@@ -467,6 +497,7 @@ fn grade_variant(
     gold_cols: &[GoldColumn],
     n: usize,
     label_sets: &[Vec<u32>],
+    messages: &[(Outcome, String)],
 ) -> GradedVariant {
     let nf = gold.fields.len();
     let rep0 = |ti: usize| {
@@ -562,7 +593,10 @@ fn grade_variant(
             })
         })
         .collect();
+    let (errors, errors_other) = error_counts(&vs.slots, messages);
     GradedVariant {
+        errors,
+        errors_other,
         name: v.name.clone(),
         provider: v.provider.clone(),
         model: v.model.clone(),
@@ -615,4 +649,31 @@ fn cost_summary(slots: &[Slot]) -> CostSummary {
         s.total_usd / slots.len() as f64 * 1000.0
     };
     s
+}
+
+/// The distinct (outcome, message) pairs of the records that are not `ok`, most frequent
+/// first (ties in order of first appearance), the first [`ERROR_MESSAGES`] of them, and how
+/// many records the rest hold.
+fn error_counts(slots: &[Slot], messages: &[(Outcome, String)]) -> (Vec<ErrorCount>, usize) {
+    let mut counts: Vec<ErrorCount> = Vec::new();
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    for s in slots.iter().filter(|s| s.outcome != Outcome::Ok) {
+        match index.get(&s.error) {
+            Some(&i) => counts[i].count += 1,
+            None => {
+                index.insert(s.error, counts.len());
+                let (outcome, message) = &messages[s.error as usize];
+                counts.push(ErrorCount {
+                    outcome: outcome.name().to_string(),
+                    message: message.clone(),
+                    count: 1,
+                });
+            }
+        }
+    }
+    // A stable sort keeps first appearance among equal counts.
+    counts.sort_by_key(|e| std::cmp::Reverse(e.count));
+    let other = counts.iter().skip(ERROR_MESSAGES).map(|e| e.count).sum();
+    counts.truncate(ERROR_MESSAGES);
+    (counts, other)
 }

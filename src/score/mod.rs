@@ -106,6 +106,27 @@ pub struct VariantReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slices: Vec<SliceReport>,
     pub cost: CostSummary,
+    /// What went wrong: the distinct error messages of the variant's records that are not
+    /// `ok` (all repeats, scored tickets), most frequent first, at most [`ERROR_MESSAGES`];
+    /// absent when every record is `ok`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCount>,
+    /// Records not `ok` whose message is beyond the first [`ERROR_MESSAGES`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors_other: usize,
+}
+
+/// Most distinct error messages kept per variant in a report.
+pub const ERROR_MESSAGES: usize = 20;
+
+/// One distinct error message and how many records carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    /// The records' outcome (`provider_error`, `invalid_output`, ...).
+    pub outcome: String,
+    /// The record's `error` (the outcome's name when the record has none).
+    pub message: String,
+    pub count: usize,
 }
 
 impl VariantReport {

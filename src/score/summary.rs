@@ -162,6 +162,8 @@ fn variant_report(graded: &Graded, settings: &ScoreSettings, v: &GradedVariant) 
         routing,
         slices,
         cost: v.cost.clone(),
+        errors: v.errors.clone(),
+        errors_other: v.errors_other,
     }
 }
 
