@@ -15,7 +15,7 @@ mod common;
 use std::path::Path;
 
 use common::{path_str, run, Fake};
-use verdict::provider::fake::FakeConfig;
+use verdict_fake::FakeConfig;
 
 const KEY: &str = "sk-ant-test-key";
 

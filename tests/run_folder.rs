@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{journal, path_str, run, Fake};
-use verdict::provider::fake::FakeConfig;
+use verdict_fake::FakeConfig;
 
 const KEY: &str = "sk-ant-test-key";
 const MODEL: &str = "claude-haiku-4-5";
