@@ -37,9 +37,74 @@ pub fn score_run(
     )
 }
 
+/// The HTML report of a run: its metrics, and the gold tickets and records behind them
+/// (`Err` says why the tickets cannot be shown).
+pub fn html_report(
+    spec: &RunSpec,
+    report: &RunReport,
+    tickets: std::result::Result<&[crate::gold::Ticket], String>,
+    records: &[PredictionRecord],
+) -> String {
+    let (tickets, tickets_missing) = match tickets {
+        Ok(t) => (Some(t), None),
+        Err(why) => (None, Some(why)),
+    };
+    crate::report::html::render(
+        &crate::report::html::HtmlInput {
+            meta: crate::report::html::RunMeta {
+                eval_name: spec.eval_name.clone(),
+                run_id: spec.run_id.clone(),
+                started_at: spec.started_at.clone(),
+                git_rev: spec.git_rev.clone(),
+                verdict_version: spec.verdict_version.clone(),
+            },
+            report,
+            tickets,
+            records,
+            tickets_missing,
+        },
+        &crate::report::html::HtmlOptions::default(),
+    )
+}
+
+/// The gold tickets of a finished run, read from the eval it names; refused when the gold
+/// set changed since the run.
+fn run_tickets(spec: &RunSpec) -> std::result::Result<Vec<crate::gold::Ticket>, String> {
+    let eval_path = spec.cwd.join(&spec.eval_path);
+    let eval = crate::config::load_eval(&eval_path).map_err(|e| {
+        format!(
+            "The tickets are not shown: the eval {} cannot be read ({e}).",
+            crate::error::display_path(&eval_path)
+        )
+    })?;
+    if eval.gold.sha256 != spec.gold_sha256 {
+        return Err(format!(
+            "The tickets are not shown: the gold set {} changed since the run.",
+            crate::error::display_path(&spec.gold_path)
+        ));
+    }
+    Ok(eval.gold.tickets)
+}
+
 /// Prints a report in the chosen format.
 pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
     let text = match format {
+        Format::Html => crate::report::html::render(
+            &crate::report::html::HtmlInput {
+                meta: crate::report::html::RunMeta {
+                    eval_name: "verdict score".into(),
+                    verdict_version: env!("CARGO_PKG_VERSION").into(),
+                    ..Default::default()
+                },
+                report,
+                tickets: None,
+                records: &[],
+                tickets_missing: Some(
+                    "The tickets are shown in the report of a run folder.".into(),
+                ),
+            },
+            &crate::report::html::HtmlOptions::default(),
+        ),
         Format::Table => crate::report::tables(report),
         Format::Md => crate::report::render(report, crate::report::Style::Markdown),
         Format::Json => {
@@ -198,18 +263,9 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
         };
         (gold, settings)
     };
-    let records = read_predictions(predictions, &gold)?;
-    let mut variants: Vec<ScoredVariant> = Vec::new();
-    for r in &records {
-        if !variants.iter().any(|v| v.name == r.variant) {
-            variants.push(ScoredVariant {
-                name: r.variant.clone(),
-                provider: "external".into(),
-                model: None,
-            });
-        }
-    }
-    let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
+    // One streaming pass: each line is parsed, graded and dropped.
+    let graded = crate::predictions::grade_file(predictions, &gold)?;
+    let report = crate::score::summarize(&graded, &settings);
     print_errors(&report);
     print_report(&report, args.format)?;
     Ok(0)
@@ -383,71 +439,6 @@ pub fn failed_variants(eval: &Eval, records: &[PredictionRecord]) -> Option<Stri
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
-/// Reads predictions for `verdict score`: every line must be a record (unlike a run's own
-/// journal, a malformed last line is an error, not a torn write to skip), there must be at
-/// least one, and every ticket must be in the gold set. Records for the same (variant, ticket,
-/// repeat) are kept once: the last line wins.
-fn read_predictions(path: &Path, gold: &GoldSet) -> Result<Vec<PredictionRecord>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::io(path, "file not found")
-        } else {
-            Error::io(path, e)
-        }
-    })?;
-    let raw = crate::eval_log::read_journal(path)?;
-    // (line number, line) of every non-empty line, in the order read_journal reads them.
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect();
-    if raw.len() < lines.len() {
-        // read_journal skipped the last line as torn.
-        let (line, l) = lines[lines.len() - 1];
-        let err = serde_json::from_str::<PredictionRecord>(l)
-            .expect_err("read_journal skips only a line that does not parse");
-        return Err(Error::Invalid(vec![crate::error::Diagnostic {
-            file: path.to_path_buf(),
-            pos: Some(crate::yaml::Pos {
-                line,
-                col: err.column().max(1),
-            }),
-            path: String::new(),
-            message: format!("not a prediction record: {err}"),
-        }]));
-    }
-    if raw.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} holds no predictions",
-            crate::error::display_path(path)
-        )));
-    }
-    // Every predicted ticket must be in the gold set; report the first 20 strangers at once,
-    // each with its line.
-    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
-    let strangers: Vec<crate::error::Diagnostic> = raw
-        .iter()
-        .zip(&lines)
-        .filter(|(r, _)| !ids.contains(r.ticket.as_str()))
-        .take(20)
-        .map(|(r, &(line, _))| crate::error::Diagnostic {
-            file: path.to_path_buf(),
-            pos: Some(crate::yaml::Pos { line, col: 1 }),
-            path: "ticket".into(),
-            message: format!(
-                "ticket {:?} (variant {:?}) is not in the gold set",
-                r.ticket, r.variant
-            ),
-        })
-        .collect();
-    if !strangers.is_empty() {
-        return Err(Error::Invalid(strangers));
-    }
-    Ok(crate::eval_log::dedup_latest(raw))
-}
-
 /// `verdict report RUN`: renders a saved run again.
 pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
     let doc: RunDoc = crate::run_dir::open(dir, crate::run_dir::Need::StoredMetrics)?;
@@ -459,6 +450,20 @@ pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
             crate::error::display_path(dir)
         )));
     };
+    if format == Format::Html {
+        let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
+            &dir.join("predictions.jsonl"),
+        )?);
+        let tickets = run_tickets(&doc.spec);
+        let page = html_report(
+            &doc.spec,
+            &report,
+            tickets.as_deref().map_err(Clone::clone),
+            &records,
+        );
+        crate::app::print(&page)?;
+        return Ok(0);
+    }
     print_report(&report, format)?;
     Ok(0)
 }
