@@ -36,8 +36,16 @@ pub fn print(text: &str) -> Result<()> {
     }
 }
 
+/// Prints an eval's warnings to stderr, one `warning: file:line:col: ...` line each.
+fn print_warnings(eval: &Eval) {
+    for w in &eval.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 fn validate(path: &Path) -> Result<i32> {
     let eval = config::load_eval(path)?;
+    print_warnings(&eval);
     let n_local = eval
         .variants
         .iter()
@@ -133,6 +141,7 @@ fn run(args: RunArgs) -> Result<i32> {
                 .clone()
                 .expect("clap requires eval without --resume");
             let mut eval = config::load_eval(&eval_path)?;
+            print_warnings(&eval);
             select_variants(&mut eval, &args.variants)?;
             if args.limit == Some(0) {
                 return Err(Error::Usage("--limit must be at least 1".into()));
