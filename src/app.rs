@@ -12,7 +12,8 @@ use std::sync::Arc;
 use crate::cli::{Cli, Command, Format, RunArgs};
 use crate::config::{self, Eval};
 use crate::error::{display_path, Error, Result};
-use crate::eval_log::{self, Journal, RunSpec, VariantSpecInfo};
+use crate::eval_log::{self, Journal, PredictionRecord};
+use crate::run_dir::{self, Need, RunOptions, RunSpec, Snapshot, VariantSpecInfo};
 use crate::runner::{self, Recorder, RunContext};
 use crate::variant::VariantSpec;
 
@@ -87,129 +88,220 @@ fn git_rev(dir: &Path) -> Option<String> {
 
 /// Writes a file whole or not at all (temp file, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    crate::run_dir::write_atomic(path, bytes)
 }
 
-fn run(args: RunArgs) -> Result<i32> {
-    // Resume: the spec in the run folder says what to load.
-    let (spec, dir, eval) = match &args.resume {
-        Some(dir) => {
-            let spec_path = dir.join("run.json");
-            let text = crate::run_dir::read_run_json(dir)?;
-            let doc: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| Error::io(&spec_path, format!("not a verdict run.json: {e}")))?;
-            let spec: RunSpec = serde_json::from_value(doc["spec"].clone())
-                .map_err(|e| Error::io(&spec_path, format!("not a verdict run.json: {e}")))?;
-            let eval_path = spec.cwd.join(&spec.eval_path);
-            let mut eval = config::load_eval(&eval_path)?;
-            if eval.gold.sha256 != spec.gold_sha256 {
-                return Err(Error::Usage(format!(
-                    "the gold set {} changed since the run started; start a new run",
-                    display_path(&spec.gold_path)
-                )));
-            }
-            // Every variant of the run must still be there, unchanged: a renamed or removed
-            // variant would be scored as all missing, an edited one would mix two prompts.
-            for sv in &spec.variants {
-                match eval.variants.iter().find(|v| v.name == sv.name) {
-                    None => {
-                        return Err(Error::Usage(format!(
-                            "variant {:?} ({}) of this run is no longer in {}; start a new run",
-                            sv.name,
-                            display_path(&sv.file),
-                            display_path(&eval_path)
-                        )))
-                    }
-                    Some(v) if v.sha256 != sv.sha256 => {
-                        return Err(Error::Usage(format!(
-                            "the variant file {} changed since the run started; start a new run",
-                            display_path(&v.file)
-                        )))
-                    }
-                    Some(_) => {}
-                }
-            }
-            let names: Vec<&str> = spec.variants.iter().map(|v| v.name.as_str()).collect();
-            eval.variants.retain(|v| names.contains(&v.name.as_str()));
-            (spec, dir.clone(), eval)
+/// A run ready to go: the folder, what it runs, and what its journal already holds.
+struct Prepared {
+    dir: PathBuf,
+    spec: RunSpec,
+    /// `Some` for a new run: the folder is created from it once every check has passed.
+    snapshot: Option<Snapshot>,
+    eval: Eval,
+    /// The journal's records at the start (a resume), deduplicated, in journal order.
+    prior: Vec<PredictionRecord>,
+    options: runner::Options,
+}
+
+/// Checks of the command line that need nothing loaded: nothing is created before these
+/// (and every other check) have passed.
+fn check_args(args: &RunArgs) -> Result<()> {
+    if args.max_requests == Some(0) {
+        return Err(Error::Usage(
+            "--max-requests 0 would send nothing; give 1 or more (or leave it out)".into(),
+        ));
+    }
+    if args.max_cost == Some(0.0) {
+        return Err(Error::Usage(
+            "--max-cost 0 would send nothing; give an amount above 0 (e.g. 0.5), or use --dry-run to see the cost".into(),
+        ));
+    }
+    if args.limit == Some(0) {
+        return Err(Error::Usage("--limit must be at least 1".into()));
+    }
+    if let Some(d) = &args.cache_dir {
+        // The cache folder is created when the first request is sent; a file in its way
+        // (or in the way of one of its parents) is found now instead.
+        if let Some(file) = d.ancestors().find(|a| a.exists() && !a.is_dir()) {
+            return Err(Error::Usage(format!(
+                "--cache-dir {}: {} is a file; name a folder for the response cache",
+                display_path(d),
+                display_path(file)
+            )));
         }
-        None => {
-            let eval_path = args
-                .eval
-                .clone()
-                .expect("clap requires eval without --resume");
-            let mut eval = config::load_eval(&eval_path)?;
-            print_warnings(&eval);
-            select_variants(&mut eval, &args.variants)?;
-            if args.limit == Some(0) {
-                return Err(Error::Usage("--limit must be at least 1".into()));
-            }
-            let id = run_id(&eval.name);
-            let dir = args
-                .out
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("reports").join(&id));
-            if dir.exists() && !dir.is_dir() {
-                return Err(Error::Usage(format!(
-                    "--out {} is a file; name a folder for the run (a new or empty one)",
-                    display_path(&dir)
-                )));
-            }
-            let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
-            let spec = RunSpec {
-                run_id: id,
-                eval_path: eval_path.clone(),
-                cwd,
-                eval_name: eval.name.clone(),
-                eval_sha256: eval.sha256.clone(),
-                gold_path: eval.gold_path.clone(),
-                gold_sha256: eval.gold.sha256.clone(),
-                gold_tickets: eval.gold.tickets.len(),
-                variants: eval
-                    .variants
-                    .iter()
-                    .map(|v| VariantSpecInfo {
-                        name: v.name.clone(),
-                        provider: v.provider.name().to_string(),
-                        model: match &v.spec {
-                            VariantSpec::Llm(l) => Some(l.model.clone()),
-                            VariantSpec::Local(_) => None,
-                        },
-                        file: v.file.clone(),
-                        sha256: v.sha256.clone(),
-                    })
-                    .collect(),
-                limit: args.limit,
-                repeats: eval.run.repeats,
-                seed: eval.run.seed,
-                git_rev: git_rev(eval_path.parent().unwrap_or(Path::new("."))),
-                verdict_version: env!("CARGO_PKG_VERSION").to_string(),
-                started_at: time::OffsetDateTime::now_utc()
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
-                cache_dir: if args.no_cache {
-                    None
-                } else {
-                    args.cache_dir
-                        .clone()
-                        .or_else(crate::runner::cache::default_dir)
-                        .map(|d| std::path::absolute(&d).unwrap_or(d))
-                },
-            };
-            (spec, dir, eval)
-        }
-    };
-    let n_tickets = spec
+    }
+    Ok(())
+}
+
+fn prepare_new(args: &RunArgs) -> Result<Prepared> {
+    let eval_path = args
+        .eval
+        .clone()
+        .expect("clap requires eval without --resume");
+    let mut eval = config::load_eval(&eval_path)?;
+    print_warnings(&eval);
+    select_variants(&mut eval, &args.variants)?;
+    let n_tickets = args
         .limit
         .unwrap_or(usize::MAX)
         .min(eval.gold.tickets.len());
-    let ticket_ids: Vec<String> = eval.gold.tickets.iter().map(|t| t.id.clone()).collect();
+    let id = run_id(&eval.name);
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&id));
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "--out {} is a file; name a folder for the run (a new or empty one)",
+            display_path(&dir)
+        )));
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::io(Path::new("."), e))?;
+    let cache_dir = if args.no_cache {
+        None
+    } else {
+        args.cache_dir
+            .clone()
+            .or_else(crate::runner::cache::default_dir)
+            .map(|d| std::path::absolute(&d).unwrap_or(d))
+    };
+    let options = RunOptions {
+        limit: args.limit,
+        concurrency: args.concurrency.unwrap_or(eval.run.concurrency),
+        no_cache: args.no_cache,
+        refresh: args.refresh,
+        cache_dir: cache_dir.clone(),
+        max_cost: args.max_cost,
+        max_requests: args.max_requests,
+    };
+    let spec = RunSpec {
+        run_id: id,
+        eval_path: eval_path.clone(),
+        cwd,
+        eval_name: eval.name.clone(),
+        eval_sha256: eval.sha256.clone(),
+        gold_path: eval.gold_path.clone(),
+        gold_sha256: eval.gold.sha256.clone(),
+        gold_tickets: eval.gold.tickets.len(),
+        variants: eval
+            .variants
+            .iter()
+            .map(|v| VariantSpecInfo {
+                name: v.name.clone(),
+                provider: v.provider.name().to_string(),
+                model: match &v.spec {
+                    VariantSpec::Llm(l) => Some(l.model.clone()),
+                    VariantSpec::Local(_) => None,
+                },
+                file: v.file.clone(),
+                sha256: v.sha256.clone(),
+            })
+            .collect(),
+        limit: args.limit,
+        repeats: eval.run.repeats,
+        seed: eval.run.seed,
+        git_rev: git_rev(eval_path.parent().unwrap_or(Path::new("."))),
+        verdict_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        cache_dir,
+    };
+    let snapshot = Snapshot::of(&eval, n_tickets, options);
+    // The run is over the first `n_tickets` tickets, exactly as the snapshot holds them, so
+    // a run and a re-grade of its folder see the same gold set.
+    eval.gold.tickets.truncate(n_tickets);
+    let options = runner::Options {
+        concurrency: args.concurrency,
+        no_cache: args.no_cache,
+        refresh: args.refresh,
+        cache_dir: args.cache_dir.clone(),
+        max_cost: args.max_cost,
+        max_requests: args.max_requests,
+    };
+    Ok(Prepared {
+        dir,
+        spec,
+        snapshot: Some(snapshot),
+        eval,
+        prior: Vec::new(),
+        options,
+    })
+}
 
-    let journal_path = dir.join("predictions.jsonl");
-    let done: HashSet<(String, String, u32)> = eval_log::read_journal(&journal_path)?
-        .into_iter()
+/// A resume reads the run folder only: the snapshot says what the run is, the journal what
+/// is done. Answer-changing settings come from the snapshot alone; operational ones default
+/// to it and may be overridden here.
+fn prepare_resume(dir: &Path, args: &RunArgs) -> Result<Prepared> {
+    let doc = run_dir::open(dir, Need::Snapshot)?;
+    let (snapshot, gold) = run_dir::read_snapshot(dir)?;
+    let o = &snapshot.options;
+    if args.no_cache && !o.no_cache {
+        return Err(Error::Usage(
+            "this run was started with the response cache; --no-cache cannot change that on resume (answers would mix cached and fresh responses)".into(),
+        ));
+    }
+    if o.no_cache && (args.cache_dir.is_some() || args.refresh) {
+        return Err(Error::Usage(format!(
+            "this run was started with --no-cache; {} cannot change that on resume",
+            if args.refresh {
+                "--refresh"
+            } else {
+                "--cache-dir"
+            }
+        )));
+    }
+    if args.refresh && !o.refresh {
+        return Err(Error::Usage(
+            "this run was started without --refresh; --refresh cannot change that on resume".into(),
+        ));
+    }
+    let eval = snapshot.to_eval(gold)?;
+    let changed = snapshot.changed_files();
+    if !changed.is_empty() {
+        eprintln!(
+            "note: the eval's files differ from what this run started with; it continues with its snapshot (start a new run to use the edits):\n  {}",
+            changed.join("\n  ")
+        );
+    }
+    let journal_path = dir.join(run_dir::PREDICTIONS_JSONL);
+    let raw = eval_log::read_journal(&journal_path)?;
+    crate::commands::check_known_tickets(&journal_path, &raw, &eval.gold)?;
+    let options = runner::Options {
+        concurrency: Some(args.concurrency.unwrap_or(o.concurrency)),
+        no_cache: o.no_cache,
+        refresh: o.refresh,
+        cache_dir: args.cache_dir.clone().or_else(|| o.cache_dir.clone()),
+        max_cost: args.max_cost,
+        max_requests: args.max_requests,
+    };
+    Ok(Prepared {
+        dir: dir.to_path_buf(),
+        spec: doc.spec,
+        snapshot: None,
+        eval,
+        prior: eval_log::dedup_latest(raw),
+        options,
+    })
+}
+
+fn run(args: RunArgs) -> Result<i32> {
+    check_args(&args)?;
+    let Prepared {
+        dir,
+        spec,
+        snapshot,
+        eval,
+        prior,
+        options,
+    } = match &args.resume {
+        Some(dir) => prepare_resume(dir, &args)?,
+        None => prepare_new(&args)?,
+    };
+    let n_tickets = eval.gold.tickets.len();
+    let ticket_ids: Vec<String> = eval.gold.tickets.iter().map(|t| t.id.clone()).collect();
+    let done: HashSet<(String, String, u32)> = prior
+        .iter()
         .filter(|r| r.outcome != eval_log::Outcome::ProviderError)
         .map(|r| r.key())
         .collect();
@@ -230,20 +322,9 @@ fn run(args: RunArgs) -> Result<i32> {
     preflight_keys(&eval, &work)?;
     runner::llm::preflight_max_cost(&eval, &work, args.max_cost)?;
 
-    if args.resume.is_none() {
-        if dir.exists()
-            && std::fs::read_dir(&dir)
-                .map(|mut d| d.next().is_some())
-                .unwrap_or(false)
-        {
-            return Err(Error::Usage(format!(
-                "{} already holds a run; choose another --out, or finish it with --resume {}",
-                display_path(&dir),
-                display_path(&dir)
-            )));
-        }
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        crate::run_dir::write_run_json(&dir, &spec, None)?;
+    // Every check has passed: only now is anything created.
+    if let Some(snapshot) = &snapshot {
+        run_dir::create(&dir, &spec, snapshot, &eval.gold)?;
     }
 
     let interrupted = Arc::new(AtomicBool::new(false));
@@ -256,6 +337,7 @@ fn run(args: RunArgs) -> Result<i32> {
             }
         });
     }
+    let journal_path = dir.join(run_dir::PREDICTIONS_JSONL);
     let mut progress = crate::progress::Progress::new(&eval, &work);
     let mut on_event = |ev| progress.event(ev);
     let journal = Journal::open(&journal_path)?;
@@ -263,21 +345,10 @@ fn run(args: RunArgs) -> Result<i32> {
     let ctx = RunContext {
         eval: &eval,
         n_tickets,
-        options: runner::Options {
-            concurrency: args.concurrency,
-            no_cache: args.no_cache,
-            refresh: args.refresh,
-            // On resume, the cache the run started with (unless a folder is named now).
-            cache_dir: args
-                .cache_dir
-                .clone()
-                .or_else(|| args.resume.as_ref().and(spec.cache_dir.clone())),
-            max_cost: args.max_cost,
-            max_requests: args.max_requests,
-        },
+        options,
     };
     let outcome = runner::execute(&ctx, &work, &mut recorder);
-    drop(recorder);
+    let recorded = recorder.into_records();
     progress.finish();
     // A budget stop is a failed run (exit 3), not an interruption (130 is for Ctrl-C); either
     // way the journal is intact and --resume continues.
@@ -291,14 +362,24 @@ fn run(args: RunArgs) -> Result<i32> {
         return Err(Error::Interrupted(dir));
     }
 
-    let records = eval_log::dedup_latest(eval_log::read_journal(&journal_path)?);
+    // Graded from memory: the journal's records at the start and what this run recorded,
+    // in journal order (the same records a re-grade of the folder reads).
+    let mut records = prior;
+    records.extend(recorded);
+    let records = eval_log::dedup_latest(records);
     let report = crate::commands::score_run(&eval, &spec, &records, n_tickets);
-    crate::run_dir::write_run_json(&dir, &spec, Some(&report))?;
+    run_dir::write_run_json(&dir, &spec, Some(&report))?;
+    crate::commands::print_errors(&report);
     crate::commands::print_report(&report, args.format)?;
     if args.format == Format::Table {
         eprintln!("wrote {}", display_path(&dir));
     }
-    Ok(0)
+    match crate::commands::failed_variants(&eval, &records) {
+        Some(why) => Err(Error::RunFailed(format!(
+            "{why}; the metrics above are of failed requests (see the errors above); fix the cause, then start a new run"
+        ))),
+        None => Ok(0),
+    }
 }
 
 /// Every LLM variant with work to do has an API key: checked before anything is written or

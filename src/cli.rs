@@ -22,7 +22,8 @@ pub enum Command {
         /// The eval config (YAML).
         eval: PathBuf,
     },
-    /// Score predictions made elsewhere against a gold set, without calling any model.
+    /// Re-grade a run folder, or score predictions made elsewhere against a gold set, without
+    /// calling any model.
     Score(ScoreArgs),
     /// Render a saved run again.
     Report(ReportArgs),
@@ -73,12 +74,19 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
+    /// A run folder to re-grade from its snapshot and journal (the eval's files are not
+    /// needed). Or score other predictions with --gold and --predictions.
+    #[arg(required_unless_present_all = ["gold", "predictions"], conflicts_with_all = ["gold", "predictions"])]
+    pub run: Option<PathBuf>,
+    /// With RUN: grade with this eval's calibration and routing settings instead of the run's.
+    #[arg(long, value_name = "EVAL", requires = "run")]
+    pub eval: Option<PathBuf>,
     /// The gold set (YAML), or an eval config whose gold set to use.
-    #[arg(long)]
-    pub gold: PathBuf,
+    #[arg(long, requires = "predictions")]
+    pub gold: Option<PathBuf>,
     /// Predictions in verdict's predictions.jsonl format.
-    #[arg(long)]
-    pub predictions: PathBuf,
+    #[arg(long, requires = "gold")]
+    pub predictions: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

@@ -7,9 +7,9 @@ use std::path::Path;
 use crate::cli::Format;
 use crate::config::Eval;
 use crate::error::{Error, Result};
-use crate::eval_log::{PredictionRecord, RunSpec, RUN_VERSION};
+use crate::eval_log::{PredictionRecord, RunSpec};
 use crate::gold::{FieldKind, GoldSet};
-use crate::run_dir::{read_run_json, RunDoc};
+use crate::run_dir::RunDoc;
 use crate::score::{score, RunReport, ScoreSettings, ScoredVariant};
 
 /// Scores every variant of a run on the first `n_tickets` tickets (repeat 0).
@@ -143,8 +143,17 @@ pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) ->
 /// `verdict score`: scores predictions made elsewhere. `--gold` is a gold YAML file or an
 /// eval config (whose gold source and calibration/routing settings are then used).
 pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
-    let ext = args
-        .gold
+    let (gold_path, predictions) = match (&args.run, &args.gold, &args.predictions) {
+        (Some(dir), _, _) => return score_folder(dir, args.eval.as_deref(), args.format),
+        (None, Some(g), Some(p)) => (g, p),
+        _ => {
+            return Err(Error::Usage(
+                "score takes a run folder (`verdict score RUN`), or --gold and --predictions"
+                    .into(),
+            ))
+        }
+    };
+    let ext = gold_path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
@@ -152,10 +161,10 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
     if matches!(ext.as_str(), "csv" | "jsonl" | "ndjson") {
         return Err(Error::Usage(format!(
             "--gold takes a gold YAML file or an eval config; for the table {}, write an eval config whose `gold:` names its columns ({{path: ..., text: <column>, labels: {{<field>: <column>}}}}, see docs/formats.md) and pass that",
-            crate::error::display_path(&args.gold)
+            crate::error::display_path(gold_path)
         )));
     }
-    let is_eval = std::fs::read_to_string(&args.gold)
+    let is_eval = std::fs::read_to_string(gold_path)
         .ok()
         .and_then(|t| crate::yaml::parse(&t).ok())
         .is_some_and(|n| match &n.value {
@@ -165,11 +174,11 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
             _ => false,
         });
     let (gold, settings) = if is_eval {
-        let eval = crate::config::load_eval(&args.gold)?;
+        let eval = crate::config::load_eval(gold_path)?;
         let settings = ScoreSettings::of(&eval);
         (eval.gold, settings)
     } else {
-        let gold = crate::config::gold::load_path(&args.gold)?;
+        let gold = crate::config::gold::load_path(gold_path)?;
         let first_label = gold
             .fields
             .iter()
@@ -189,7 +198,7 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
         };
         (gold, settings)
     };
-    let records = read_predictions(&args.predictions, &gold)?;
+    let records = read_predictions(predictions, &gold)?;
     let mut variants: Vec<ScoredVariant> = Vec::new();
     for r in &records {
         if !variants.iter().any(|v| v.name == r.variant) {
@@ -201,8 +210,177 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
         }
     }
     let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
+    print_errors(&report);
     print_report(&report, args.format)?;
     Ok(0)
+}
+
+/// `verdict score RUN [--eval EVAL]`: re-grades a run folder from its snapshot and journal
+/// alone (the eval's files are not needed) and prints the metrics; writes nothing. With
+/// `--eval`, that eval's calibration and routing settings are used instead of the run's.
+fn score_folder(dir: &Path, eval: Option<&Path>, format: Format) -> Result<i32> {
+    let doc = crate::run_dir::open(dir, crate::run_dir::Need::Snapshot)?;
+    let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;
+    let mut settings = ScoreSettings {
+        calibration: snapshot.calibration.clone(),
+        routing: snapshot.routing.clone(),
+        seed: snapshot.run.seed,
+    };
+    if let Some(path) = eval {
+        let other = crate::config::load_eval(path)?;
+        for (what, field) in [
+            ("calibration", other.calibration.as_ref().map(|c| &c.field)),
+            ("routing", other.routing.as_ref().map(|r| &r.field)),
+        ] {
+            if let Some(field) = field {
+                if !gold
+                    .fields
+                    .iter()
+                    .any(|f| &f.name == field && f.kind == FieldKind::Label)
+                {
+                    return Err(Error::Usage(format!(
+                        "{}: {what}.field {field:?} is not a label field of this run (its label fields: {})",
+                        crate::error::display_path(path),
+                        gold.fields
+                            .iter()
+                            .filter(|f| f.kind == FieldKind::Label)
+                            .map(|f| f.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+        settings.calibration = other.calibration;
+        settings.routing = other.routing;
+    }
+    let journal = dir.join(crate::run_dir::PREDICTIONS_JSONL);
+    let raw = crate::eval_log::read_journal(&journal)?;
+    check_known_tickets(&journal, &raw, &gold)?;
+    let records = crate::eval_log::dedup_latest(raw);
+    if doc.status != "complete" {
+        let expected = gold.tickets.len() * snapshot.variants.len() * snapshot.run.repeats as usize;
+        eprintln!(
+            "note: {} is not finished ({} of {expected} classifications journaled); the rest count as missing",
+            crate::error::display_path(dir),
+            records.len().min(expected),
+        );
+    }
+    let variants: Vec<ScoredVariant> = doc
+        .spec
+        .variants
+        .iter()
+        .map(|v| ScoredVariant {
+            name: v.name.clone(),
+            provider: v.provider.clone(),
+            model: v.model.clone(),
+        })
+        .collect();
+    let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
+    print_errors(&report);
+    print_report(&report, format)?;
+    Ok(0)
+}
+
+/// Every journaled ticket must be one of the run's (the gold set as used): a record for a
+/// ticket it lacks is an error naming its line, up to 20 at once, as in `verdict score`.
+pub fn check_known_tickets(
+    path: &Path,
+    records: &[PredictionRecord],
+    gold: &GoldSet,
+) -> Result<()> {
+    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
+    if records.iter().all(|r| ids.contains(r.ticket.as_str())) {
+        return Ok(());
+    }
+    // Only now the line numbers: records are the file's non-empty lines, in order (a torn
+    // last line, skipped, can only be last).
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, _)| i + 1);
+    let strangers: Vec<crate::error::Diagnostic> = records
+        .iter()
+        .zip(lines)
+        .filter(|(r, _)| !ids.contains(r.ticket.as_str()))
+        .take(20)
+        .map(|(r, line)| crate::error::Diagnostic {
+            file: path.to_path_buf(),
+            pos: Some(crate::yaml::Pos { line, col: 1 }),
+            path: "ticket".into(),
+            message: format!(
+                "ticket {:?} (variant {:?}) is not in the gold set",
+                r.ticket, r.variant
+            ),
+        })
+        .collect();
+    Err(Error::Invalid(strangers))
+}
+
+/// How many distinct error messages per variant are printed to stderr before the tables
+/// (all of them are in `--format json` and run.json).
+pub const PRINTED_ERRORS: usize = 3;
+
+/// Prints, to stderr, the most frequent error messages of each variant whose records
+/// failed, with counts, so a run where requests fail says so before its tables.
+pub fn print_errors(report: &RunReport) {
+    let mut text = String::new();
+    for v in &report.variants {
+        if v.errors.is_empty() {
+            continue;
+        }
+        let failed: usize = v.errors.iter().map(|e| e.count).sum::<usize>() + v.errors_other;
+        text.push_str(&format!(
+            "{}: {failed} record{} not ok:\n",
+            v.name,
+            if failed == 1 { "" } else { "s" }
+        ));
+        for e in v.errors.iter().take(PRINTED_ERRORS) {
+            text.push_str(&format!(
+                "  {:>6} x {}: {}\n",
+                e.count, e.outcome, e.message
+            ));
+        }
+        let more = v.errors.len().saturating_sub(PRINTED_ERRORS);
+        if more > 0 || v.errors_other > 0 {
+            text.push_str("  ... and more (every message: --format json, or run.json)\n");
+        }
+    }
+    if !text.is_empty() {
+        eprint!("{text}");
+    }
+}
+
+/// Why a run failed as a whole: an LLM variant every request of which failed (no response
+/// at all), or a provider that could not be reached. `None` when neither happened.
+pub fn failed_variants(eval: &Eval, records: &[PredictionRecord]) -> Option<String> {
+    use crate::eval_log::Outcome;
+    let mut reasons = Vec::new();
+    for v in &eval.variants {
+        if !matches!(v.spec, crate::variant::VariantSpec::Llm(_)) {
+            continue;
+        }
+        let recs: Vec<&PredictionRecord> = records.iter().filter(|r| r.variant == v.name).collect();
+        if recs.is_empty() {
+            continue;
+        }
+        if recs.iter().all(|r| r.outcome == Outcome::ProviderError) {
+            reasons.push(format!("every request of variant {:?} failed", v.name));
+        } else if recs.iter().any(|r| {
+            r.outcome == Outcome::ProviderError
+                && r.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("connection failed"))
+        }) {
+            reasons.push(format!(
+                "the provider of variant {:?} could not be reached for some requests",
+                v.name
+            ));
+        }
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
 /// Reads predictions for `verdict score`: every line must be a record (unlike a run's own
@@ -272,20 +450,11 @@ fn read_predictions(path: &Path, gold: &GoldSet) -> Result<Vec<PredictionRecord>
 
 /// `verdict report RUN`: renders a saved run again.
 pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
-    let path = dir.join("run.json");
-    let text = read_run_json(dir)?;
-    let doc: RunDoc = serde_json::from_str(&text)
-        .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
-    if doc.version != RUN_VERSION {
-        return Err(Error::Usage(format!(
-            "{} has run.json version {}; this verdict reads version {RUN_VERSION}",
-            crate::error::display_path(&path),
-            doc.version
-        )));
-    }
+    let doc: RunDoc = crate::run_dir::open(dir, crate::run_dir::Need::StoredMetrics)?;
     let Some(report) = doc.metrics else {
         return Err(Error::Usage(format!(
-            "{} is not finished; finish it with `verdict run --resume {}`",
+            "{} is not finished; finish it with `verdict run --resume {}`, or grade what it holds with `verdict score {}`",
+            crate::error::display_path(dir),
             crate::error::display_path(dir),
             crate::error::display_path(dir)
         )));

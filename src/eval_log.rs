@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 
 /// Version of a predictions.jsonl line.
 pub const PREDICTION_VERSION: u32 = 1;
-/// Version of run.json.
-pub const RUN_VERSION: u32 = 1;
+/// Version of run.json (defined with the run folder).
+pub use crate::run_dir::RUN_VERSION;
 
 /// What happened when a ticket was classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -258,43 +258,7 @@ pub fn dedup_latest(records: Vec<PredictionRecord>) -> Vec<PredictionRecord> {
     out
 }
 
-/// What was run: enough to resume it and to say later exactly what produced the numbers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSpec {
-    pub run_id: String,
-    /// The eval config, as given on the command line (resolved against `cwd` on resume).
-    pub eval_path: PathBuf,
-    pub cwd: PathBuf,
-    pub eval_name: String,
-    pub eval_sha256: String,
-    pub gold_path: PathBuf,
-    pub gold_sha256: String,
-    pub gold_tickets: usize,
-    /// Variants in the run, in order.
-    pub variants: Vec<VariantSpecInfo>,
-    /// `--limit`: only the first N tickets.
-    pub limit: Option<usize>,
-    pub repeats: u32,
-    pub seed: u64,
-    pub git_rev: Option<String>,
-    pub verdict_version: String,
-    pub started_at: String,
-    /// The response cache the run wrote to (absolute); `--resume` reads it again unless told
-    /// otherwise, so a response received before a crash is never paid for twice. `None` with
-    /// `--no-cache`.
-    #[serde(default)]
-    pub cache_dir: Option<PathBuf>,
-}
-
-/// One variant as recorded in the spec.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VariantSpecInfo {
-    pub name: String,
-    pub provider: String,
-    pub model: Option<String>,
-    pub file: PathBuf,
-    pub sha256: String,
-}
+pub use crate::run_dir::{RunSpec, VariantSpecInfo};
 
 #[cfg(test)]
 mod tests {

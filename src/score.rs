@@ -79,6 +79,58 @@ pub struct VariantReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub slices: Vec<SliceReport>,
     pub cost: CostSummary,
+    /// What went wrong: the distinct error messages of the variant's records that are not
+    /// `ok` (all repeats, scored tickets), most frequent first, at most [`ERROR_MESSAGES`];
+    /// absent when every record is `ok`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ErrorCount>,
+    /// Records not `ok` whose message is beyond the first [`ERROR_MESSAGES`].
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors_other: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Most distinct error messages kept per variant in a report.
+pub const ERROR_MESSAGES: usize = 20;
+
+/// One distinct error message and how many records carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorCount {
+    /// The records' outcome (`provider_error`, `invalid_output`, ...).
+    pub outcome: String,
+    /// The record's `error` (the outcome's name when the record has none).
+    pub message: String,
+    pub count: usize,
+}
+
+/// The distinct (outcome, message) pairs of the records that are not `ok`, most frequent
+/// first (ties in order of first appearance), the first [`ERROR_MESSAGES`] of them, and how
+/// many records the rest hold.
+pub fn error_counts(recs: &[&PredictionRecord]) -> (Vec<ErrorCount>, usize) {
+    let mut counts: Vec<ErrorCount> = Vec::new();
+    let mut index: HashMap<(Outcome, &str), usize> = HashMap::new();
+    for r in recs.iter().filter(|r| r.outcome != Outcome::Ok) {
+        let message = r.error.as_deref().unwrap_or(r.outcome.name());
+        match index.get(&(r.outcome, message)) {
+            Some(&i) => counts[i].count += 1,
+            None => {
+                index.insert((r.outcome, message), counts.len());
+                counts.push(ErrorCount {
+                    outcome: r.outcome.name().to_string(),
+                    message: message.to_string(),
+                    count: 1,
+                });
+            }
+        }
+    }
+    // A stable sort keeps first appearance among equal counts.
+    counts.sort_by_key(|e| std::cmp::Reverse(e.count));
+    let other = counts.iter().skip(ERROR_MESSAGES).map(|e| e.count).sum();
+    counts.truncate(ERROR_MESSAGES);
+    (counts, other)
 }
 
 impl VariantReport {
@@ -329,6 +381,7 @@ pub fn score(
                     })
                     .collect(),
             );
+            let errors = error_counts(&all);
             VariantReport {
                 name: v.name.clone(),
                 provider: v.provider.clone(),
@@ -346,6 +399,8 @@ pub fn score(
                 routing,
                 slices,
                 cost: cost_summary(&all),
+                errors: errors.0,
+                errors_other: errors.1,
             }
         })
         .collect::<Vec<_>>();

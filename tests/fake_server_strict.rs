@@ -1,8 +1,7 @@
 //! The fake API server is strict like the real one: raw requests over real sockets.
-#![cfg(feature = "fake-server")]
 
 use serde_json::{json, Value};
-use verdict::provider::fake::{self, FakeConfig, FakeServer};
+use verdict_fake::{self as fake, FakeConfig, FakeServer};
 
 const KEY: &str = "sk-fake-strict-KEY";
 
@@ -549,4 +548,14 @@ async fn openai_shape_is_checked_too() {
     let r = chat(&s, &b).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["choices"][0]["finish_reason"], "tool_calls");
+}
+
+/// The fake keeps its own model list (it shares no code with verdict): every model verdict
+/// has a price for must be one the fake accepts by default.
+#[test]
+fn fake_accepts_every_priced_model() {
+    let accepted = verdict_fake::default_models();
+    for m in verdict::provider::prices::known_models() {
+        assert!(accepted.iter().any(|a| a == m), "the fake rejects {m}");
+    }
 }

@@ -10,9 +10,9 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use common::{journal, path_str, run, verdict, Fake};
-use verdict::provider::fake::FakeConfig;
 use verdict::runner::cache::{key, CacheMode, ResponseCache};
 use verdict::variant::ProviderKind;
+use verdict_fake::FakeConfig;
 
 const KEY: &str = "sk-ant-test-key";
 const LIMIT: &str = "48";

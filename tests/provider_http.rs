@@ -1,7 +1,6 @@
 //! The LLM clients against the strict fake server over real sockets: every support variant's
 //! body is accepted, answers map to gold values, and every fault maps to the right
 //! `CallError` or `Outcome`.
-#![cfg(feature = "fake-server")]
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,9 +8,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use verdict::eval_log::Outcome;
 use verdict::gold::Field;
-use verdict::provider::fake::{self, Answer, FakeConfig, FakeServer, Fault};
 use verdict::provider::{interpret, CallError, CallOk, LlmClient, Secret};
 use verdict::variant::{LlmSpec, ProviderKind, ToolChoice, VariantSpec};
+use verdict_fake::{self as fake, Answer, FakeConfig, FakeServer, Fault};
 
 const KEY: &str = "sk-test-SENTINEL-7f3a9c";
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{files, journal, path_str, run, verdict, Fake};
 use verdict::eval_log::Outcome;
-use verdict::provider::fake::{FakeConfig, Fault};
+use verdict_fake::{FakeConfig, Fault};
 
 const KEY: &str = "sk-ant-test-key";
 

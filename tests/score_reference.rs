@@ -203,6 +203,45 @@ fn check_thinned(full: &Value, thinned: &Value, path: &str) {
     assert_eq!(thinned.last().unwrap()["threshold"].as_f64().unwrap(), last);
 }
 
+/// The error summary (`variants[].errors`, `errors_other`) recounted from the predictions
+/// file: per variant, the kept records that are not `ok`, by (outcome, message).
+fn check_errors(dir: &Path, actual: &Value, seen: &mut BTreeSet<String>) {
+    let raw = verdict::eval_log::read_journal(&dir.join("predictions.jsonl")).unwrap();
+    let kept = verdict::eval_log::dedup_latest(raw);
+    for (vi, v) in actual["variants"].as_array().unwrap().iter().enumerate() {
+        let mut want: std::collections::BTreeMap<(String, String), usize> = Default::default();
+        for r in kept
+            .iter()
+            .filter(|r| r.variant == v["name"].as_str().unwrap())
+        {
+            if r.outcome != verdict::eval_log::Outcome::Ok {
+                let msg = r.error.clone().unwrap_or(r.outcome.name().to_string());
+                *want.entry((r.outcome.name().to_string(), msg)).or_default() += 1;
+            }
+        }
+        let empty = Vec::new();
+        let got = v.get("errors").and_then(Value::as_array).unwrap_or(&empty);
+        let other = v.get("errors_other").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let mut listed = 0;
+        for (ei, e) in got.iter().enumerate() {
+            let k = (
+                e["outcome"].as_str().unwrap().to_string(),
+                e["message"].as_str().unwrap().to_string(),
+            );
+            assert_eq!(
+                Some(&(e["count"].as_u64().unwrap() as usize)),
+                want.get(&k),
+                "{dir:?}: {k:?}"
+            );
+            listed += want[&k];
+            seen.insert(format!("$.variants[{vi}].errors[{ei}].count"));
+        }
+        assert_eq!(listed + other, want.values().sum::<usize>(), "{dir:?}");
+        assert_eq!(got.len(), want.len().min(verdict::score::ERROR_MESSAGES));
+        seen.insert(format!("$.variants[{vi}].errors_other"));
+    }
+}
+
 /// Paths of every number in `v`.
 fn numbers(v: &Value, path: &str, out: &mut Vec<String>) {
     match v {
@@ -231,6 +270,7 @@ fn check_all(dir: &Path, actual: &Value, how: &str) {
     let mut seen = BTreeSet::new();
     let what = format!("{}/{how}: $", dir.file_name().unwrap().to_string_lossy());
     check(&exp["report"], Some(actual), "$", &mut seen);
+    check_errors(dir, actual, &mut seen);
     let mut nums = Vec::new();
     numbers(actual, "$", &mut nums);
     let unchecked: Vec<&String> = nums

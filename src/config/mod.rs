@@ -73,6 +73,7 @@ pub struct PriceOverride {
     pub cache_write: Option<f64>,
     /// The model's context window in tokens (input and output), for the check that every
     /// ticket fits; the built-in list knows it for the models it prices.
+    #[serde(default)]
     pub context_tokens: Option<u64>,
 }
 

@@ -8,8 +8,6 @@
 
 pub mod anthropic;
 pub mod client;
-#[cfg(feature = "fake-server")]
-pub mod fake;
 pub mod interpret;
 pub mod local;
 pub mod openai;

@@ -62,6 +62,9 @@ pub struct Recorder<'a> {
     on_event: &'a mut (dyn FnMut(Event) + Send),
     /// Set by Ctrl-C: executors stop starting new work when it is set.
     pub interrupted: Arc<AtomicBool>,
+    /// Every record journaled by this recorder, in journal order: what a run just recorded
+    /// is graded from memory, not read back from disk.
+    records: Vec<PredictionRecord>,
 }
 
 impl<'a> Recorder<'a> {
@@ -74,7 +77,13 @@ impl<'a> Recorder<'a> {
             journal,
             on_event,
             interrupted,
+            records: Vec::new(),
         }
+    }
+
+    /// The records journaled through this recorder, in journal order.
+    pub fn into_records(self) -> Vec<PredictionRecord> {
+        self.records
     }
 
     /// Journals a finished classification, then reports it.
@@ -86,6 +95,7 @@ impl<'a> Recorder<'a> {
             cost_usd: rec.cost_usd.unwrap_or(0.0),
             cached: rec.cached,
         });
+        self.records.push(rec);
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use verdict::provider::fake::{self, FakeConfig, FakeServer, LoggedRequest};
+use verdict_fake::{self as fake, FakeConfig, FakeServer, LoggedRequest};
 
 /// A fake server running on a background runtime for as long as this lives.
 pub struct Fake {

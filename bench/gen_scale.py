@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Writes a seeded scoring workload for `verdict score` at scale: one gold set of N tickets
+with one single-label field of K classes, in all three gold formats (YAML, CSV, JSONL), an
+eval config for each, and predictions.jsonl with N x V records (repeat 0).
+
+    python3 bench/gen_scale.py --tickets 1000000 --variants 3 --classes 77 --out /tmp/scale
+
+Deterministic: the same arguments (and --seed) write the same bytes. Standard library only.
+
+Predictions look like what an external classifier or a verdict run writes: outcome (98.5 %
+`ok`, the rest `invalid_output`, `no_tool_call` or `provider_error`), the predicted label
+(variant v is right about 80 + 4v % of the time; when wrong, another class uniformly),
+a confidence correlated with being right, latency and token usage. Every fifth ticket carries
+one of three tags (`lang:en`, `lang:de`, `vip`), so slices are scored too. `--full` adds the
+fields a run's own journal carries (tool, raw tool input, request id, cost, attempts).
+
+Files written into --out:
+  gold.yaml, gold.csv, gold.jsonl        the gold set, three ways
+  eval-yaml.yaml, eval-csv.yaml, eval-jsonl.yaml
+                                         eval configs naming each (calibration + routing on)
+  train.csv, variant.yaml                a tiny local variant the eval configs need to validate
+  predictions.jsonl                      N x V records
+"""
+
+import argparse
+import json
+import os
+import random
+
+WORDS = (
+    "card payment transfer refund account balance pending declined top up atm cash fee "
+    "exchange rate pin blocked lost stolen app verify identity limit salary direct debit "
+    "charge wrong amount beneficiary statement contactless virtual disposable apple pay"
+).split()
+TAGS = ["lang:en", "lang:de", "vip"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tickets", type=int, default=1_000_000)
+    ap.add_argument("--variants", type=int, default=3)
+    ap.add_argument("--classes", type=int, default=77)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--full", action="store_true", help="journal-like records (bigger lines)")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    rng = random.Random(a.seed)
+    classes = [f"intent_{k:02d}" for k in range(a.classes)]
+    width = len(str(a.tickets))
+
+    ids, texts, golds, tags = [], [], [], []
+    for i in range(a.tickets):
+        ids.append(f"T{i + 1:0{width}d}")
+        g = rng.randrange(a.classes)
+        golds.append(g)
+        n_words = rng.randint(5, 12)
+        texts.append(" ".join(rng.choice(WORDS) for _ in range(n_words)) + f" {classes[g]}")
+        tags.append(TAGS[(i // 5) % 3] if i % 5 == 0 else "")
+
+    def out(name):
+        return open(os.path.join(a.out, name), "w", encoding="utf-8", newline="\n")
+
+    with out("gold.yaml") as f:
+        f.write("fields:\n  intent:\n    kind: label\n    values: [")
+        f.write(", ".join(classes))
+        f.write("]\ntickets:\n")
+        for i in range(a.tickets):
+            f.write(f"  - id: {ids[i]}\n    text: {json.dumps(texts[i])}\n")
+            f.write(f"    labels: {{intent: {classes[golds[i]]}}}\n")
+            if tags[i]:
+                f.write(f"    tags: [{json.dumps(tags[i])}]\n")
+    with out("gold.csv") as f:
+        f.write("id,text,intent,tag\n")
+        for i in range(a.tickets):
+            f.write(f"{ids[i]},{texts[i]},{classes[golds[i]]},{tags[i]}\n")
+    with out("gold.jsonl") as f:
+        for i in range(a.tickets):
+            row = {"id": ids[i], "text": texts[i], "intent": classes[golds[i]]}
+            if tags[i]:
+                row["tag"] = tags[i]
+            f.write(json.dumps(row) + "\n")
+
+    # A tiny local variant: eval configs need one, `verdict score` does not run it.
+    with out("train.csv") as f:
+        f.write("text,intent\n")
+        for c in classes:
+            f.write(f"example for {c},{c}\n")
+    with out("variant.yaml") as f:
+        f.write(
+            "name: local\nprovider: local\nlocal:\n"
+            "  train: {path: train.csv, text: text, labels: {intent: intent}}\n"
+            "  features: [word_1_2]\n"
+        )
+    settings = (
+        "variants: [variant.yaml]\n"
+        "run: {seed: 7}\n"
+        "calibration: {field: intent, bins: 10}\n"
+        "routing: {field: intent, route_at: 0.9, clarify_at: 0.7, target_accuracy: 0.98}\n"
+    )
+    with out("eval-yaml.yaml") as f:
+        f.write(f"name: scale-yaml\ngold: gold.yaml\n{settings}")
+    for fmt in ("csv", "jsonl"):
+        with out(f"eval-{fmt}.yaml") as f:
+            f.write(
+                f"name: scale-{fmt}\n"
+                f"gold: {{path: gold.{fmt}, id: id, text: text, labels: {{intent: intent}}, tags: [tag]}}\n"
+                f"{settings}"
+            )
+
+    other_outcomes = ["invalid_output", "no_tool_call", "provider_error"]
+    with out("predictions.jsonl") as f:
+        for v in range(a.variants):
+            name = f"variant-{v + 1}"
+            p_right = min(0.99, 0.80 + 0.04 * v)
+            lines = []
+            for i in range(a.tickets):
+                rec = {"v": 1, "variant": name, "ticket": ids[i], "repeat": 0}
+                u = rng.random()
+                if u < 0.015:
+                    rec["outcome"] = other_outcomes[int(u / 0.005)]
+                    rec["error"] = "generated failure"
+                else:
+                    rec["outcome"] = "ok"
+                    g = golds[i]
+                    right = rng.random() < p_right
+                    p = g if right else (g + 1 + rng.randrange(a.classes - 1)) % a.classes
+                    rec["outputs"] = {"intent": classes[p]}
+                    c = rng.betavariate(8, 2) if right else rng.betavariate(4, 3)
+                    rec["confidence"] = round(c, 4)
+                    if a.full:
+                        rec["tool"] = "classify"
+                        rec["raw"] = {"intent": classes[p], "confidence": rec["confidence"]}
+                rec["latency_ms"] = round(rng.lognormvariate(6.0, 0.4), 1)
+                rec["usage"] = {"input_tokens": 300 + rng.randrange(200), "output_tokens": 30}
+                if a.full:
+                    rec["cost_usd"] = 0.0004
+                    rec["request_id"] = f"req_{v}_{i}"
+                    rec["attempts"] = 1
+                lines.append(json.dumps(rec, separators=(",", ":")))
+                if len(lines) >= 100_000:
+                    f.write("\n".join(lines) + "\n")
+                    lines = []
+            if lines:
+                f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
