@@ -198,18 +198,9 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
         };
         (gold, settings)
     };
-    let records = read_predictions(predictions, &gold)?;
-    let mut variants: Vec<ScoredVariant> = Vec::new();
-    for r in &records {
-        if !variants.iter().any(|v| v.name == r.variant) {
-            variants.push(ScoredVariant {
-                name: r.variant.clone(),
-                provider: "external".into(),
-                model: None,
-            });
-        }
-    }
-    let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
+    // One streaming pass: each line is parsed, graded and dropped.
+    let graded = crate::predictions::grade_file(predictions, &gold)?;
+    let report = crate::score::summarize(&graded, &settings);
     print_errors(&report);
     print_report(&report, args.format)?;
     Ok(0)
@@ -381,71 +372,6 @@ pub fn failed_variants(eval: &Eval, records: &[PredictionRecord]) -> Option<Stri
         }
     }
     (!reasons.is_empty()).then(|| reasons.join("; "))
-}
-
-/// Reads predictions for `verdict score`: every line must be a record (unlike a run's own
-/// journal, a malformed last line is an error, not a torn write to skip), there must be at
-/// least one, and every ticket must be in the gold set. Records for the same (variant, ticket,
-/// repeat) are kept once: the last line wins.
-fn read_predictions(path: &Path, gold: &GoldSet) -> Result<Vec<PredictionRecord>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::io(path, "file not found")
-        } else {
-            Error::io(path, e)
-        }
-    })?;
-    let raw = crate::eval_log::read_journal(path)?;
-    // (line number, line) of every non-empty line, in the order read_journal reads them.
-    let lines: Vec<(usize, &str)> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| (i + 1, l))
-        .collect();
-    if raw.len() < lines.len() {
-        // read_journal skipped the last line as torn.
-        let (line, l) = lines[lines.len() - 1];
-        let err = serde_json::from_str::<PredictionRecord>(l)
-            .expect_err("read_journal skips only a line that does not parse");
-        return Err(Error::Invalid(vec![crate::error::Diagnostic {
-            file: path.to_path_buf(),
-            pos: Some(crate::yaml::Pos {
-                line,
-                col: err.column().max(1),
-            }),
-            path: String::new(),
-            message: format!("not a prediction record: {err}"),
-        }]));
-    }
-    if raw.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} holds no predictions",
-            crate::error::display_path(path)
-        )));
-    }
-    // Every predicted ticket must be in the gold set; report the first 20 strangers at once,
-    // each with its line.
-    let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
-    let strangers: Vec<crate::error::Diagnostic> = raw
-        .iter()
-        .zip(&lines)
-        .filter(|(r, _)| !ids.contains(r.ticket.as_str()))
-        .take(20)
-        .map(|(r, &(line, _))| crate::error::Diagnostic {
-            file: path.to_path_buf(),
-            pos: Some(crate::yaml::Pos { line, col: 1 }),
-            path: "ticket".into(),
-            message: format!(
-                "ticket {:?} (variant {:?}) is not in the gold set",
-                r.ticket, r.variant
-            ),
-        })
-        .collect();
-    if !strangers.is_empty() {
-        return Err(Error::Invalid(strangers));
-    }
-    Ok(crate::eval_log::dedup_latest(raw))
 }
 
 /// `verdict report RUN`: renders a saved run again.

@@ -81,8 +81,9 @@ pub struct PredictionRecord {
     /// Gold field -> predicted value (label names, a list of names, or a boolean).
     #[serde(default)]
     pub outputs: serde_json::Map<String, serde_json::Value>,
-    /// The stated confidence (tool property) or the local classifier's probability.
-    #[serde(default)]
+    /// The stated confidence (tool property) or the local classifier's probability. A value
+    /// that is not a number reads as NaN: invalid, scored as no confidence and counted.
+    #[serde(default, deserialize_with = "lenient_confidence")]
     pub confidence: Option<f64>,
     /// The tool the model called.
     #[serde(default)]
@@ -136,6 +137,65 @@ impl PredictionRecord {
     pub fn key(&self) -> (String, String, u32) {
         (self.variant.clone(), self.ticket.clone(), self.repeat)
     }
+}
+
+/// Reads a record's `confidence`: a number, or nothing (absent or `null`). Anything else (a
+/// string such as `"high"`, a boolean, a list) is kept as NaN, which scoring treats as an
+/// invalid confidence (counted in `confidence_invalid`, scored as absent) rather than a reason
+/// to refuse the whole file.
+pub fn lenient_confidence<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a number")
+        }
+        fn visit_f64<E: serde::de::Error>(self, x: f64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(x))
+        }
+        fn visit_i64<E: serde::de::Error>(self, x: i64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(x as f64))
+        }
+        fn visit_u64<E: serde::de::Error>(self, x: u64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(x as f64))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: serde::Deserializer<'de>>(
+            self,
+            d: D2,
+        ) -> std::result::Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_bool<E: serde::de::Error>(self, _: bool) -> std::result::Result<Self::Value, E> {
+            Ok(Some(f64::NAN))
+        }
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> std::result::Result<Self::Value, E> {
+            Ok(Some(f64::NAN))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(
+            self,
+            mut s: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while s.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Some(f64::NAN))
+        }
+        fn visit_map<A: MapAccess<'de>>(
+            self,
+            mut m: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Some(f64::NAN))
+        }
+    }
+    d.deserialize_any(V)
 }
 
 /// Appends records to predictions.jsonl, one whole line per write, flushed at once, so a

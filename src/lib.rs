@@ -14,6 +14,7 @@ pub mod error;
 pub mod eval_log;
 pub mod gold;
 pub mod metrics;
+pub mod predictions;
 pub mod progress;
 pub mod provider;
 pub mod report;

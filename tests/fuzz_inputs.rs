@@ -915,3 +915,76 @@ fn merge_keys_anywhere_are_merged_or_named() {
     assert!(cases >= 100);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Huge numbers in a predictions file (`verdict score`): every numeric key of a record set to
+/// values at and past the limits of its type. Each must give exit 0 or 2 with a message, never
+/// a panic, a signal or an allocation sized by the number (a `repeat` of 4,294,967,295 used to
+/// take minutes and gigabytes; issue 9 item 5).
+#[test]
+fn huge_numbers_in_predictions_are_an_error_or_scored_never_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("gold.yaml"),
+        "fields:\n  dept: {kind: label, values: [billing, tech]}\ntickets:\n  - {id: T1, text: a, labels: {dept: billing}}\n  - {id: T2, text: b, labels: {dept: tech}}\n",
+    )
+    .unwrap();
+    let huge = [
+        "999",
+        "1000",
+        "4294967295",
+        "4294967296",
+        "18446744073709551615",
+        "18446744073709551616",
+        "1e308",
+        "-1e308",
+        "1e400",
+        "-1",
+        "123456789012345678901234567890",
+    ];
+    let keys = [
+        "v",
+        "repeat",
+        "confidence",
+        "latency_ms",
+        "cost_usd",
+        "attempts",
+        "usage.input_tokens",
+    ];
+    for key in keys {
+        for n in huge {
+            let mut rec = serde_json::json!({
+                "v": 1, "variant": "a", "ticket": "T1", "repeat": 0, "outcome": "ok",
+                "outputs": {"dept": "billing"}, "confidence": 0.5, "latency_ms": 10.0,
+                "cost_usd": 0.001, "attempts": 1,
+                "usage": {"input_tokens": 10, "output_tokens": 5},
+            })
+            .to_string();
+            // Put the number in as written (serde_json would round or refuse it).
+            let (outer, inner) = key.split_once('.').unwrap_or((key, ""));
+            let target = if inner.is_empty() { outer } else { inner };
+            let needle = format!("\"{target}\":");
+            let start = rec.find(&needle).unwrap() + needle.len();
+            let end = start + rec[start..].find([',', '}']).unwrap();
+            rec.replace_range(start..end, n);
+            let other = r#"{"v":1,"variant":"a","ticket":"T2","repeat":0,"outcome":"ok","outputs":{"dept":"tech"},"usage":{"input_tokens":18446744073709551615,"output_tokens":1}}"#;
+            std::fs::write(dir.path().join("p.jsonl"), format!("{rec}\n{other}\n")).unwrap();
+            let out = assert_cmd::Command::cargo_bin("verdict")
+                .unwrap()
+                .current_dir(dir.path())
+                .args(["score", "--gold", "gold.yaml", "--predictions", "p.jsonl"])
+                .args(["--format", "json"])
+                .timeout(std::time::Duration::from_secs(60))
+                .output()
+                .unwrap();
+            let code = out.status.code();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                matches!(code, Some(0) | Some(2)),
+                "{key} = {n}: exit {code:?}\n{err}"
+            );
+            if code == Some(2) {
+                assert!(err.contains("p.jsonl:1:"), "{key} = {n}: {err}");
+            }
+        }
+    }
+}

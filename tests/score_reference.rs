@@ -265,11 +265,56 @@ fn is_bootstrap_bound(path: &str) -> bool {
     path.starts_with("$.comparisons") && (path.ends_with(".lo") || path.ends_with(".hi"))
 }
 
+/// The per-variant counts `missing` and `replaced` (issue 9 item 6), which the generated
+/// fixtures predate: `missing` must equal the fixture's `outcomes.missing`, and `replaced` the
+/// number of records in predictions.jsonl that a later one of the same (variant, ticket,
+/// repeat) overrules with a different outcome, outputs or confidence. Absent means 0.
+fn check_counts(dir: &Path, exp: &Value, actual: &Value, seen: &mut BTreeSet<String>) {
+    let text = std::fs::read_to_string(dir.join("predictions.jsonl")).unwrap();
+    let mut last: std::collections::HashMap<(String, String, u64), Value> = Default::default();
+    let mut replaced: std::collections::HashMap<String, u64> = Default::default();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let variant = r["variant"].as_str().unwrap().to_string();
+        let key = (
+            variant.clone(),
+            r["ticket"].as_str().unwrap().to_string(),
+            r["repeat"].as_u64().unwrap_or(0),
+        );
+        let what = serde_json::json!([r["outcome"], r["outputs"], r["confidence"]]);
+        if let Some(before) = last.insert(key, what.clone()) {
+            if before != what {
+                *replaced.entry(variant).or_default() += 1;
+            }
+        }
+    }
+    for (i, v) in actual["variants"].as_array().unwrap().iter().enumerate() {
+        let name = v["name"].as_str().unwrap();
+        let want_missing = exp["variants"][i]["outcomes"]["missing"]
+            .as_u64()
+            .unwrap_or(0);
+        assert_eq!(
+            v["missing"].as_u64().unwrap_or(0),
+            want_missing,
+            "{name}: missing"
+        );
+        let want_replaced = replaced.get(name).copied().unwrap_or(0);
+        assert_eq!(
+            v["replaced"].as_u64().unwrap_or(0),
+            want_replaced,
+            "{name}: replaced"
+        );
+        seen.insert(format!("$.variants[{i}].missing"));
+        seen.insert(format!("$.variants[{i}].replaced"));
+    }
+}
+
 fn check_all(dir: &Path, actual: &Value, how: &str) {
     let exp = expected(dir);
     let mut seen = BTreeSet::new();
     let what = format!("{}/{how}: $", dir.file_name().unwrap().to_string_lossy());
     check(&exp["report"], Some(actual), "$", &mut seen);
+    check_counts(dir, &exp["report"], actual, &mut seen);
     check_errors(dir, actual, &mut seen);
     let mut nums = Vec::new();
     numbers(actual, "$", &mut nums);

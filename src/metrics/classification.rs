@@ -185,6 +185,7 @@ impl ConfusionMatrix {
             }
             per_class.push(ClassMetrics {
                 class: c as u32,
+                name: None,
                 present,
                 precision,
                 recall,
@@ -273,6 +274,9 @@ pub struct Averages {
 pub struct ClassMetrics {
     /// Class index.
     pub class: u32,
+    /// The class's label name, when the caller knows it (scoring fills it in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Whether the class occurs in gold or in valid predictions, i.e. is in
     /// the label set `L` over which macro / weighted averages are taken.
     pub present: bool,

@@ -229,7 +229,7 @@ impl LlmClient {
         };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let request_id = header_str(&headers, self.request_id_header()).map(str::to_string);
+        let request_id = request_id_of(&headers, self.request_id_header());
         let bytes = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
@@ -244,8 +244,11 @@ impl LlmClient {
         if (200..300).contains(&status) {
             return match serde_json::from_slice::<Value>(&bytes) {
                 Ok(body) => Ok(CallOk {
+                    // Behind a proxy that forwards no id header, the body's `id` still
+                    // identifies the response (issue 9 item 9).
+                    request_id: request_id
+                        .or_else(|| body.get("id").and_then(Value::as_str).map(str::to_string)),
                     body,
-                    request_id,
                     latency_ms,
                 }),
                 Err(e) => Err(CallError::Retryable {
@@ -366,6 +369,24 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// Request-id headers tried after the provider's own: the other protocol's, then those
+/// LiteLLM's proxy forwards from upstream with its `llm_provider-` prefix.
+const REQUEST_ID_FALLBACKS: &[&str] = &[
+    "request-id",
+    "x-request-id",
+    "llm_provider-request-id",
+    "llm_provider-x-request-id",
+];
+
+/// The response's request id: `primary` (`request-id` for Anthropic, `x-request-id` for
+/// OpenAI), else the first of [`REQUEST_ID_FALLBACKS`] present.
+fn request_id_of(headers: &HeaderMap, primary: &str) -> Option<String> {
+    std::iter::once(primary)
+        .chain(REQUEST_ID_FALLBACKS.iter().copied())
+        .find_map(|name| header_str(headers, name).filter(|v| !v.is_empty()))
+        .map(str::to_string)
+}
+
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
@@ -375,13 +396,26 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The server's retry hint: `retry-after-ms` (float milliseconds) first, then `retry-after`
 /// as float seconds or an HTTP date. Non-positive or unparseable values are `None`.
+/// A proxy (LiteLLM) forwards the upstream hint as `llm_provider-retry-after(-ms)`: used when
+/// the proxy sent none of its own.
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|s| s.parse::<f64>().ok()) {
+    retry_hint(headers, "retry-after-ms", "retry-after").or_else(|| {
+        retry_hint(
+            headers,
+            "llm_provider-retry-after-ms",
+            "llm_provider-retry-after",
+        )
+    })
+}
+
+/// `ms_name` (float milliseconds), else `secs_name` (float seconds or an HTTP date).
+fn retry_hint(headers: &HeaderMap, ms_name: &str, secs_name: &str) -> Option<Duration> {
+    if let Some(ms) = header_str(headers, ms_name).and_then(|s| s.parse::<f64>().ok()) {
         if ms.is_finite() && ms > 0.0 {
             return Some(secs_saturating(ms / 1000.0));
         }
     }
-    let ra = header_str(headers, "retry-after")?;
+    let ra = header_str(headers, secs_name)?;
     if let Ok(secs) = ra.parse::<f64>() {
         return (secs.is_finite() && secs > 0.0).then(|| secs_saturating(secs));
     }
@@ -443,6 +477,17 @@ pub fn classify_error(
         Some("false") => Some(false),
         _ => None,
     };
+    // An upstream overload relayed by a proxy (LiteLLM: HTTP 500 whose body mentions the
+    // upstream `overloaded_error`) is an overload like a 529: retried, and it lowers the
+    // concurrency (issue 9 item 9).
+    let overloaded = status == 529
+        || error_type.as_deref() == Some("overloaded_error")
+        || (status >= 500 && String::from_utf8_lossy(body).contains("overloaded_error"));
+    let error_type = if overloaded && status != 529 {
+        Some("overloaded_error".to_string())
+    } else {
+        error_type
+    };
     let label = error_type.as_deref().or(code.as_deref()).unwrap_or("error");
     let message = format!("HTTP {status} {label}: {server_message}");
 
@@ -470,7 +515,7 @@ pub fn classify_error(
         CallError::Retryable {
             status: Some(status),
             retry_after,
-            rate_limited: matches!(status, 429 | 529),
+            rate_limited: status == 429 || overloaded,
             error_type: error_type.or(code),
             message,
             request_id,

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use axum::http::{HeaderMap, HeaderValue};
 use serde_json::json;
 
 use crate::response::{api_error, invalid, kind_for, ApiError};
@@ -59,6 +60,20 @@ pub enum Fault {
     WrongTool,
     /// `two-tools`: 200, a call of an undefined tool, then the normal call.
     TwoTools,
+    /// `proxy-overloaded`: what LiteLLM's proxy sends when the upstream API is overloaded:
+    /// HTTP 500 whose body wraps the upstream `overloaded_error` in a message, the request id
+    /// only in `llm_provider-request-id`.
+    ProxyOverloaded,
+    /// `proxy-429`: a proxy's 429 whose retry hint is only `llm_provider-retry-after: 1`.
+    ProxyRateLimit,
+    /// `proxy-ids`: 200, the request id only in `llm_provider-request-id` (LiteLLM forwards
+    /// upstream headers with that prefix), no `request-id`/`x-request-id`.
+    ProxyIds,
+    /// `no-request-id`: 200 without any request-id header: the body's `id` is the only id.
+    NoRequestId,
+    /// `other-request-id`: 200 with the other protocol's request-id header (`request-id` on
+    /// the OpenAI route, `x-request-id` on the Anthropic one).
+    OtherRequestId,
 }
 
 impl Fault {
@@ -86,6 +101,11 @@ impl Fault {
             "refusal" => Fault::Refusal,
             "wrong-tool" => Fault::WrongTool,
             "two-tools" => Fault::TwoTools,
+            "proxy-overloaded" => Fault::ProxyOverloaded,
+            "proxy-429" => Fault::ProxyRateLimit,
+            "proxy-ids" => Fault::ProxyIds,
+            "no-request-id" => Fault::NoRequestId,
+            "other-request-id" => Fault::OtherRequestId,
             other => {
                 let n: u16 = other.strip_prefix("status-")?.parse().ok()?;
                 if !(400..=599).contains(&n) {
@@ -121,6 +141,11 @@ impl Fault {
             Fault::Refusal => "refusal".into(),
             Fault::WrongTool => "wrong-tool".into(),
             Fault::TwoTools => "two-tools".into(),
+            Fault::ProxyOverloaded => "proxy-overloaded".into(),
+            Fault::ProxyRateLimit => "proxy-429".into(),
+            Fault::ProxyIds => "proxy-ids".into(),
+            Fault::NoRequestId => "no-request-id".into(),
+            Fault::OtherRequestId => "other-request-id".into(),
         }
     }
 
@@ -218,8 +243,62 @@ pub(crate) fn fault_error(provider: Provider, f: &Fault) -> Option<ApiError> {
         }
         Fault::Unauthorized => api_error(401, "authentication_error", "invalid x-api-key"),
         Fault::Status(s) => api_error(*s, kind_for(*s), format!("injected status {s} (fake)")),
+        Fault::ProxyOverloaded => {
+            let upstream = match provider {
+                Provider::OpenAi => "OpenAIException - Overloaded",
+                Provider::Anthropic => {
+                    "AnthropicException - {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"
+                }
+            };
+            let message = format!(
+                "litellm.InternalServerError: {upstream}. overloaded_error. Received Model Group=fake\nAvailable Model Group Fallbacks=None"
+            );
+            let mut e = api_error(500, "api_error", message.clone());
+            e.raw_body = Some(json!({"error": {
+                "message": message, "type": null, "param": null, "code": "500"
+            }}));
+            e
+        }
+        Fault::ProxyRateLimit => {
+            let message = "litellm.RateLimitError: upstream rate limit (fake)";
+            let mut e = api_error(429, "rate_limit_error", message);
+            e.raw_body = Some(json!({"error": {
+                "message": message, "type": "throttling_error", "param": null, "code": "429"
+            }}));
+            e.headers.push(("llm_provider-retry-after", "1".into()));
+            e
+        }
         _ => return None,
     })
+}
+
+/// Rewrites a response's id headers the way the proxy-style faults need (see [`Fault`]);
+/// other faults leave them alone.
+pub(crate) fn restyle_headers(f: &Fault, request_id: &str, n: u64, h: &mut HeaderMap) {
+    let id = || HeaderValue::from_str(request_id).expect("ascii request id");
+    match f {
+        Fault::ProxyOverloaded | Fault::ProxyRateLimit | Fault::ProxyIds => {
+            h.remove("request-id");
+            h.remove("x-request-id");
+            h.insert("llm_provider-request-id", id());
+            h.insert("x-litellm-call-id", HeaderValue::from(n));
+        }
+        Fault::NoRequestId => {
+            h.remove("request-id");
+            h.remove("x-request-id");
+        }
+        Fault::OtherRequestId => {
+            let (had, other) = if h.remove("x-request-id").is_some() {
+                ("x-request-id", "request-id")
+            } else {
+                h.remove("request-id");
+                ("request-id", "x-request-id")
+            };
+            debug_assert_ne!(had, other);
+            h.insert(other, id());
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -266,6 +345,11 @@ mod tests {
             Fault::Refusal,
             Fault::WrongTool,
             Fault::TwoTools,
+            Fault::ProxyOverloaded,
+            Fault::ProxyRateLimit,
+            Fault::ProxyIds,
+            Fault::NoRequestId,
+            Fault::OtherRequestId,
         ] {
             assert_eq!(Fault::parse(&f.name()), Some(f.clone()));
             assert_eq!(parse_marker(&f.marker_times(3)), Some((f, Some(3))));

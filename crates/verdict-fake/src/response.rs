@@ -18,6 +18,8 @@ pub(crate) struct ApiErrorData {
     pub(crate) headers: Vec<(&'static str, String)>,
     /// Extra keys of the `error` object.
     pub(crate) extra: Map<String, Value>,
+    /// A whole body to send instead of the API's error shape (a proxy's own shape).
+    pub(crate) raw_body: Option<Value>,
 }
 
 pub(crate) fn api_error(status: u16, kind: &str, message: impl Into<String>) -> ApiError {
@@ -27,6 +29,7 @@ pub(crate) fn api_error(status: u16, kind: &str, message: impl Into<String>) -> 
         message: message.into(),
         headers: Vec::new(),
         extra: Map::new(),
+        raw_body: None,
     })
 }
 
@@ -55,6 +58,7 @@ pub(crate) fn kind_for(status: u16) -> &'static str {
 
 pub(crate) fn error_response(provider: Provider, request_id: &str, e: &ApiError) -> Response {
     let body = match provider {
+        _ if e.raw_body.is_some() => e.raw_body.clone().unwrap_or_default(),
         Provider::OpenAi => {
             let mut err = Map::new();
             err.insert("message".into(), json!(e.message));

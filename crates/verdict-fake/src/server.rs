@@ -19,7 +19,7 @@ use tokio::sync::{watch, Notify};
 
 use crate::answer::{answer_body, plan};
 use crate::check::{check_anthropic, check_headers, check_openai, last_user_text, Conversation};
-use crate::fault::{fault_error, parse_marker};
+use crate::fault::{fault_error, parse_marker, restyle_headers};
 use crate::response::{api_error, error_response, invalid, json_response};
 use crate::{Answer, FakeConfig, Fault, LoggedRequest, Provider};
 
@@ -344,7 +344,11 @@ async fn handle(
         entry.status = e.status;
         entry.error = Some(e.message.clone());
         st.push_log(entry);
-        return error_response(provider, &request_id, &e);
+        let mut resp = error_response(provider, &request_id, &e);
+        if let Some(f) = &fault {
+            restyle_headers(f, &request_id, n, resp.headers_mut());
+        }
+        return resp;
     }
     match fault {
         Some(Fault::Reset) => {
@@ -385,6 +389,9 @@ async fn handle(
             let body = answer_body(provider, &req, planned, other.as_ref(), n);
             let mut resp = json_response(provider, &request_id, 200, body.to_string().into());
             add_rate_limit_headers(provider, resp.headers_mut());
+            if let Some(f) = &other {
+                restyle_headers(f, &request_id, n, resp.headers_mut());
+            }
             resp
         }
     }

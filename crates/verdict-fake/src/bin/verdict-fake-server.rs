@@ -16,7 +16,10 @@ use verdict_fake::{self as fake, FakeConfig, GoldColumns, GoldMode, GoldSet};
 /// [[fault:NAME]] on every request, [[fault:NAME*N]] on the first N. Names: 429, 429-ms,
 /// 429-date, 429-bare, spend-limit, 529, 500, 500-no-retry, 400, 400-retry, 401,
 /// status-NNN, reset, cut-body, hang, malformed, no-tool, bad-enum, bad-json-args,
-/// max-tokens, refusal, wrong-tool, two-tools.
+/// max-tokens, refusal, wrong-tool, two-tools; like an OpenAI-compatible proxy (LiteLLM):
+/// proxy-overloaded (500 wrapping an upstream overloaded_error), proxy-429 (retry hint in
+/// llm_provider-retry-after), proxy-ids (id in llm_provider-request-id), no-request-id,
+/// other-request-id.
 ///
 /// Gold-aware mode (--gold FILE): the fake finds each ticket of the gold set in the request
 /// and answers its gold label with probability P, else a wrong but schema-valid label;

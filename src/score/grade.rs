@@ -1,0 +1,679 @@
+//! Grading: from the gold set and a stream of prediction records to, per variant, ticket and
+//! field, the gold value, the predicted value (or invalid), the confidence and whether it is
+//! correct. Pure: records go in one at a time ([`Grader::add`]), a [`Graded`] comes out; no
+//! metric is computed here (that is [`super::summary`]).
+//!
+//! Storage is by column, with interned ticket and variant ids: a record costs a few dozen
+//! bytes, not a JSON tree in a string-keyed map, so a million tickets x 3 variants fit in
+//! memory comfortably. One record per (variant, ticket, repeat): the last one wins, at the
+//! position of the first (as [`crate::eval_log::dedup_latest`]); a replacement that changes
+//! the outcome, a prediction or the confidence is counted as *replaced*. Records of tickets
+//! outside the scored ones are ignored. Nothing is allocated from a number read from a record:
+//! repeats are stored sparsely, and a repeat that no record has costs nothing.
+
+use std::collections::HashMap;
+
+use crate::eval_log::{Outcome, PredictionRecord, Usage};
+use crate::gold::{Field, FieldKind, GoldSet, GoldValue};
+
+use super::{CostSummary, ErrorCount, ScoredVariant, ERROR_MESSAGES};
+
+/// A gold column: one value per scored ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GoldColumn {
+    Label(Vec<u32>),
+    /// Sorted, without duplicates.
+    Labels(Vec<Vec<u32>>),
+    Flag(Vec<bool>),
+}
+
+/// A predicted column: one value per scored ticket, `None` where the prediction is invalid
+/// (no record, an outcome other than `ok`, the field missing or not a valid value).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PredColumn {
+    Label(Vec<Option<u32>>),
+    Labels(Vec<Option<Vec<u32>>>),
+    Flag(Vec<Option<bool>>),
+}
+
+/// One field of one variant, graded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradedField {
+    /// Index into [`Graded::fields`].
+    pub field: usize,
+    /// Repeat 0's predictions.
+    pub predicted: PredColumn,
+    /// Repeat 0: the prediction equals the gold value (invalid is wrong).
+    pub correct: Vec<bool>,
+    /// Label fields of a run with repeats: the predictions of repeats 1, 2, ...; `None` for a
+    /// repeat of which the variant has no record at all (every prediction invalid).
+    pub repeat_runs: Vec<Option<Vec<Option<u32>>>>,
+}
+
+/// One variant, graded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradedVariant {
+    pub name: String,
+    pub provider: String,
+    pub model: Option<String>,
+    /// Repeat 0's outcome per ticket; `None`: the ticket has no record.
+    pub outcomes: Vec<Option<Outcome>>,
+    /// Repeat 0's confidence per ticket, when present and valid (a number in [0, 1]).
+    pub confidence: Vec<Option<f64>>,
+    /// Repeat-0 records whose confidence is present but not a number in [0, 1].
+    pub confidence_invalid: usize,
+    /// Per gold field, `None` when the variant does not predict it (no `ok` record has it,
+    /// while some record is `ok`).
+    pub fields: Vec<Option<GradedField>>,
+    /// Repeats seen: the largest repeat + 1 (1 without repeats).
+    pub n_repeats: u32,
+    /// Records replaced by a later, different record of the same (ticket, repeat).
+    pub replaced: usize,
+    /// Tokens, cost and latency over every record (all repeats) of the scored tickets.
+    pub cost: CostSummary,
+    /// The distinct (outcome, message) pairs of those records that are not `ok`, most
+    /// frequent first (ties in order of first appearance), at most [`ERROR_MESSAGES`].
+    pub errors: Vec<ErrorCount>,
+    /// Records not `ok` whose message is beyond the first [`ERROR_MESSAGES`].
+    pub errors_other: usize,
+}
+
+impl GradedVariant {
+    /// Scored tickets without a repeat-0 record.
+    pub fn missing(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.is_none()).count()
+    }
+}
+
+/// A run graded: what the summary and `compare`/`gate` work from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Graded {
+    /// The gold set's fields.
+    pub fields: Vec<Field>,
+    /// The scored tickets' ids, in gold order.
+    pub ticket_ids: Vec<String>,
+    /// Per field, the gold values of the scored tickets.
+    pub gold: Vec<GoldColumn>,
+    /// Per tag, in first-seen order: the scored tickets (indices) that carry it.
+    pub tags: Vec<(String, Vec<u32>)>,
+    pub variants: Vec<GradedVariant>,
+}
+
+impl Graded {
+    /// Scored tickets.
+    pub fn n_tickets(&self) -> usize {
+        self.ticket_ids.len()
+    }
+}
+
+/// An output value as read from a record, before it is checked against its field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputValue<'a> {
+    Str(&'a str),
+    Bool(bool),
+    /// A list of strings.
+    List(Vec<&'a str>),
+    /// Anything else (a number, null, an object, a list with a non-string item).
+    Other,
+}
+
+impl<'a> OutputValue<'a> {
+    /// From a JSON value.
+    pub fn of_json(v: &'a serde_json::Value) -> Self {
+        use serde_json::Value as J;
+        match v {
+            J::String(s) => OutputValue::Str(s),
+            J::Bool(b) => OutputValue::Bool(*b),
+            J::Array(items) => items
+                .iter()
+                .map(|i| i.as_str())
+                .collect::<Option<Vec<&str>>>()
+                .map_or(OutputValue::Other, OutputValue::List),
+            _ => OutputValue::Other,
+        }
+    }
+}
+
+/// One record as the grader needs it. `outputs` looks a field's output up by name.
+pub struct RecordView<'a, O: Fn(&str) -> Option<OutputValue<'a>>> {
+    pub variant: &'a str,
+    pub ticket: &'a str,
+    pub repeat: u32,
+    pub outcome: Outcome,
+    pub outputs: O,
+    /// `Some(NaN)` for a confidence that is present but not a number.
+    pub confidence: Option<f64>,
+    pub usage: Option<Usage>,
+    pub cost_usd: Option<f64>,
+    pub latency_ms: Option<f64>,
+    pub cached: bool,
+    /// What went wrong, when the outcome is not `ok`.
+    pub error: Option<&'a str>,
+}
+
+/// A field's prediction in one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pred {
+    /// The output has no such key.
+    Absent,
+    /// Present but not a valid value (or the outcome is not `ok`).
+    Invalid,
+    Label(u32),
+    Flag(bool),
+    /// Index into the grader's label sets.
+    Labels(u32),
+}
+
+/// Confidence as stored: valid value, absent, or invalid.
+const CONF_ABSENT: f64 = -1.0;
+const CONF_INVALID: f64 = -2.0;
+
+/// One stored record (the last of its key).
+#[derive(Debug, Clone)]
+struct Slot {
+    repeat: u32,
+    outcome: Outcome,
+    cached: bool,
+    has_usage: bool,
+    /// In [0, 1], or CONF_ABSENT / CONF_INVALID.
+    confidence: f64,
+    /// NaN when absent.
+    latency_ms: f64,
+    cost_usd: f64,
+    usage: Usage,
+    /// Index into the grader's (outcome, message) pairs; u32::MAX for `ok`.
+    error: u32,
+}
+
+#[derive(Default)]
+struct VariantSlots {
+    /// Slots in first-seen order.
+    slots: Vec<Slot>,
+    /// `fields` predictions per slot, flattened (slot i, field f at i * n_fields + f).
+    preds: Vec<Pred>,
+    /// Repeat 0: slot index per ticket (u32::MAX: none).
+    rep0: Vec<u32>,
+    /// Repeats > 0: slot index per (ticket, repeat).
+    more: HashMap<(u32, u32), u32>,
+    replaced: usize,
+}
+
+/// Grades records one at a time; [`Grader::finish`] returns the [`Graded`] run.
+pub struct Grader<'g> {
+    gold: &'g GoldSet,
+    n_tickets: usize,
+    ticket_index: HashMap<&'g str, u32>,
+    /// Per field: label name -> index.
+    value_index: Vec<HashMap<&'g str, u32>>,
+    variants: Vec<ScoredVariant>,
+    variant_index: HashMap<String, usize>,
+    slots: Vec<VariantSlots>,
+    label_sets: Vec<Vec<u32>>,
+    /// Distinct (outcome, error message) pairs of records that are not `ok`.
+    errors: Vec<(Outcome, String)>,
+    error_index: HashMap<(Outcome, String), u32>,
+}
+
+impl<'g> Grader<'g> {
+    /// A grader for `variants` over the first `n_tickets` tickets of `gold`. Records of other
+    /// variants are ignored.
+    pub fn new(gold: &'g GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
+        let n_tickets = n_tickets.min(gold.tickets.len());
+        let ticket_index = gold.tickets[..n_tickets]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i as u32))
+            .collect();
+        let value_index = gold
+            .fields
+            .iter()
+            .map(|f| {
+                f.values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.as_str(), i as u32))
+                    .collect()
+            })
+            .collect();
+        let mut variant_index = HashMap::new();
+        for (i, v) in variants.iter().enumerate() {
+            variant_index.entry(v.name.clone()).or_insert(i);
+        }
+        Grader {
+            gold,
+            n_tickets,
+            ticket_index,
+            value_index,
+            variants: variants.to_vec(),
+            variant_index,
+            slots: variants
+                .iter()
+                .map(|_| VariantSlots {
+                    rep0: vec![u32::MAX; n_tickets],
+                    ..Default::default()
+                })
+                .collect(),
+            label_sets: Vec::new(),
+            errors: Vec::new(),
+            error_index: HashMap::new(),
+        }
+    }
+
+    /// Whether `id` is one of the scored tickets.
+    pub fn knows_ticket(&self, id: &str) -> bool {
+        self.ticket_index.contains_key(id)
+    }
+
+    /// Adds a variant met in the records (`verdict score` scores every variant it reads).
+    pub fn ensure_variant(&mut self, name: &str) {
+        if !self.variant_index.contains_key(name) {
+            self.variant_index
+                .insert(name.to_string(), self.variants.len());
+            self.variants.push(ScoredVariant {
+                name: name.to_string(),
+                provider: "external".into(),
+                model: None,
+            });
+            self.slots.push(VariantSlots {
+                rep0: vec![u32::MAX; self.n_tickets],
+                ..Default::default()
+            });
+        }
+    }
+
+    /// Grades one journal record.
+    pub fn add_record(&mut self, r: &PredictionRecord) {
+        self.add(RecordView {
+            variant: &r.variant,
+            ticket: &r.ticket,
+            repeat: r.repeat,
+            outcome: r.outcome,
+            outputs: |name: &str| r.outputs.get(name).map(OutputValue::of_json),
+            confidence: r.confidence,
+            usage: r.usage,
+            cost_usd: r.cost_usd,
+            latency_ms: r.latency_ms,
+            cached: r.cached,
+            error: r.error.as_deref(),
+        });
+    }
+
+    /// Grades one record.
+    pub fn add<'a, O: Fn(&str) -> Option<OutputValue<'a>>>(&mut self, r: RecordView<'a, O>) {
+        let Some(&vi) = self.variant_index.get(r.variant) else {
+            return;
+        };
+        let Some(&ti) = self.ticket_index.get(r.ticket) else {
+            return;
+        };
+        let gold = self.gold;
+        let nf = gold.fields.len();
+        let mut preds: [Pred; 8] = [Pred::Absent; 8];
+        let mut more_preds: Vec<Pred> = Vec::new();
+        for (fi, f) in gold.fields.iter().enumerate() {
+            let p = match (r.outputs)(f.name.as_str()) {
+                None => Pred::Absent,
+                Some(_) if r.outcome != Outcome::Ok => Pred::Invalid,
+                Some(v) => self.value(fi, f, &v),
+            };
+            if fi < preds.len() {
+                preds[fi] = p;
+            } else {
+                more_preds.push(p);
+            }
+        }
+        let field_preds = || {
+            preds
+                .iter()
+                .take(nf)
+                .copied()
+                .chain(more_preds.iter().copied())
+        };
+        let confidence = match r.confidence {
+            None => CONF_ABSENT,
+            Some(c) if (0.0..=1.0).contains(&c) => c,
+            Some(_) => CONF_INVALID,
+        };
+        let error = if r.outcome == Outcome::Ok {
+            u32::MAX
+        } else {
+            let message = r.error.unwrap_or(r.outcome.name());
+            let key = (r.outcome, message.to_string());
+            match self.error_index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    self.errors.push(key.clone());
+                    self.error_index.insert(key, self.errors.len() as u32 - 1);
+                    self.errors.len() as u32 - 1
+                }
+            }
+        };
+        let slot = Slot {
+            error,
+            repeat: r.repeat,
+            outcome: r.outcome,
+            cached: r.cached,
+            has_usage: r.usage.is_some(),
+            confidence,
+            latency_ms: r.latency_ms.unwrap_or(f64::NAN),
+            cost_usd: r.cost_usd.unwrap_or(0.0),
+            usage: r.usage.unwrap_or_default(),
+        };
+        let vs = &mut self.slots[vi];
+        let existing = if r.repeat == 0 {
+            Some(vs.rep0[ti as usize]).filter(|&s| s != u32::MAX)
+        } else {
+            vs.more.get(&(ti, r.repeat)).copied()
+        };
+        match existing {
+            Some(si) => {
+                let si = si as usize;
+                let old = &vs.slots[si];
+                let differs = old.outcome != slot.outcome
+                    || old.confidence.to_bits() != slot.confidence.to_bits()
+                    || vs.preds[si * nf..(si + 1) * nf]
+                        .iter()
+                        .copied()
+                        .zip(field_preds())
+                        .any(|(a, b)| !same_pred(a, b, &self.label_sets));
+                if differs {
+                    vs.replaced += 1;
+                }
+                vs.slots[si] = slot;
+                for (k, p) in field_preds().enumerate() {
+                    vs.preds[si * nf + k] = p;
+                }
+            }
+            None => {
+                let si = vs.slots.len() as u32;
+                if r.repeat == 0 {
+                    vs.rep0[ti as usize] = si;
+                } else {
+                    vs.more.insert((ti, r.repeat), si);
+                }
+                vs.slots.push(slot);
+                vs.preds.extend(field_preds());
+            }
+        }
+    }
+
+    /// An output value checked against its field (as [`GoldValue::from_json`]).
+    fn value(&mut self, fi: usize, f: &Field, v: &OutputValue) -> Pred {
+        let idx = &self.value_index[fi];
+        match (f.kind, v) {
+            (FieldKind::Label, OutputValue::Str(s)) => {
+                idx.get(*s).map_or(Pred::Invalid, |&i| Pred::Label(i))
+            }
+            (FieldKind::Labels, OutputValue::List(items)) => {
+                let Some(mut set) = items
+                    .iter()
+                    .map(|s| idx.get(*s).copied())
+                    .collect::<Option<Vec<u32>>>()
+                else {
+                    return Pred::Invalid;
+                };
+                set.sort_unstable();
+                set.dedup();
+                self.label_sets.push(set);
+                Pred::Labels(self.label_sets.len() as u32 - 1)
+            }
+            (FieldKind::Flag, OutputValue::Bool(b)) => Pred::Flag(*b),
+            _ => Pred::Invalid,
+        }
+    }
+
+    /// The graded run.
+    pub fn finish(self) -> Graded {
+        let gold = self.gold;
+        let n = self.n_tickets;
+        let tickets = &gold.tickets[..n];
+        let nf = gold.fields.len();
+        let gold_cols: Vec<GoldColumn> = (0..nf)
+            .map(|fi| {
+                let vals = tickets.iter().map(|t| &t.labels[fi]);
+                match gold.fields[fi].kind {
+                    FieldKind::Label => GoldColumn::Label(
+                        vals.map(|v| match v {
+                            GoldValue::Label(l) => *l,
+                            _ => unreachable!("label field"),
+                        })
+                        .collect(),
+                    ),
+                    FieldKind::Labels => GoldColumn::Labels(
+                        vals.map(|v| match v {
+                            GoldValue::Labels(l) => l.clone(),
+                            _ => unreachable!("labels field"),
+                        })
+                        .collect(),
+                    ),
+                    FieldKind::Flag => {
+                        GoldColumn::Flag(vals.map(|v| matches!(v, GoldValue::Flag(true))).collect())
+                    }
+                }
+            })
+            .collect();
+        let mut tags: Vec<(String, Vec<u32>)> = Vec::new();
+        let mut tag_index: HashMap<&str, usize> = HashMap::new();
+        for (i, t) in tickets.iter().enumerate() {
+            for tag in &t.tags {
+                let k = *tag_index.entry(tag.as_str()).or_insert_with(|| {
+                    tags.push((tag.clone(), Vec::new()));
+                    tags.len() - 1
+                });
+                let rows = &mut tags[k].1;
+                if rows.last() != Some(&(i as u32)) {
+                    rows.push(i as u32);
+                }
+            }
+        }
+        let label_sets = &self.label_sets;
+        let variants = self
+            .variants
+            .iter()
+            .zip(&self.slots)
+            .map(|(v, vs)| grade_variant(v, vs, gold, &gold_cols, n, label_sets, &self.errors))
+            .collect();
+        Graded {
+            fields: gold.fields.clone(),
+            ticket_ids: tickets.iter().map(|t| t.id.clone()).collect(),
+            gold: gold_cols,
+            tags,
+            variants,
+        }
+    }
+}
+
+fn same_pred(a: Pred, b: Pred, sets: &[Vec<u32>]) -> bool {
+    match (a, b) {
+        (Pred::Labels(x), Pred::Labels(y)) => sets[x as usize] == sets[y as usize],
+        _ => a == b,
+    }
+}
+
+fn grade_variant(
+    v: &ScoredVariant,
+    vs: &VariantSlots,
+    gold: &GoldSet,
+    gold_cols: &[GoldColumn],
+    n: usize,
+    label_sets: &[Vec<u32>],
+    messages: &[(Outcome, String)],
+) -> GradedVariant {
+    let nf = gold.fields.len();
+    let rep0 = |ti: usize| {
+        Some(vs.rep0[ti])
+            .filter(|&s| s != u32::MAX)
+            .map(|s| s as usize)
+    };
+    let outcomes: Vec<Option<Outcome>> = (0..n)
+        .map(|ti| rep0(ti).map(|s| vs.slots[s].outcome))
+        .collect();
+    let mut confidence_invalid = 0;
+    let confidence: Vec<Option<f64>> = (0..n)
+        .map(|ti| {
+            let c = rep0(ti).map_or(CONF_ABSENT, |s| vs.slots[s].confidence);
+            if c == CONF_INVALID {
+                confidence_invalid += 1;
+            }
+            (c >= 0.0).then_some(c)
+        })
+        .collect();
+    let any_ok = outcomes.contains(&Some(Outcome::Ok));
+    let n_repeats = vs.slots.iter().map(|s| s.repeat + 1).max().unwrap_or(1);
+    let fields = (0..nf)
+        .map(|fi| {
+            // A field the variant never outputs (in an `ok` record) is not scored for it.
+            let outputs_it = (0..n).any(|ti| {
+                rep0(ti).is_some_and(|s| {
+                    vs.slots[s].outcome == Outcome::Ok && vs.preds[s * nf + fi] != Pred::Absent
+                })
+            });
+            if any_ok && !outputs_it {
+                return None;
+            }
+            // Invalid unless the record is `ok` and the value valid.
+            let pred_at = |s: Option<usize>| -> Pred {
+                match s {
+                    Some(s) if vs.slots[s].outcome == Outcome::Ok => vs.preds[s * nf + fi],
+                    _ => Pred::Invalid,
+                }
+            };
+            let (predicted, correct) = match &gold_cols[fi] {
+                GoldColumn::Label(g) => {
+                    let p: Vec<Option<u32>> = (0..n)
+                        .map(|ti| match pred_at(rep0(ti)) {
+                            Pred::Label(l) => Some(l),
+                            _ => None,
+                        })
+                        .collect();
+                    let c = g.iter().zip(&p).map(|(g, p)| Some(*g) == *p).collect();
+                    (PredColumn::Label(p), c)
+                }
+                GoldColumn::Labels(g) => {
+                    let p: Vec<Option<Vec<u32>>> = (0..n)
+                        .map(|ti| match pred_at(rep0(ti)) {
+                            Pred::Labels(i) => Some(label_sets[i as usize].clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    let c = g
+                        .iter()
+                        .zip(&p)
+                        .map(|(g, p)| p.as_ref() == Some(g))
+                        .collect();
+                    (PredColumn::Labels(p), c)
+                }
+                GoldColumn::Flag(g) => {
+                    let p: Vec<Option<bool>> = (0..n)
+                        .map(|ti| match pred_at(rep0(ti)) {
+                            Pred::Flag(b) => Some(b),
+                            _ => None,
+                        })
+                        .collect();
+                    let c = g.iter().zip(&p).map(|(g, p)| Some(*g) == *p).collect();
+                    (PredColumn::Flag(p), c)
+                }
+            };
+            let mut repeat_runs = Vec::new();
+            if n_repeats > 1 && gold.fields[fi].kind == FieldKind::Label {
+                let mut runs: Vec<Option<Vec<Option<u32>>>> = vec![None; n_repeats as usize - 1];
+                for (&(ti, rep), &s) in &vs.more {
+                    let run = runs[rep as usize - 1].get_or_insert_with(|| vec![None; n]);
+                    if let Pred::Label(l) = pred_at(Some(s as usize)) {
+                        run[ti as usize] = Some(l);
+                    }
+                }
+                repeat_runs = runs;
+            }
+            Some(GradedField {
+                field: fi,
+                predicted,
+                correct,
+                repeat_runs,
+            })
+        })
+        .collect();
+    let (errors, errors_other) = error_counts(&vs.slots, messages);
+    GradedVariant {
+        errors,
+        errors_other,
+        name: v.name.clone(),
+        provider: v.provider.clone(),
+        model: v.model.clone(),
+        outcomes,
+        confidence,
+        confidence_invalid,
+        fields,
+        n_repeats,
+        replaced: vs.replaced,
+        cost: cost_summary(&vs.slots),
+    }
+}
+
+/// Tokens, cost and latency over records in first-seen order.
+fn cost_summary(slots: &[Slot]) -> CostSummary {
+    let mut s = CostSummary::default();
+    let mut lat: Vec<f64> = Vec::with_capacity(slots.len());
+    for r in slots {
+        if r.cached {
+            s.cached += 1;
+        } else if r.has_usage {
+            s.requests += 1;
+        }
+        if r.has_usage {
+            let u = r.usage;
+            // Saturating: a record may hold any u64 (a hand-made file), never an overflow.
+            s.input_tokens = s.input_tokens.saturating_add(u.input_tokens);
+            s.output_tokens = s.output_tokens.saturating_add(u.output_tokens);
+            s.cache_read_input_tokens = s
+                .cache_read_input_tokens
+                .saturating_add(u.cache_read_input_tokens);
+            s.cache_creation_input_tokens = s
+                .cache_creation_input_tokens
+                .saturating_add(u.cache_creation_input_tokens);
+        }
+        s.total_usd += r.cost_usd;
+        if !r.latency_ms.is_nan() {
+            if !r.cached {
+                lat.push(r.latency_ms);
+            }
+            s.time_s += r.latency_ms / 1000.0;
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    s.latency_p50_ms = super::percentile(&lat, 50.0);
+    s.latency_p95_ms = super::percentile(&lat, 95.0);
+    s.usd_per_1000 = if slots.is_empty() {
+        0.0
+    } else {
+        s.total_usd / slots.len() as f64 * 1000.0
+    };
+    s
+}
+
+/// The distinct (outcome, message) pairs of the records that are not `ok`, most frequent
+/// first (ties in order of first appearance), the first [`ERROR_MESSAGES`] of them, and how
+/// many records the rest hold.
+fn error_counts(slots: &[Slot], messages: &[(Outcome, String)]) -> (Vec<ErrorCount>, usize) {
+    let mut counts: Vec<ErrorCount> = Vec::new();
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    for s in slots.iter().filter(|s| s.outcome != Outcome::Ok) {
+        match index.get(&s.error) {
+            Some(&i) => counts[i].count += 1,
+            None => {
+                index.insert(s.error, counts.len());
+                let (outcome, message) = &messages[s.error as usize];
+                counts.push(ErrorCount {
+                    outcome: outcome.name().to_string(),
+                    message: message.clone(),
+                    count: 1,
+                });
+            }
+        }
+    }
+    // A stable sort keeps first appearance among equal counts.
+    counts.sort_by_key(|e| std::cmp::Reverse(e.count));
+    let other = counts.iter().skip(ERROR_MESSAGES).map(|e| e.count).sum();
+    counts.truncate(ERROR_MESSAGES);
+    (counts, other)
+}
