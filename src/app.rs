@@ -369,8 +369,19 @@ fn run(args: RunArgs) -> Result<i32> {
     let records = eval_log::dedup_latest(records);
     let report = crate::commands::score_run(&eval, &spec, &records, n_tickets);
     run_dir::write_run_json(&dir, &spec, Some(&report))?;
+    let page = crate::commands::html_report(
+        &spec,
+        &report,
+        Ok(&eval.gold.tickets[..n_tickets]),
+        &records,
+    );
+    write_atomic(&dir.join("report.html"), page.as_bytes())?;
     crate::commands::print_errors(&report);
-    crate::commands::print_report(&report, args.format)?;
+    if args.format == Format::Html {
+        print(&page)?;
+    } else {
+        crate::commands::print_report(&report, args.format)?;
+    }
     if args.format == Format::Table {
         eprintln!("wrote {}", display_path(&dir));
     }

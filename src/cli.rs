@@ -108,6 +108,9 @@ pub enum Format {
     Json,
     /// Markdown tables, to paste into a pull request.
     Md,
+    /// One self-contained HTML page with charts and the tickets (also written as
+    /// report.html into every run folder).
+    Html,
 }
 
 /// `--concurrency`: the range `run.concurrency` takes in an eval (0 used to be taken as 1).

@@ -37,9 +37,74 @@ pub fn score_run(
     )
 }
 
+/// The HTML report of a run: its metrics, and the gold tickets and records behind them
+/// (`Err` says why the tickets cannot be shown).
+pub fn html_report(
+    spec: &RunSpec,
+    report: &RunReport,
+    tickets: std::result::Result<&[crate::gold::Ticket], String>,
+    records: &[PredictionRecord],
+) -> String {
+    let (tickets, tickets_missing) = match tickets {
+        Ok(t) => (Some(t), None),
+        Err(why) => (None, Some(why)),
+    };
+    crate::report::html::render(
+        &crate::report::html::HtmlInput {
+            meta: crate::report::html::RunMeta {
+                eval_name: spec.eval_name.clone(),
+                run_id: spec.run_id.clone(),
+                started_at: spec.started_at.clone(),
+                git_rev: spec.git_rev.clone(),
+                verdict_version: spec.verdict_version.clone(),
+            },
+            report,
+            tickets,
+            records,
+            tickets_missing,
+        },
+        &crate::report::html::HtmlOptions::default(),
+    )
+}
+
+/// The gold tickets of a finished run, read from the eval it names; refused when the gold
+/// set changed since the run.
+fn run_tickets(spec: &RunSpec) -> std::result::Result<Vec<crate::gold::Ticket>, String> {
+    let eval_path = spec.cwd.join(&spec.eval_path);
+    let eval = crate::config::load_eval(&eval_path).map_err(|e| {
+        format!(
+            "The tickets are not shown: the eval {} cannot be read ({e}).",
+            crate::error::display_path(&eval_path)
+        )
+    })?;
+    if eval.gold.sha256 != spec.gold_sha256 {
+        return Err(format!(
+            "The tickets are not shown: the gold set {} changed since the run.",
+            crate::error::display_path(&spec.gold_path)
+        ));
+    }
+    Ok(eval.gold.tickets)
+}
+
 /// Prints a report in the chosen format.
 pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
     let text = match format {
+        Format::Html => crate::report::html::render(
+            &crate::report::html::HtmlInput {
+                meta: crate::report::html::RunMeta {
+                    eval_name: "verdict score".into(),
+                    verdict_version: env!("CARGO_PKG_VERSION").into(),
+                    ..Default::default()
+                },
+                report,
+                tickets: None,
+                records: &[],
+                tickets_missing: Some(
+                    "The tickets are shown in the report of a run folder.".into(),
+                ),
+            },
+            &crate::report::html::HtmlOptions::default(),
+        ),
         Format::Table => crate::report::tables(report),
         Format::Md => crate::report::render(report, crate::report::Style::Markdown),
         Format::Json => {
@@ -385,6 +450,20 @@ pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
             crate::error::display_path(dir)
         )));
     };
+    if format == Format::Html {
+        let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
+            &dir.join("predictions.jsonl"),
+        )?);
+        let tickets = run_tickets(&doc.spec);
+        let page = html_report(
+            &doc.spec,
+            &report,
+            tickets.as_deref().map_err(Clone::clone),
+            &records,
+        );
+        crate::app::print(&page)?;
+        return Ok(0);
+    }
     print_report(&report, format)?;
     Ok(0)
 }

@@ -1,5 +1,7 @@
 //! Rendering a [`RunReport`] as terminal tables (comfy-table). Returns text; never prints.
 
+pub mod html;
+
 use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
