@@ -37,8 +37,16 @@ pub fn print(text: &str) -> Result<()> {
     }
 }
 
+/// Prints an eval's warnings to stderr, one `warning: file:line:col: ...` line each.
+fn print_warnings(eval: &Eval) {
+    for w in &eval.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 fn validate(path: &Path) -> Result<i32> {
     let eval = config::load_eval(path)?;
+    print_warnings(&eval);
     let n_local = eval
         .variants
         .iter()
@@ -131,6 +139,7 @@ fn prepare_new(args: &RunArgs) -> Result<Prepared> {
         .clone()
         .expect("clap requires eval without --resume");
     let mut eval = config::load_eval(&eval_path)?;
+    print_warnings(&eval);
     select_variants(&mut eval, &args.variants)?;
     let n_tickets = args
         .limit

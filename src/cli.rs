@@ -37,11 +37,11 @@ pub struct RunArgs {
     /// Run only these variants (repeatable).
     #[arg(long = "variant", value_name = "NAME")]
     pub variants: Vec<String>,
-    /// Classify only the first N tickets.
-    #[arg(long, value_name = "N")]
+    /// Classify only the first N tickets (1 or more).
+    #[arg(long, value_name = "N", value_parser = limit, allow_negative_numbers = true)]
     pub limit: Option<usize>,
     /// Requests in flight at once (overrides run.concurrency; 1 to 1024, as in the eval).
-    #[arg(long, value_name = "N", value_parser = concurrency)]
+    #[arg(long, value_name = "N", value_parser = concurrency, allow_negative_numbers = true)]
     pub concurrency: Option<usize>,
     /// The run folder (default: reports/<run-id>).
     #[arg(long, value_name = "DIR")]
@@ -50,7 +50,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", conflicts_with_all = ["eval", "out", "variants", "limit"])]
     pub resume: Option<PathBuf>,
     /// Do not read or write the response cache.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "refresh")]
     pub no_cache: bool,
     /// Ignore cached responses but write fresh ones.
     #[arg(long)]
@@ -59,10 +59,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Stop sending requests once the run has cost this many US dollars.
-    #[arg(long, value_name = "USD", value_parser = dollars)]
+    #[arg(long, value_name = "USD", value_parser = dollars, allow_negative_numbers = true)]
     pub max_cost: Option<f64>,
-    /// Stop after this many requests.
-    #[arg(long, value_name = "N")]
+    /// Stop after this many requests (0 or more).
+    #[arg(long, value_name = "N", value_parser = requests, allow_negative_numbers = true)]
     pub max_requests: Option<u64>,
     /// Print how many requests the run would send and an estimate of tokens and cost.
     #[arg(long)]
@@ -119,6 +119,21 @@ fn concurrency(s: &str) -> Result<usize, String> {
         Ok(n) if (1..=1024).contains(&n) => Ok(n),
         _ => Err(format!("{s:?} is not a number of requests from 1 to 1024")),
     }
+}
+
+/// `--limit`: a number of tickets, 1 or more (a negative number used to get clap's tip to
+/// write `-- -1`, which points the wrong way).
+fn limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s:?} is not a number of tickets (1 or more)")),
+    }
+}
+
+/// `--max-requests`: a number of requests, 0 or more.
+fn requests(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .map_err(|_| format!("{s:?} is not a number of requests (0 or more)"))
 }
 
 /// `--max-cost`: a finite amount of dollars, 0 or more (`nan` used to disable the limit).

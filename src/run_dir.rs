@@ -488,6 +488,7 @@ impl Snapshot {
             calibration: self.calibration.clone(),
             routing: self.routing.clone(),
             prices,
+            warnings: Vec::new(),
         })
     }
 }
@@ -526,6 +527,7 @@ fn llm_snapshot(provider: ProviderKind, spec: &LlmSpec, eval: &Eval) -> LlmSnaps
         output: p.output,
         cache_read: Some(p.cache_read),
         cache_write: Some(p.cache_write_5m),
+        context_tokens: crate::provider::prices::context_tokens(&spec.model, &eval.prices),
     });
     LlmSnapshot {
         spec: resolved,

@@ -313,6 +313,15 @@ impl MarkedEventReceiver for Builder {
                             node.pos = node.pos.min_by_key(k.pos);
                         }
                     }
+                    if let Err(e) = merge_keys(&mut node) {
+                        if self.error.is_none() {
+                            self.error = Some(SyntaxError {
+                                pos: e.0,
+                                path: self.open_path(),
+                                message: e.1,
+                            });
+                        }
+                    }
                     let anchor = self.anchor_ids.pop().unwrap_or(0);
                     if anchor > 0 {
                         let size = node_count(&node);
@@ -349,6 +358,66 @@ impl MarkedEventReceiver for Builder {
             _ => {}
         }
     }
+}
+
+/// Resolves YAML merge keys in a mapping: `<<: *base` (or `<<: [*a, *b]`) puts the entries
+/// of the merged mappings where the `<<` is, except keys the mapping sets itself (those win,
+/// wherever they are written) and keys an earlier merged mapping already gave. Merged values
+/// keep their own positions, so a problem in one points at where it is written.
+fn merge_keys(node: &mut Node) -> Result<(), (Pos, String)> {
+    let Value::Map(entries) = &mut node.value else {
+        return Ok(());
+    };
+    let is_merge = |k: &Node| k.value == Value::Str("<<".into());
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return Ok(());
+    }
+    let explicit: Vec<String> = entries
+        .iter()
+        .filter(|(k, _)| !is_merge(k))
+        .map(|(k, _)| k.key_string())
+        .collect();
+    let mut out: Vec<(Node, Node)> = Vec::with_capacity(entries.len());
+    let mut merged: Vec<String> = Vec::new();
+    for (k, v) in std::mem::take(entries) {
+        if !is_merge(&k) {
+            out.push((k, v));
+            continue;
+        }
+        let sources: Vec<Node> = match v.value {
+            Value::Map(_) => vec![v],
+            Value::Seq(items) => items,
+            _ => {
+                return Err((
+                    v.pos,
+                    format!(
+                        "a merge key `<<` takes a mapping or a list of mappings (e.g. `<<: *base`), found {}",
+                        v.kind_name()
+                    ),
+                ))
+            }
+        };
+        for src in sources {
+            let Value::Map(src_entries) = src.value else {
+                return Err((
+                    src.pos,
+                    format!(
+                        "a merge key `<<` takes a mapping or a list of mappings (e.g. `<<: [*a, *b]`), found {}",
+                        src.kind_name()
+                    ),
+                ));
+            };
+            for (sk, sv) in src_entries {
+                let key = sk.key_string();
+                if !explicit.contains(&key) && !merged.contains(&key) {
+                    merged.push(key);
+                    out.push((sk, sv));
+                }
+            }
+        }
+    }
+    *entries = out;
+    Ok(())
 }
 
 /// The number of nodes in a tree (bounded in depth by [`MAX_DEPTH`]).
@@ -503,6 +572,28 @@ mod tests {
         assert!(err.message.contains("second YAML document"));
         assert!(parse("---\na: 1\n").is_ok());
         assert!(parse("---\na: 1\n...\n").is_ok());
+    }
+
+    #[test]
+    fn merge_keys_are_resolved() {
+        let node =
+            parse("base: &b {model: m, max_tokens: 5}\nv:\n  <<: *b\n  max_tokens: 7\n").unwrap();
+        let json = node.to_json();
+        assert_eq!(
+            json["v"],
+            serde_json::json!({"model": "m", "max_tokens": 7})
+        );
+        let node = parse("a: &a {x: 1}\nb: &b {x: 2, y: 2}\nc: {<<: [*a, *b], z: 3}\n").unwrap();
+        assert_eq!(
+            node.to_json()["c"],
+            serde_json::json!({"x": 1, "y": 2, "z": 3})
+        );
+        let err = parse("a: {<<: 3}\n").unwrap_err();
+        assert!(
+            err.message.contains("merge key `<<` takes a mapping"),
+            "{err:?}"
+        );
+        assert_eq!(err.pos, Pos { line: 1, col: 9 });
     }
 
     #[test]

@@ -790,6 +790,132 @@ fn placeholders_inside_ticket_text_are_sent_verbatim() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Issue 11: UTF-16 files (with and without a byte order mark) and NUL bytes anywhere are an
+/// error that says so, at a position, for every kind of input file (eval, variant, gold YAML,
+/// CSV, JSONL), never "unexpected end of stream" or a crash.
+#[test]
+fn utf16_files_and_nul_bytes_are_named() {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_of("utf16-nul"));
+    let support = support_tree(&[]);
+    let banking = banking_tree();
+    let jsonl = Tree::new(
+        "evals/jsonl.yaml",
+        banking
+            .files
+            .iter()
+            .map(|(r, b)| (r.clone(), b.clone()))
+            .collect(),
+    );
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (tree, rel) in [
+        (&support, "evals/support.yaml"),
+        (&support, "evals/support/gold.yaml"),
+        (&support, "prompts/support/classify-ticket.yaml"),
+        (&banking, "evals/banking77/test.csv"),
+        (&jsonl, "evals/jsonl/gold.jsonl"),
+    ] {
+        let orig = tree.original(rel).to_vec();
+        let text = String::from_utf8(orig.clone()).unwrap();
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let mut variants: Vec<(String, Vec<u8>, &str)> = vec![
+            (
+                "utf-16le bom".into(),
+                [&[0xff, 0xfe][..], &le].concat(),
+                "UTF-16",
+            ),
+            (
+                "utf-16be bom".into(),
+                [&[0xfe, 0xff][..], &be].concat(),
+                "UTF-16",
+            ),
+            ("utf-16le".into(), le.clone(), "UTF-16"),
+        ];
+        for _ in 0..20 {
+            let at = rng.gen_range(0..orig.len());
+            let mut m = orig.clone();
+            m.insert(at, 0);
+            variants.push((format!("NUL at byte {at}"), m, "NUL byte"));
+        }
+        for (desc, bytes, needle) in variants {
+            cases += 1;
+            tree.write(rel, &bytes);
+            let eval = tree.dir.path().join(&tree.eval);
+            match verdict::config::load_eval(&eval) {
+                Err(Error::Invalid(diags))
+                    if diags.iter().any(|d| {
+                        d.file.ends_with(rel) && d.pos.is_some() && d.message.contains(needle)
+                    }) => {}
+                other => failures.push(format!(
+                    "{rel}, {desc}: {:?}",
+                    other.map(|_| ()).map_err(|e| e.to_string())
+                )),
+            }
+        }
+        tree.write(rel, &orig);
+    }
+    assert!(cases >= 100);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Issue 11 item 4: merge keys (`<<`) inserted into every mapping line of the YAML files, with
+/// an alias, an inline mapping, a list, or something that cannot be merged: exit 0 or a
+/// positioned error, never a panic or "unknown key `<<`".
+#[test]
+fn merge_keys_anywhere_are_merged_or_named() {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_of("merge-keys"));
+    let tree = fixture_tree_fixed();
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for rel in ["eval.yaml", "gold.yaml", "variant.yaml"] {
+        let orig = String::from_utf8(tree.original(rel).to_vec()).unwrap();
+        let lines: Vec<&str> = orig.lines().collect();
+        for _ in 0..40 {
+            let at = rng.gen_range(0..lines.len());
+            let line = lines[at];
+            let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+            let merge = match rng.gen_range(0..5) {
+                0 => "<<: {}".to_string(),
+                1 => "<<: {description: merged}".to_string(),
+                2 => "<<: [{}, {}]".to_string(),
+                3 => "<<: 3".to_string(),
+                _ => "<<: [a, b]".to_string(),
+            };
+            let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            // After a mapping line (`key: value` or `- key: value`), at its key's indent.
+            let key_indent = if line.trim_start().starts_with("- ") {
+                format!("{indent}  ")
+            } else {
+                indent
+            };
+            out.insert(at + 1, format!("{key_indent}{merge}"));
+            let text = out.join("\n") + "\n";
+            cases += 1;
+            tree.write(rel, text.as_bytes());
+            if let Some(why) = check_in_process(&tree, rel, text.as_bytes()) {
+                failures.push(format!("{rel} line {}: {merge}: {why}", at + 2));
+            }
+            if let Err(Error::Invalid(diags)) =
+                verdict::config::load_eval(&tree.dir.path().join(&tree.eval))
+            {
+                if let Some(d) = diags
+                    .iter()
+                    .find(|d| d.message.contains("unknown key `<<`"))
+                {
+                    failures.push(format!("{rel}: merge key not merged: {d}"));
+                }
+            }
+        }
+        tree.write(rel, orig.as_bytes());
+    }
+    if let Some(why) = check_binary(&tree) {
+        failures.push(format!("restored tree: {why}"));
+    }
+    assert!(cases >= 100);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Huge numbers in a predictions file (`verdict score`): every numeric key of a record set to
 /// values at and past the limits of its type. Each must give exit 0 or 2 with a message, never
 /// a panic, a signal or an allocation sized by the number (a `repeat` of 4,294,967,295 used to

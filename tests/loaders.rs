@@ -775,3 +775,40 @@ fn ticket_text_with_placeholders_is_sent_unchanged() {
     let body = verdict::provider::openai::request_body(spec, &t.text, &t.id, &t.tags);
     assert_eq!(body["messages"][1]["content"], expected);
 }
+
+/// Issue 11 item 4: YAML merge keys (`<<: *base`) are supported (were "unknown key `<<`"):
+/// the merged keys apply, the variant's own keys win.
+#[test]
+fn yaml_merge_keys_are_supported() {
+    let dir = tree(&[
+        ("eval.yaml", "name: m\ngold: gold.yaml\nvariants: [v.yaml]\n"),
+        (
+            "v.yaml",
+            "name: v\n<<: &base {provider: anthropic, model: claude-haiku-4-5, max_tokens: 50}\n",
+        ),
+        (
+            "gold.yaml",
+            "fields:\n  department: {kind: label, values: [billing, technical]}\nshared: &t {labels: {department: billing}}\ntickets:\n  - {<<: *t, id: a, text: one}\n  - {<<: *t, id: b, text: two, labels: {department: technical}}\n",
+        ),
+    ]);
+    // `shared` is not a gold-set key: the anchor has to live somewhere valid.
+    let err = load_eval(&dir.path().join("eval.yaml")).unwrap_err();
+    assert!(
+        messages(err)
+            .iter()
+            .any(|m| m.contains("unknown key `shared`")),
+        "merge keys must not hide unknown keys"
+    );
+    let gold = "fields:\n  department: {kind: label, values: [billing, technical]}\ntickets:\n  - {id: a, text: one, labels: &l {department: billing}}\n  - {<<: {labels: *l}, id: b, text: two}\n  - {<<: {labels: *l}, id: c, text: three, labels: {department: technical}}\n";
+    std::fs::write(dir.path().join("gold.yaml"), gold).unwrap();
+    let variant = format!("name: v\n<<: {{provider: anthropic, model: claude-haiku-4-5, max_tokens: 50}}\nmax_tokens: 70\n{LLM_VARIANT_BODY}");
+    std::fs::write(dir.path().join("v.yaml"), variant).unwrap();
+    let eval = load_eval(&dir.path().join("eval.yaml")).unwrap();
+    let VariantSpec::Llm(spec) = &eval.variants[0].spec else {
+        panic!()
+    };
+    assert_eq!(spec.model, "claude-haiku-4-5");
+    assert_eq!(spec.max_tokens, 70);
+    assert_eq!(labels_of(&eval.gold, "b"), [GoldValue::Label(0)]);
+    assert_eq!(labels_of(&eval.gold, "c"), [GoldValue::Label(1)]);
+}

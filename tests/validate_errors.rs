@@ -286,6 +286,86 @@ fixture!(template_placeholder_in_system, path: true, contains: [
     "to send `{{` as written, write {{\"{{\"}}",
 ]);
 
+fixture!(nul_byte, path: false, contains: [
+    "gold.yaml:7:50: a NUL byte (0x00): a text file has none",
+]);
+fixture!(utf16_file, path: false, contains: [
+    "gold.yaml:1:1: the file is UTF-16 little-endian (byte order mark FF FE); save it as UTF-8",
+]);
+fixture!(utf16_no_bom, path: false, contains: [
+    "variant.yaml:1:1: the file looks like UTF-16 (a NUL byte between characters); save it as UTF-8",
+]);
+fixture!(merge_key_not_a_mapping, path: false, contains: [
+    "variant.yaml:2:5: YAML syntax error: a merge key `<<` takes a mapping or a list of mappings (e.g. `<<: *base`), found a string",
+]);
+fixture!(tickets_null, path: true, contains: [
+    "gold.yaml:5:1: tickets: `tickets` is null (nothing after `tickets:`); it needs a value",
+]);
+fixture!(routing_all_at_once, path: true, contains: [
+    "error: 2 problems found:",
+    "eval.yaml:6:20: routing.target_accuracy: 1.5 is out of range (valid: 0 to 1)",
+    "eval.yaml:5:15: routing.clarify_at: clarify_at (0.8) must not be above route_at (0.6)",
+]);
+fixture!(tool_choice_none_with_outputs, path: true, contains: [
+    "variant.yaml:20:21: tool_choice.type: type none forbids tool calls",
+    "(valid: tool, any, auto)",
+]);
+
+/// Likely mistakes that do not stop a run (issue 11 item 1): `validate` exits 0 with its `ok`
+/// line on stdout and one `warning: file:line:col: ...` line per mistake on stderr.
+fn run_warning_fixture(name: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/warn")
+            .join(name),
+        tmp.path(),
+    );
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["validate", "eval.yaml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.starts_with("eval.yaml: ok: "), "{name}: {stdout}");
+    assert!(
+        stderr.lines().all(|l| l.starts_with("warning: ")),
+        "{name}: {stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn unknown_model_is_a_warning_with_a_suggestion() {
+    let stderr = run_warning_fixture("unknown_model");
+    assert!(
+        stderr.contains("warning: variant.yaml:3:8: model: unknown model \"claude-haiku-4.5\""),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("did you mean \"claude-haiku-4-5\"?"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!("warn_unknown_model", stderr);
+}
+
+#[test]
+fn ticket_exceeding_the_context_window_is_a_warning_with_both_numbers() {
+    let stderr = run_warning_fixture("ticket_exceeds_context");
+    assert!(
+        stderr.contains("ticket \"T-2\" (ticket 2 of gold.yaml)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("more than the 8192-token context window of acme-small-8k"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!("warn_ticket_exceeds_context", stderr);
+}
+
 /// The eval's name is part of the run folder's path: `verdict run` refuses a name that would
 /// put the run outside `reports/` (and writes nothing).
 #[test]
@@ -371,5 +451,50 @@ fn shipped_evals_are_valid() {
         );
         let stdout = String::from_utf8(out.stdout).unwrap();
         assert!(stdout.starts_with(&format!("{eval}: ok: ")), "{stdout}");
+    }
+}
+
+/// Issue 11 item 6: contradictory options and negative numbers are refused by the command line
+/// with the valid range (not clap's "to pass '-1' as a value, use '-- -1'" tip), exit 2,
+/// nothing written. One snapshot per case.
+#[test]
+fn cli_contradictions_and_negative_numbers() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "cli_no_cache_and_refresh",
+            &["--no-cache", "--refresh"],
+            "cannot be used with",
+        ),
+        (
+            "cli_negative_concurrency",
+            &["--concurrency", "-1"],
+            "from 1 to 1024",
+        ),
+        ("cli_negative_limit", &["--limit", "-3"], "1 or more"),
+        ("cli_negative_max_cost", &["--max-cost", "-1"], "0 or more"),
+        (
+            "cli_negative_max_requests",
+            &["--max-requests", "-2"],
+            "0 or more",
+        ),
+    ];
+    for (name, args, needle) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_tree(&fixture_dir("label_not_a_value"), tmp.path());
+        let before = listing(tmp.path());
+        let out = Command::cargo_bin("verdict")
+            .unwrap()
+            .current_dir(tmp.path())
+            .args(["run", "eval.yaml"])
+            .args(*args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}");
+        assert_eq!(listing(tmp.path()), before, "{name}: files were written");
+        assert!(stderr.contains(needle), "{name}: {stderr}");
+        assert!(!stderr.contains("-- -"), "{name}: clap's tip: {stderr}");
+        insta::assert_snapshot!(*name, stderr);
     }
 }

@@ -15,6 +15,8 @@ use crate::yaml::{Node, Pos, Value};
 pub struct Checker {
     pub file: PathBuf,
     pub diags: Vec<Diagnostic>,
+    /// Likely mistakes that do not make the file invalid.
+    pub warnings: Vec<Diagnostic>,
     /// The file's text, when the caller set it: lets a problem inside a string value (a
     /// placeholder in a prompt) be pointed at exactly, not only at the value's start.
     pub text: Option<String>,
@@ -78,6 +80,7 @@ impl Checker {
         Checker {
             file: file.to_path_buf(),
             diags: Vec::new(),
+            warnings: Vec::new(),
             text: None,
         }
     }
@@ -98,6 +101,16 @@ impl Checker {
     /// Records a problem at `pos`.
     pub fn error(&mut self, pos: Option<Pos>, path: &str, message: impl Into<String>) {
         self.diags.push(Diagnostic {
+            file: self.file.clone(),
+            pos,
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Records a likely mistake at `pos` that does not stop a run.
+    pub fn warn(&mut self, pos: Option<Pos>, path: &str, message: impl Into<String>) {
+        self.warnings.push(Diagnostic {
             file: self.file.clone(),
             pos,
             path: path.to_string(),
@@ -152,6 +165,18 @@ impl Checker {
             entries,
         };
         for key in required {
+            // `tickets:` with nothing after it is null: say so, not "missing".
+            let null = entries
+                .iter()
+                .find(|(k, v)| k.as_str() == Some(key) && v.value == Value::Null);
+            if let Some((k, _)) = null {
+                self.error(
+                    Some(k.pos),
+                    &join(path, key),
+                    format!("`{key}` is null (nothing after `{key}:`); it needs a value"),
+                );
+                continue;
+            }
             if fields.get(key).is_none() && !suggested.contains(key) {
                 self.error(
                     Some(node.pos),

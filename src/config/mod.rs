@@ -71,6 +71,10 @@ pub struct PriceOverride {
     pub output: f64,
     pub cache_read: Option<f64>,
     pub cache_write: Option<f64>,
+    /// The model's context window in tokens (input and output), for the check that every
+    /// ticket fits; the built-in list knows it for the models it prices.
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
 }
 
 /// A validated eval.
@@ -87,6 +91,9 @@ pub struct Eval {
     pub calibration: Option<CalibrationSettings>,
     pub routing: Option<RoutingSettings>,
     pub prices: Vec<PriceOverride>,
+    /// Likely mistakes that do not stop a run (an unknown model name, a ticket longer than the
+    /// model's context window); `validate` and `run` print them.
+    pub warnings: Vec<Diagnostic>,
 }
 
 const EVAL_KEYS: &[&str] = &[
@@ -145,12 +152,13 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
         let description = f
             .get("description")
             .and_then(|n| c.string(n, "description"));
-        let defaults = f
+        let mut defaults = f
             .get("defaults")
             .map(|n| variant::read_defaults(&mut c, n, "defaults"))
             .unwrap_or_default();
         let run = read_run(&mut c, f.get("run"));
         let prices = read_prices(&mut c, f.get("prices"));
+        defaults.priced_models = prices.iter().flatten().map(|p| p.model.clone()).collect();
         // The gold set first: variants and settings are checked against its fields.
         let gold_node = f.get("gold");
         let gold_src = gold_node.and_then(|n| gold::read_source(&mut c, n, "gold"));
@@ -167,6 +175,14 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
             gold_set.as_ref(),
             &mut others,
         );
+        if let (Some(gold), Some(variants), Some(prices)) = (&gold_set, &variants, &prices) {
+            let gold_file = match &gold_src {
+                Some(GoldSource::Yaml(p)) => p.clone(),
+                Some(GoldSource::Table(t)) => t.path.clone(),
+                None => PathBuf::new(),
+            };
+            context_warnings(&mut c, gold, &gold_file, variants, prices);
+        }
         Some(Eval {
             name: name?,
             description,
@@ -182,8 +198,14 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
             calibration,
             routing,
             prices: prices?,
+            warnings: Vec::new(),
         })
     })();
+    let mut warnings = std::mem::take(&mut c.warnings);
+    let eval = eval.map(|mut e| {
+        e.warnings.append(&mut warnings);
+        e
+    });
     let mut diags = c.diags;
     diags.append(&mut others);
     match eval {
@@ -244,7 +266,7 @@ fn read_prices(c: &mut Checker, node: Option<&yaml_node::Node>) -> Option<Vec<Pr
     let m = c.any_map(
         node,
         "prices",
-        "a mapping of model -> {input, output, cache_read, cache_write}",
+        "a mapping of model -> {input, output, cache_read, cache_write, context_tokens}",
     )?;
     let mut out = Vec::new();
     let before = c.diags.len();
@@ -254,7 +276,13 @@ fn read_prices(c: &mut Checker, node: Option<&yaml_node::Node>) -> Option<Vec<Pr
         let Some(f) = c.map(
             v,
             &p,
-            &["input", "output", "cache_read", "cache_write"],
+            &[
+                "input",
+                "output",
+                "cache_read",
+                "cache_write",
+                "context_tokens",
+            ],
             &["input", "output"],
         ) else {
             continue;
@@ -266,6 +294,10 @@ fn read_prices(c: &mut Checker, node: Option<&yaml_node::Node>) -> Option<Vec<Pr
         let output = num(c, "output");
         let cache_read = num(c, "cache_read");
         let cache_write = num(c, "cache_write");
+        let context_tokens = f
+            .get("context_tokens")
+            .and_then(|n| c.integer(n, &f.sub("context_tokens"), 1, 100_000_000))
+            .map(|v| v as u64);
         if let (Some(input), Some(output)) = (input, output) {
             out.push(PriceOverride {
                 model,
@@ -273,6 +305,7 @@ fn read_prices(c: &mut Checker, node: Option<&yaml_node::Node>) -> Option<Vec<Pr
                 output,
                 cache_read,
                 cache_write,
+                context_tokens,
             });
         }
     }
@@ -386,7 +419,9 @@ fn read_routing(
     let clarify_at = num(c, "clarify_at", 0.7);
     let target_accuracy = num(c, "target_accuracy", 0.98);
     let field = label_field(c, &f, "routing.field", gold);
-    let (route_at, clarify_at, target_accuracy) = (route_at?, clarify_at?, target_accuracy?);
+    // The order of the two thresholds is checked even when another setting is bad, so every
+    // problem of the section is reported at once.
+    let (route_at, clarify_at) = (route_at?, clarify_at?);
     if clarify_at > route_at {
         match f.get("clarify_at") {
             Some(n) => c.error(
@@ -409,8 +444,61 @@ fn read_routing(
         field: field?,
         route_at,
         clarify_at,
-        target_accuracy,
+        target_accuracy: target_accuracy?,
     })
+}
+
+/// Warns about tickets whose request would not fit the model's context window: the input
+/// estimate (characters / 4 of the request body, as `--dry-run` estimates) plus `max_tokens`.
+/// One warning per variant, naming the largest ticket and how many exceed.
+fn context_warnings(
+    c: &mut Checker,
+    gold: &GoldSet,
+    gold_file: &Path,
+    variants: &[Variant],
+    prices: &[PriceOverride],
+) {
+    use crate::provider::prices::{context_tokens, estimate_input_tokens};
+    for v in variants {
+        let crate::variant::VariantSpec::Llm(spec) = &v.spec else {
+            continue;
+        };
+        let Some(window) = context_tokens(&spec.model, prices) else {
+            continue;
+        };
+        // The prompt without the ticket, then each ticket's text on top (JSON escapes aside,
+        // a character of text is a character of body).
+        let base =
+            estimate_input_tokens(&crate::provider::anthropic::request_body(spec, "", "", &[]));
+        let mut over: Vec<(usize, &str, u64)> = Vec::new();
+        for (i, t) in gold.tickets.iter().enumerate() {
+            let extra = (t.text.chars().count() + t.id.chars().count()) as u64;
+            let tokens = base + extra.div_ceil(4);
+            if tokens + spec.max_tokens as u64 > window {
+                over.push((i, &t.id, tokens));
+            }
+        }
+        let Some(&(i, id, tokens)) = over.iter().max_by_key(|o| o.2) else {
+            continue;
+        };
+        let others = match over.len() {
+            1 => String::new(),
+            n => format!(" ({} more tickets are too long as well)", n - 1),
+        };
+        c.warnings.push(Diagnostic {
+            file: v.file.clone(),
+            pos: None,
+            path: "model".into(),
+            message: format!(
+                "ticket {id:?} (ticket {} of {}) needs about {tokens} input tokens plus max_tokens {} = {}, more than the {window}-token context window of {}{others}; shorten or drop it, or use a model with a larger window",
+                i + 1,
+                crate::error::display_path(gold_file),
+                spec.max_tokens,
+                tokens + spec.max_tokens as u64,
+                spec.model,
+            ),
+        });
+    }
 }
 
 /// Whether two paths name the same file (`a/../b.yaml` and `b.yaml`).
@@ -492,7 +580,14 @@ fn read_variants(
             }
             loaded.push(file.clone());
             loaded_by.push(i);
-            match variant::load(&file, defaults, gold, others, &mut gold_diags) {
+            match variant::load(
+                &file,
+                defaults,
+                gold,
+                others,
+                &mut gold_diags,
+                &mut c.warnings,
+            ) {
                 Err(msg) => {
                     c.error(Some(pos), &ipath, msg);
                     ok = false;

@@ -35,6 +35,10 @@ pub fn read_text(path: &Path, checker: &mut Checker) -> Result<Text, ReadError> 
         })
     })?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
+    if let Some((pos, message)) = not_text(&bytes) {
+        checker.error(Some(pos), "", message);
+        return Err(ReadError::Reported);
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Text { text, sha256 }),
         Err(e) => {
@@ -49,6 +53,42 @@ pub fn read_text(path: &Path, checker: &mut Checker) -> Result<Text, ReadError> 
             Err(ReadError::Reported)
         }
     }
+}
+
+/// Why bytes are not a UTF-8 text file, when they are recognisably something else: UTF-16
+/// (a byte order mark, or NUL bytes between ASCII characters) or a file with NUL bytes (which
+/// the YAML parser would report as "unexpected end of stream", pointing nowhere useful).
+fn not_text(bytes: &[u8]) -> Option<(Pos, String)> {
+    let utf16 = "; save it as UTF-8 (in most editors: Save with Encoding, UTF-8)";
+    match bytes {
+        [0xff, 0xfe, ..] => {
+            return Some((
+                Pos { line: 1, col: 1 },
+                format!("the file is UTF-16 little-endian (byte order mark FF FE){utf16}"),
+            ))
+        }
+        [0xfe, 0xff, ..] => {
+            return Some((
+                Pos { line: 1, col: 1 },
+                format!("the file is UTF-16 big-endian (byte order mark FE FF){utf16}"),
+            ))
+        }
+        _ => {}
+    }
+    let nul = bytes.iter().position(|&b| b == 0)?;
+    // UTF-16 without a byte order mark: ASCII text with a NUL after (or before) each byte.
+    let head = &bytes[..bytes.len().min(200)];
+    let nuls = head.iter().filter(|&&b| b == 0).count();
+    if head.len() >= 4 && nuls * 10 >= head.len() * 4 {
+        return Some((
+            Pos { line: 1, col: 1 },
+            format!("the file looks like UTF-16 (a NUL byte between characters){utf16}"),
+        ));
+    }
+    Some((
+        yaml::pos_at_byte(bytes, nul),
+        "a NUL byte (0x00): a text file has none; remove it (was the file saved by a program that pads or truncates with NUL bytes?)".to_string(),
+    ))
 }
 
 /// Parses YAML text, reporting a syntax error into `checker`.

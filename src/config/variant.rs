@@ -63,6 +63,9 @@ pub struct Defaults {
     pub temperature: Option<f64>,
     pub base_url: Option<String>,
     pub api_key_env: Option<String>,
+    /// Models the eval's `prices:` names (not a default: read so that a model priced there
+    /// counts as known).
+    pub priced_models: Vec<String>,
 }
 
 pub const DEFAULT_KEYS: &[&str] = &[
@@ -98,6 +101,7 @@ pub fn read_defaults(c: &mut Checker, node: &Node, path: &str) -> Defaults {
         api_key_env: f
             .get("api_key_env")
             .and_then(|n| c.string(n, &f.sub("api_key_env"))),
+        priced_models: Vec::new(),
     }
 }
 
@@ -110,6 +114,7 @@ pub fn load(
     gold: Option<&GoldSet>,
     out: &mut Vec<crate::error::Diagnostic>,
     gold_diags: &mut Vec<crate::error::Diagnostic>,
+    warnings: &mut Vec<crate::error::Diagnostic>,
 ) -> Result<Option<(Variant, Pos)>, String> {
     let mut c = Checker::new(path);
     let text = match source::read_text(path, &mut c) {
@@ -134,6 +139,7 @@ pub fn load(
     });
     let ok = c.diags.is_empty();
     out.append(&mut c.diags);
+    warnings.append(&mut c.warnings);
     Ok(variant.filter(|_| ok))
 }
 
@@ -216,7 +222,7 @@ pub fn from_node(
                 ),
             );
         }
-        VariantSpec::Llm(read_llm(c, &f, node, defaults, gold)?)
+        VariantSpec::Llm(read_llm(c, &f, node, defaults, gold, provider)?)
     };
     Some(Variant {
         name: name?,
@@ -228,12 +234,55 @@ pub fn from_node(
     })
 }
 
+/// Warns about a model name verdict neither prices nor knows (`claude-haiku-4.5` for
+/// `claude-haiku-4-5`), with the closest known name. An OpenAI-compatible server of the user's
+/// own (`base_url`) serves names of its own choosing: those are warned about only when they
+/// look like a typo of a known name.
+fn check_model(
+    c: &mut Checker,
+    model: &str,
+    at: Option<Pos>,
+    variant_pos: Pos,
+    provider: ProviderKind,
+    own_base_url: bool,
+    defaults: &Defaults,
+) {
+    use crate::provider::prices;
+    if prices::is_known(model, &defaults.priced_models) {
+        return;
+    }
+    let known = prices::all_known_models();
+    let hint = did_you_mean(model, &known);
+    if provider == ProviderKind::OpenAi && own_base_url && hint.is_none() {
+        return;
+    }
+    let hint = hint
+        .map(|h| format!("did you mean {h:?}? "))
+        .unwrap_or_default();
+    let (pos, whence) = match at {
+        Some(p) => (p, String::new()),
+        None => (
+            variant_pos,
+            " (inherited from the eval's defaults.model)".to_string(),
+        ),
+    };
+    c.warn(
+        Some(pos),
+        "model",
+        format!(
+            "unknown model {model:?}{whence}: not in the price table nor the list of known models ({hint}known: {}); if the name is right, add it to the eval's `prices:` (with `context_tokens`) to price it and silence this",
+            list(&known)
+        ),
+    );
+}
+
 fn read_llm(
     c: &mut Checker,
     f: &Fields,
     node: &Node,
     defaults: &Defaults,
     gold: Option<&GoldSet>,
+    provider: ProviderKind,
 ) -> Option<LlmSpec> {
     let model = match f.get("model") {
         Some(n) => c.string(n, "model"),
@@ -246,6 +295,18 @@ fn read_llm(
             None
         }),
     };
+    if let Some(m) = &model {
+        let own_base_url = f.get("base_url").is_some() || defaults.base_url.is_some();
+        check_model(
+            c,
+            m,
+            f.get("model").map(|n| n.pos),
+            node.pos,
+            provider,
+            own_base_url,
+            defaults,
+        );
+    }
     let max_tokens = match f.get("max_tokens") {
         Some(n) => c.integer(n, "max_tokens", 1, 1_000_000).map(|v| v as u32),
         None => Some(defaults.max_tokens.unwrap_or(1024)),
@@ -767,10 +828,19 @@ fn read_tool_choice(c: &mut Checker, node: &Node, tools: &[Tool]) -> Option<Tool
                     format!("`name` applies only to type tool, not {other}"),
                 );
             }
+            if other == "none" {
+                // The model may not call a tool, and a variant classifies only through tool
+                // calls (every tool maps gold fields): no ticket could ever be answered.
+                c.error(
+                    f.get("type").map(|n| n.pos),
+                    "tool_choice.type",
+                    "type none forbids tool calls, but this variant answers only through its tools' `outputs`/`sets`, so no ticket could be classified (valid: tool, any, auto)",
+                );
+                return None;
+            }
             Some(match other {
                 "any" => ToolChoice::Any,
-                "auto" => ToolChoice::Auto,
-                _ => ToolChoice::None,
+                _ => ToolChoice::Auto,
             })
         }
     }

@@ -70,6 +70,68 @@ pub fn known_models() -> impl Iterator<Item = &'static str> {
     TABLE.iter().flat_map(|row| row.0.iter().copied())
 }
 
+/// Models verdict knows and their context windows in tokens (input and output together), for
+/// the typo and context checks of `verdict validate`. Claude models from the wire-protocol
+/// reference §6.1 (Fable 5, Opus 5, Sonnet 5 and the 4.6+ models: 1M; the 4.5 models: 200k);
+/// OpenAI models a variant is likely to name. Dated Claude ids are matched without their date.
+/// An eval's `prices:` entry may declare `context_tokens` for any other model.
+const KNOWN_MODELS: &[(&str, u64)] = &[
+    ("claude-fable-5", 1_000_000),
+    ("claude-mythos-5", 1_000_000),
+    ("claude-opus-5", 1_000_000),
+    ("claude-opus-4-8", 1_000_000),
+    ("claude-opus-4-7", 1_000_000),
+    ("claude-opus-4-6", 1_000_000),
+    ("claude-opus-4-5", 200_000),
+    ("claude-sonnet-5", 1_000_000),
+    ("claude-sonnet-4-6", 1_000_000),
+    ("claude-sonnet-4-5", 200_000),
+    ("claude-haiku-4-5", 200_000),
+    ("gpt-4o", 128_000),
+    ("gpt-4o-mini", 128_000),
+    ("gpt-4.1", 1_047_576),
+    ("gpt-4.1-mini", 1_047_576),
+    ("gpt-4.1-nano", 1_047_576),
+    ("o3", 200_000),
+    ("o3-mini", 200_000),
+    ("o4-mini", 200_000),
+];
+
+/// Every model id verdict knows by name (the price table's and [`KNOWN_MODELS`]), for
+/// suggestions.
+pub fn all_known_models() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = known_models().collect();
+    for (m, _) in KNOWN_MODELS {
+        if !out.contains(m) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// Whether `model` is known: priced (by the table or an override) or in the known-models list.
+pub fn is_known(model: &str, override_models: &[String]) -> bool {
+    let listed = |id: &str| KNOWN_MODELS.iter().any(|(m, _)| *m == id);
+    override_models.iter().any(|m| m == model)
+        || price_for(model, &[]).is_some()
+        || listed(model)
+        || strip_date(model).is_some_and(listed)
+}
+
+/// The context window of `model` in tokens: an override's `context_tokens` first, then the
+/// known-models list; `None` when unknown.
+pub fn context_tokens(model: &str, overrides: &[PriceOverride]) -> Option<u64> {
+    if let Some(n) = overrides
+        .iter()
+        .find(|o| o.model == model)
+        .and_then(|o| o.context_tokens)
+    {
+        return Some(n);
+    }
+    let lookup = |id: &str| KNOWN_MODELS.iter().find(|(m, _)| *m == id).map(|(_, n)| *n);
+    lookup(model).or_else(|| lookup(strip_date(model)?))
+}
+
 /// The price of `model`: an override with exactly that name wins, then the built-in table
 /// (exact id, else the id with a trailing `-YYYYMMDD` snapshot date removed).
 pub fn price_for(model: &str, overrides: &[PriceOverride]) -> Option<Price> {
@@ -160,6 +222,7 @@ mod tests {
             output: 8.0,
             cache_read: None,
             cache_write: Some(3.0),
+            context_tokens: None,
         };
         let p = price_for("claude-haiku-4-5", std::slice::from_ref(&o)).unwrap();
         assert_eq!((p.input, p.output, p.cache_write_5m), (2.0, 8.0, 3.0));
@@ -170,6 +233,33 @@ mod tests {
             ..o
         };
         assert!(price_for("my-vllm-model", &[o]).is_some());
+    }
+
+    #[test]
+    fn known_models_and_context_windows() {
+        assert!(is_known("claude-haiku-4-5-20251001", &[]));
+        assert!(is_known("gpt-4o-mini", &[]));
+        assert!(!is_known("claude-haiku-4.5", &[]));
+        assert!(is_known("my-model", &["my-model".to_string()]));
+        assert_eq!(
+            context_tokens("claude-haiku-4-5-20251001", &[]),
+            Some(200_000)
+        );
+        assert_eq!(context_tokens("claude-sonnet-5", &[]), Some(1_000_000));
+        assert_eq!(context_tokens("my-model", &[]), None);
+        let o = PriceOverride {
+            model: "my-model".into(),
+            input: 0.0,
+            output: 0.0,
+            cache_read: None,
+            cache_write: None,
+            context_tokens: Some(8192),
+        };
+        assert_eq!(context_tokens("my-model", &[o]), Some(8192));
+        // Every priced model has a known context window.
+        for m in known_models() {
+            assert!(context_tokens(m, &[]).is_some(), "{m}");
+        }
     }
 
     #[test]
