@@ -4,7 +4,6 @@
 //! progress and diagnostics to stderr; a closed pipe on stdout is not an error.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -27,15 +26,7 @@ pub fn main(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Writes to stdout; a closed pipe (`verdict run ... | head`) ends quietly.
-pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => Err(Error::io(Path::new("<stdout>"), e)),
-    }
-}
+pub use crate::commands::print;
 
 /// Prints an eval's warnings to stderr, one `warning: file:line:col: ...` line each.
 fn print_warnings(eval: &Eval) {

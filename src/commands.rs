@@ -30,7 +30,7 @@ pub fn score_run(
         .collect();
     score(
         &eval.gold,
-        &ScoreSettings::of(eval),
+        &score_settings(eval),
         &variants,
         records,
         n_tickets,
@@ -113,7 +113,7 @@ pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
             s
         }
     };
-    crate::app::print(&text)
+    print(&text)
 }
 
 /// `verdict run --dry-run`: what the run would send, and roughly what it would cost, without
@@ -201,7 +201,7 @@ pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) ->
         if unpriced { " (plus models with no price: add them under `prices:`)" } else { "" }
     ));
     out.push_str("nothing was sent; cached responses, if any, would lower this\n");
-    crate::app::print(&out)?;
+    print(&out)?;
     Ok(0)
 }
 
@@ -240,7 +240,7 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
         });
     let (gold, settings) = if is_eval {
         let eval = crate::config::load_eval(gold_path)?;
-        let settings = ScoreSettings::of(&eval);
+        let settings = score_settings(&eval);
         (eval.gold, settings)
     } else {
         let gold = crate::config::gold::load_path(gold_path)?;
@@ -461,9 +461,29 @@ pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
             tickets.as_deref().map_err(Clone::clone),
             &records,
         );
-        crate::app::print(&page)?;
+        print(&page)?;
         return Ok(0);
     }
     print_report(&report, format)?;
     Ok(0)
+}
+
+/// What an eval says about scoring: its calibration and routing settings and the seed.
+pub fn score_settings(eval: &crate::config::Eval) -> ScoreSettings {
+    ScoreSettings {
+        calibration: eval.calibration.clone(),
+        routing: eval.routing.clone(),
+        seed: eval.run.seed,
+    }
+}
+
+/// Writes to stdout; a closed pipe (`verdict run ... | head`) ends quietly.
+pub fn print(text: &str) -> crate::error::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(crate::error::Error::io(std::path::Path::new("<stdout>"), e)),
+    }
 }

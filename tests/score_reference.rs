@@ -70,7 +70,7 @@ fn run_cli(dir: &Path) -> Value {
 fn in_process(dir: &Path, seed: Option<u64>) -> RunReport {
     let (gold, mut settings) = if dir.join("eval.yaml").exists() {
         let eval = verdict::config::load_eval(&dir.join("eval.yaml")).unwrap();
-        let settings = ScoreSettings::of(&eval);
+        let settings = verdict::commands::score_settings(&eval);
         (eval.gold, settings)
     } else {
         let gold = verdict::config::gold::load_path(&dir.join("gold.yaml")).unwrap();

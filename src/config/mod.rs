@@ -47,35 +47,11 @@ impl Default for RunSettings {
     }
 }
 
-/// Which field the confidence is about, and the binning.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct CalibrationSettings {
-    pub field: String,
-    pub bins: usize,
-}
+// The calibration and routing settings are scoring's own types (the domain does not import
+// the loader); the eval reads them from YAML.
+pub use crate::score::{CalibrationSettings, RoutingSettings};
 
-/// The confidence policy.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct RoutingSettings {
-    pub field: String,
-    pub route_at: f64,
-    pub clarify_at: f64,
-    pub target_accuracy: f64,
-}
-
-/// A per-model price override, USD per million tokens.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PriceOverride {
-    pub model: String,
-    pub input: f64,
-    pub output: f64,
-    pub cache_read: Option<f64>,
-    pub cache_write: Option<f64>,
-    /// The model's context window in tokens (input and output), for the check that every
-    /// ticket fits; the built-in list knows it for the models it prices.
-    #[serde(default)]
-    pub context_tokens: Option<u64>,
-}
+pub use crate::provider::prices::PriceOverride;
 
 /// A validated eval.
 #[derive(Debug, Clone)]

@@ -112,7 +112,7 @@ pub fn usage(body: &Value) -> Option<Usage> {
     })
 }
 
-/// Reads a Messages response (see [`super::interpret::interpret`]).
+/// Reads a Messages response (see [`super::interpret()`]).
 pub fn interpret(spec: &LlmSpec, gold_fields: &[Field], body: &Value) -> Interpreted {
     let usage = usage(body);
     let stop = body

@@ -1,5 +1,6 @@
-//! Turning a 2xx response body into an [`Interpreted`] outcome (pure, so a cached body reads
-//! the same way as a fresh one).
+//! Turning a tool call into an [`Interpreted`] outcome (pure, so a cached body reads the same
+//! way as a fresh one): the part both wire formats share. [`super::interpret`] dispatches a
+//! response body to the wire format's reader (`anthropic.rs`, `openai.rs`), which calls here.
 //!
 //! A classification is accepted only from a call of a tool the variant defines whose input
 //! validates against that tool's JSON Schema. Then the tool's `outputs` (gold field ← tool
@@ -20,27 +21,7 @@ use serde_json::{Map, Value};
 use super::Interpreted;
 use crate::eval_log::{Outcome, Usage};
 use crate::gold::{Field, GoldValue};
-use crate::variant::{LlmSpec, ProviderKind};
-
-/// Turns a 2xx response body into an outcome for this variant and the gold fields.
-///
-/// Anthropic: `stop_reason` `refusal` → `refusal`; `max_tokens` (or
-/// `model_context_window_exceeded`) → `max_tokens`; no `tool_use` block → `no_tool_call`.
-/// OpenAI-compatible: `finish_reason` `length` → `max_tokens`; `message.refusal` or
-/// `content_filter` → `refusal`; no `tool_calls` → `no_tool_call`; `arguments` that are not
-/// JSON → `invalid_output`. Both: a call of a tool the variant does not define →
-/// `no_tool_call`; input failing the schema → `invalid_output` naming the field and value.
-pub fn interpret(
-    provider: ProviderKind,
-    spec: &LlmSpec,
-    gold_fields: &[Field],
-    body: &Value,
-) -> Interpreted {
-    match provider {
-        ProviderKind::OpenAi => super::openai::interpret(spec, gold_fields, body),
-        _ => super::anthropic::interpret(spec, gold_fields, body),
-    }
-}
+use crate::variant::LlmSpec;
 
 /// A tool call as read from a response; `input` is `Err` when it could not be parsed.
 pub(crate) struct ToolCall {
@@ -246,7 +227,8 @@ mod tests {
 
     use super::*;
     use crate::gold::FieldKind;
-    use crate::variant::{Tool, ToolChoice};
+    use crate::provider::interpret;
+    use crate::variant::{ProviderKind, Tool, ToolChoice};
 
     fn spec() -> LlmSpec {
         LlmSpec {

@@ -15,7 +15,6 @@ pub mod prices;
 pub mod secret;
 
 pub use client::LlmClient;
-pub use interpret::interpret;
 pub use prices::{cost_usd, estimate_input_tokens, price_for, Price};
 pub use secret::Secret;
 
@@ -76,4 +75,24 @@ pub struct Interpreted {
     pub usage: Option<Usage>,
     /// What went wrong, for outcomes other than `ok` (which field, which value).
     pub error: Option<String>,
+}
+
+/// Turns a 2xx response body into an outcome for this variant and the gold fields.
+///
+/// Anthropic: `stop_reason` `refusal` → `refusal`; `max_tokens` (or
+/// `model_context_window_exceeded`) → `max_tokens`; no `tool_use` block → `no_tool_call`.
+/// OpenAI-compatible: `finish_reason` `length` → `max_tokens`; `message.refusal` or
+/// `content_filter` → `refusal`; no `tool_calls` → `no_tool_call`; `arguments` that are not
+/// JSON → `invalid_output`. Both: a call of a tool the variant does not define →
+/// `no_tool_call`; input failing the schema → `invalid_output` naming the field and value.
+pub fn interpret(
+    provider: crate::variant::ProviderKind,
+    spec: &crate::variant::LlmSpec,
+    gold_fields: &[crate::gold::Field],
+    body: &serde_json::Value,
+) -> Interpreted {
+    match provider {
+        crate::variant::ProviderKind::OpenAi => openai::interpret(spec, gold_fields, body),
+        _ => anthropic::interpret(spec, gold_fields, body),
+    }
 }

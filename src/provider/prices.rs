@@ -5,7 +5,6 @@
 //! section overrides the table, and a model missing from both has no cost (`None`), which
 //! the runner reports rather than guessing.
 
-use crate::config::PriceOverride;
 use crate::eval_log::Usage;
 
 /// USD per million tokens.
@@ -190,6 +189,20 @@ pub fn estimate_input_tokens(body: &serde_json::Value) -> u64 {
         .and_then(|t| t.as_array())
         .is_some_and(|t| !t.is_empty());
     chars.div_ceil(4) + if has_tools { TOOL_OVERHEAD_TOKENS } else { 0 }
+}
+
+/// A per-model price override, USD per million tokens.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PriceOverride {
+    pub model: String,
+    pub input: f64,
+    pub output: f64,
+    pub cache_read: Option<f64>,
+    pub cache_write: Option<f64>,
+    /// The model's context window in tokens (input and output), for the check that every
+    /// ticket fits; the built-in list knows it for the models it prices.
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
 }
 
 #[cfg(test)]

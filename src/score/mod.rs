@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Eval;
 use crate::eval_log::PredictionRecord;
 use crate::gold::{FieldKind, GoldSet};
 use crate::metrics::{self, SingleLabelReport};
@@ -187,19 +186,25 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 /// Settings that change how predictions are scored (from the eval config).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScoreSettings {
-    pub calibration: Option<crate::config::CalibrationSettings>,
-    pub routing: Option<crate::config::RoutingSettings>,
+    pub calibration: Option<CalibrationSettings>,
+    pub routing: Option<RoutingSettings>,
     pub seed: u64,
 }
 
-impl ScoreSettings {
-    pub fn of(eval: &Eval) -> Self {
-        ScoreSettings {
-            calibration: eval.calibration.clone(),
-            routing: eval.routing.clone(),
-            seed: eval.run.seed,
-        }
-    }
+/// Which field the confidence is about, and the binning.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CalibrationSettings {
+    pub field: String,
+    pub bins: usize,
+}
+
+/// The confidence policy.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RoutingSettings {
+    pub field: String,
+    pub route_at: f64,
+    pub clarify_at: f64,
+    pub target_accuracy: f64,
 }
 
 /// A variant to score: its name and what ran it.
@@ -255,4 +260,19 @@ pub fn thin_risk_coverage(
     (0..RISK_COVERAGE_POINTS)
         .map(|i| curve[i * (m - 1) / (RISK_COVERAGE_POINTS - 1)].clone())
         .collect()
+}
+
+/// The prediction of one field in a record, or `None` if invalid (no record, an outcome
+/// other than `ok`, or an output that is not a valid value of the field).
+pub fn predicted(
+    rec: Option<&PredictionRecord>,
+    gold: &GoldSet,
+    field: usize,
+) -> Option<crate::gold::GoldValue> {
+    let rec = rec?;
+    if rec.outcome != crate::eval_log::Outcome::Ok {
+        return None;
+    }
+    let f = &gold.fields[field];
+    crate::gold::GoldValue::from_json(f, rec.outputs.get(&f.name)?).ok()
 }
