@@ -306,6 +306,8 @@ fn run(args: RunArgs) -> Result<i32> {
         })
         .collect();
 
+    // A malformed base URL is a configuration error even for a dry run.
+    runner::llm::preflight_base_urls(&eval, &work)?;
     if args.dry_run {
         return crate::commands::dry_run(&eval, &work);
     }

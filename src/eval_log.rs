@@ -108,6 +108,31 @@ pub struct PredictionRecord {
     /// What went wrong, when the outcome is not `ok`.
     #[serde(default)]
     pub error: Option<String>,
+    /// Why the model stopped, as the provider said it (`stop_reason` / `finish_reason`), for
+    /// responses received. See [`PredictionRecord::unexpected_stop`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    /// The ticket's end-to-end time in ms: from taking a request slot to the final answer,
+    /// retries, backoffs and rate-limit waits included (`latency_ms` is the last attempt
+    /// only). `None` for cache hits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_e2e_ms: Option<f64>,
+    /// When work on this record started and finished (Unix time, ms): the wall time of a
+    /// variant is the union of these spans, so it survives `--resume` without counting the
+    /// time between sessions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at_ms: Option<u64>,
+}
+
+/// Stop reasons of a forced tool call: Anthropic `tool_use`; OpenAI-compatible `tool_calls`
+/// or, with a named tool choice, `stop`. (Neither wire format uses the other's values.)
+pub const EXPECTED_STOP_REASONS: [&str; 3] = ["tool_use", "tool_calls", "stop"];
+
+/// An `ok` outcome with a stop reason that is not that of a forced tool call.
+pub fn unexpected_stop(outcome: Outcome, stop_reason: Option<&str>) -> bool {
+    outcome == Outcome::Ok && stop_reason.is_some_and(|s| !EXPECTED_STOP_REASONS.contains(&s))
 }
 
 impl PredictionRecord {
@@ -130,7 +155,18 @@ impl PredictionRecord {
             request_id: None,
             attempts: None,
             error: None,
+            stop_reason: None,
+            latency_e2e_ms: None,
+            started_at_ms: None,
+            finished_at_ms: None,
         }
+    }
+
+    /// An accepted classification whose stop reason is not that of a forced tool call (say
+    /// `end_turn` with a valid tool call): kept, but counted, since it may mean the request
+    /// did not force the tool the way it should.
+    pub fn unexpected_stop(&self) -> bool {
+        unexpected_stop(self.outcome, self.stop_reason.as_deref())
     }
 
     /// The key that identifies a unit of work.

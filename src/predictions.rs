@@ -51,6 +51,14 @@ struct Line<'a> {
     latency_ms: Option<f64>,
     #[serde(default)]
     cached: bool,
+    #[serde(default, borrow)]
+    stop_reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    latency_e2e_ms: Option<f64>,
+    #[serde(default)]
+    started_at_ms: Option<u64>,
+    #[serde(default)]
+    finished_at_ms: Option<u64>,
     #[serde(default)]
     #[allow(dead_code)]
     request_id: Option<String>,
@@ -328,6 +336,10 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
                 latency_ms: l.latency_ms,
                 cached: l.cached,
                 error: l.error.as_deref(),
+                stop_reason: l.stop_reason.as_deref(),
+                latency_e2e_ms: l.latency_e2e_ms,
+                started_at_ms: l.started_at_ms,
+                finished_at_ms: l.finished_at_ms,
             }),
             Err(r) => grader.add_record(r),
         }

@@ -16,6 +16,8 @@ pub struct Progress {
     failed: u64,
     cost: f64,
     cached: u64,
+    /// Some response came from a model without a price.
+    unpriced: bool,
 }
 
 impl Progress {
@@ -41,12 +43,15 @@ impl Progress {
             failed: 0,
             cost: 0.0,
             cached: 0,
+            unpriced: false,
         }
     }
 
     fn update_msg(&self) {
         let mut parts = Vec::new();
-        if self.cost > 0.0 {
+        if self.unpriced {
+            parts.push("cost: no price".to_string());
+        } else if self.cost > 0.0 {
             parts.push(format!("${:.4}", self.cost));
         }
         if self.retries > 0 {
@@ -68,18 +73,18 @@ impl Progress {
                 self.bar
                     .set_prefix(format!("{variant} (training on {examples} examples)"));
             }
-            Event::Finished {
-                variant,
-                outcome,
-                cost_usd,
-                cached,
-            } => {
-                self.bar.set_prefix(variant);
-                self.cost += cost_usd;
-                if outcome == Outcome::ProviderError {
+            Event::Finished(rec) => {
+                self.bar.set_prefix(rec.variant.clone());
+                match rec.cost_usd {
+                    Some(c) => self.cost += c,
+                    // A response from a model without a price: the total is not known.
+                    None if rec.usage.is_some() && !rec.cached => self.unpriced = true,
+                    None => {}
+                }
+                if rec.outcome == Outcome::ProviderError {
                     self.failed += 1;
                 }
-                if cached {
+                if rec.cached {
                     self.cached += 1;
                 }
                 self.bar.inc(1);
@@ -90,6 +95,7 @@ impl Progress {
                 self.update_msg();
             }
             Event::VariantFinished { .. } => {}
+            Event::Warning(message) => self.bar.suspend(|| eprintln!("warning: {message}")),
         }
     }
 

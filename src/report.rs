@@ -100,8 +100,11 @@ pub fn render(report: &RunReport, style: Style) -> String {
             ("macro F1", |_, l| num(l.macro_avg.f1)),
             ("invalid", |_, l| int(l.invalid)),
             ("kappa", |_, l| l.kappa.map_or(Cell::new("-"), num)),
+            // Wall time (the sum of request latencies overstates it by the concurrency).
             ("time (s)", |v, _| {
-                Cell::new(format!("{:.2}", v.cost.time_s)).set_alignment(CellAlignment::Right)
+                v.cost.wall_s.map_or(Cell::new("-"), |w| {
+                    Cell::new(format!("{w:.2}")).set_alignment(CellAlignment::Right)
+                })
             }),
         ];
         for (name, f) in rows {
@@ -178,12 +181,17 @@ pub fn render(report: &RunReport, style: Style) -> String {
     out.push_str(&confidence_tables(report, style));
     out.push_str(&comparison_lines(report, style));
 
-    // Outcomes, cost and latency.
+    // Outcomes, cost and latency. Latency is end to end (retries and waits included), with
+    // the last attempt's as a fallback for journals written before it was recorded. The
+    // "odd stop" column appears only when a variant has accepted answers with a stop reason
+    // other than a forced tool call's.
+    let odd_stop = report.variants.iter().any(|v| v.unexpected_stop > 0);
     let mut t = new_table(style);
-    t.set_header(vec![
-        "variant",
-        "ok",
-        "not ok",
+    let mut header = vec!["variant", "ok", "not ok"];
+    if odd_stop {
+        header.push("odd stop");
+    }
+    header.extend([
         "requests",
         "cached",
         "tokens in/out",
@@ -192,24 +200,32 @@ pub fn render(report: &RunReport, style: Style) -> String {
         "p50 ms",
         "p95 ms",
     ]);
+    t.set_header(header);
     for v in &report.variants {
         let ok = v.outcomes.get("ok").copied().unwrap_or(0);
-        t.add_row(vec![
-            Cell::new(&v.name),
-            int(ok),
-            int(v.n_records - ok),
+        // An unpriced model's responses cost an unknown amount: never shown as $0.
+        let usd = |x: f64| {
+            if v.cost.unpriced > 0 {
+                Cell::new("no price").set_alignment(CellAlignment::Right)
+            } else {
+                Cell::new(format!("{x:.4}")).set_alignment(CellAlignment::Right)
+            }
+        };
+        let ms = |x: Option<f64>| x.map_or(Cell::new("-"), |x| int(format!("{x:.1}")));
+        let mut row = vec![Cell::new(&v.name), int(ok), int(v.n_records - ok)];
+        if odd_stop {
+            row.push(int(v.unexpected_stop));
+        }
+        row.extend([
             int(v.cost.requests),
             int(v.cost.cached),
             int(format!("{}/{}", v.cost.input_tokens, v.cost.output_tokens)),
-            Cell::new(format!("{:.4}", v.cost.total_usd)).set_alignment(CellAlignment::Right),
-            Cell::new(format!("{:.4}", v.cost.usd_per_1000)).set_alignment(CellAlignment::Right),
-            v.cost
-                .latency_p50_ms
-                .map_or(Cell::new("-"), |x| int(format!("{x:.1}"))),
-            v.cost
-                .latency_p95_ms
-                .map_or(Cell::new("-"), |x| int(format!("{x:.1}"))),
+            usd(v.cost.total_usd),
+            usd(v.cost.usd_per_1000),
+            ms(v.cost.latency_e2e_p50_ms.or(v.cost.latency_p50_ms)),
+            ms(v.cost.latency_e2e_p95_ms.or(v.cost.latency_p95_ms)),
         ]);
+        t.add_row(row);
     }
     out.push_str(&heading(style, "outcomes, cost and latency"));
     push_table(&mut out, &t, style);

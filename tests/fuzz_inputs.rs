@@ -667,6 +667,125 @@ fn pathological_yaml_is_an_error_not_a_crash() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Malformed base URLs (issue 9 item 3): hand-picked ones and seeded mutations of a good
+/// one. In process, resolving never panics and anything that is not an http(s) URL with a
+/// host is refused; through the binary (`--dry-run`, so nothing is sent even when a mutation
+/// is a valid URL) each exits 0 or 2, and 2 names `ANTHROPIC_BASE_URL`.
+#[test]
+fn malformed_base_urls_are_a_config_error_not_a_crash() {
+    use verdict::provider::client::{check_base_url, resolve_base_url};
+    let good = "http://127.0.0.1:9/v1";
+    let mut urls: Vec<String> = [
+        "not a url",
+        "ftp://example.com",
+        "http://",
+        "https://",
+        "http:/127.0.0.1",
+        "127.0.0.1:8000",
+        "//127.0.0.1",
+        "http://[::1",
+        "http://exa mple.com",
+        "http://127.0.0.1:99999",
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "http://h/?q=1",
+        "http://h/#frag",
+        "\u{feff}http://h",
+        "http://\u{0}",
+        "ht\ttp://h",
+        "http://ü.example",
+        " ",
+        "💥",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_of("base-url"));
+    let pieces = [
+        "", " ", "/", ":", "//", "?", "#", "[", "]", "@", "%", "%zz", "\\", "💥", "ftp", "\n",
+    ];
+    for _ in 0..3000 {
+        let mut s: Vec<char> = good.chars().collect();
+        for _ in 0..rng.gen_range(1..4) {
+            let at = rng.gen_range(0..=s.len());
+            match rng.gen_range(0..3) {
+                0 if at < s.len() => {
+                    s.remove(at);
+                }
+                1 => {
+                    let p = pieces[rng.gen_range(0..pieces.len())];
+                    for (i, c) in p.chars().enumerate() {
+                        s.insert(at + i, c);
+                    }
+                }
+                _ => s.truncate(at),
+            }
+        }
+        urls.push(s.into_iter().collect());
+    }
+    let spec = |url: &str| verdict::variant::LlmSpec {
+        model: "m".into(),
+        max_tokens: 10,
+        temperature: None,
+        base_url: Some(url.into()),
+        api_key_env: None,
+        system: None,
+        user: verdict::template::UserTemplate::parse("{{text}}").unwrap(),
+        tools: vec![],
+        tool_choice: verdict::variant::ToolChoice::Any,
+        examples: vec![],
+    };
+    let mut refused = 0;
+    for url in &urls {
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            resolve_base_url(verdict::variant::ProviderKind::Anthropic, &spec(url))
+        }))
+        .unwrap_or_else(|_| panic!("resolving {url:?} panicked"));
+        match r {
+            Ok(_) => {
+                let u = reqwest::Url::parse(url.trim()).unwrap();
+                assert!(matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+            }
+            Err(e) => {
+                refused += 1;
+                assert!(
+                    e.contains("`base_url:`") && e.contains(&format!("{url:?}")),
+                    "{e}"
+                );
+                assert!(check_base_url(url).is_err());
+            }
+        }
+    }
+    assert!(refused > 500, "only {refused} of {} refused", urls.len());
+    // Through the binary: the hand-picked ones and a sample of the mutations.
+    let tmp = tempfile::tempdir().unwrap();
+    let sample: Vec<&String> = urls
+        .iter()
+        .take(20)
+        .chain(urls.iter().skip(20).step_by(150))
+        .filter(|u| !u.contains('\0'))
+        .collect();
+    for url in sample {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_verdict"))
+            .current_dir(root())
+            .args(["run", "evals/support.yaml", "--variant", "classify-ticket"])
+            .args(["--limit", "2", "--dry-run", "--out"])
+            .arg(tmp.path().join("run"))
+            .env("ANTHROPIC_BASE_URL", url)
+            .env("ANTHROPIC_API_KEY", "k")
+            .env("CI", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => assert!(check_base_url(url.trim()).is_ok() || url.trim().is_empty()),
+            Some(2) => assert!(stderr.contains("ANTHROPIC_BASE_URL"), "{url:?}: {stderr}"),
+            other => panic!("{url:?}: exit {other:?}\n{stderr}"),
+        }
+        assert!(!tmp.path().join("run").exists());
+    }
+}
+
 /// Issue 9 item 1: placeholders inside ticket text. Seeded random user templates (literal
 /// text, placeholders, the `{{"{{"}}` escape) and ticket texts full of `{{id}}`, `{{tags}}`,
 /// `{{text}}`, stray braces and quotes: a valid template renders to exactly what its parts

@@ -112,9 +112,10 @@ fn same_bytes(a: &[u8], b: &[u8]) {
     }
 }
 
-/// The report without what depends on timing (latency).
+/// The report without what depends on timing (latency, wall time).
 fn timeless(metrics: &serde_json::Value) -> serde_json::Value {
     let mut m = metrics.clone();
+    m.as_object_mut().unwrap().remove("wall_s");
     for v in m["variants"].as_array_mut().unwrap() {
         v.as_object_mut().unwrap().remove("cost");
     }

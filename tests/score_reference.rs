@@ -273,6 +273,7 @@ fn check_counts(dir: &Path, exp: &Value, actual: &Value, seen: &mut BTreeSet<Str
     let text = std::fs::read_to_string(dir.join("predictions.jsonl")).unwrap();
     let mut last: std::collections::HashMap<(String, String, u64), Value> = Default::default();
     let mut replaced: std::collections::HashMap<String, u64> = Default::default();
+    let mut last_rec: std::collections::HashMap<(String, String, u64), Value> = Default::default();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let r: Value = serde_json::from_str(line).unwrap();
         let variant = r["variant"].as_str().unwrap().to_string();
@@ -282,6 +283,7 @@ fn check_counts(dir: &Path, exp: &Value, actual: &Value, seen: &mut BTreeSet<Str
             r["repeat"].as_u64().unwrap_or(0),
         );
         let what = serde_json::json!([r["outcome"], r["outputs"], r["confidence"]]);
+        last_rec.insert(key.clone(), r.clone());
         if let Some(before) = last.insert(key, what.clone()) {
             if before != what {
                 *replaced.entry(variant).or_default() += 1;
@@ -306,6 +308,35 @@ fn check_counts(dir: &Path, exp: &Value, actual: &Value, seen: &mut BTreeSet<Str
         );
         seen.insert(format!("$.variants[{i}].missing"));
         seen.insert(format!("$.variants[{i}].replaced"));
+        // Issue 9 items 4 and 8, over the last record of each key: responses with usage but
+        // no price (not cached), and repeat-0 `ok` records with an unexpected stop reason.
+        let mine = || last_rec.iter().filter(|((v, _, _), _)| v == name);
+        let unpriced = mine()
+            .filter(|(_, r)| {
+                r["cached"] != Value::Bool(true) && !r["usage"].is_null() && r["cost_usd"].is_null()
+            })
+            .count() as u64;
+        let unexpected = mine()
+            .filter(|((_, _, rep), r)| {
+                *rep == 0
+                    && r["outcome"] == "ok"
+                    && r["stop_reason"]
+                        .as_str()
+                        .is_some_and(|s| !["tool_use", "tool_calls", "stop"].contains(&s))
+            })
+            .count() as u64;
+        assert_eq!(
+            v["cost"]["unpriced"].as_u64(),
+            Some(unpriced),
+            "{name}: unpriced"
+        );
+        assert_eq!(
+            v["unexpected_stop"].as_u64(),
+            Some(unexpected),
+            "{name}: unexpected_stop"
+        );
+        seen.insert(format!("$.variants[{i}].cost.unpriced"));
+        seen.insert(format!("$.variants[{i}].unexpected_stop"));
     }
 }
 

@@ -76,6 +76,59 @@ pub fn normalize_base_url(url: &str) -> String {
     url.strip_suffix("/v1").unwrap_or(url).to_string()
 }
 
+/// The base URL a variant's client will use: `base_url:` in the variant, else the provider's
+/// variable (`ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL`), else the public default. A value that
+/// is not an http(s) URL with a host is an error naming where it came from (the key or the
+/// variable) and what is valid: a configuration error, found before anything is sent, instead
+/// of a connection error retried on every request.
+pub fn resolve_base_url(provider: ProviderKind, spec: &LlmSpec) -> Result<String, String> {
+    let (url, source) = match &spec.base_url {
+        Some(u) => (u.clone(), "`base_url:`".to_string()),
+        None => match std::env::var(base_url_env(provider)) {
+            Ok(u) if !u.trim().is_empty() => {
+                (u, format!("the variable {}", base_url_env(provider)))
+            }
+            _ => (
+                match provider {
+                    ProviderKind::OpenAi => OPENAI_DEFAULT_BASE_URL.to_string(),
+                    _ => ANTHROPIC_DEFAULT_BASE_URL.to_string(),
+                },
+                "the default".to_string(),
+            ),
+        },
+    };
+    check_base_url(&url).map_err(|why| {
+        format!(
+            "{source} = {url:?} {why}; give an http:// or https:// URL such as {}",
+            match provider {
+                ProviderKind::OpenAi => "https://api.openai.com or http://127.0.0.1:8000/v1",
+                _ => "https://api.anthropic.com",
+            }
+        )
+    })?;
+    Ok(url)
+}
+
+/// Why `url` cannot be a base URL (`Err` holds the reason, worded to follow the URL).
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("is not a URL ({e})"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(format!(
+            "has the scheme {}:, not http: or https:",
+            parsed.scheme()
+        ));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err("has no host".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(
+            "has a query or a fragment (give the server's root, like http://host:port)".into(),
+        );
+    }
+    Ok(())
+}
+
 impl LlmClient {
     /// Key from the variable named by `spec.api_key_env`, else `ANTHROPIC_API_KEY` /
     /// `OPENAI_API_KEY`; base URL from `spec.base_url`, else `ANTHROPIC_BASE_URL` /
@@ -115,18 +168,12 @@ impl LlmClient {
                 })
             }
         };
-        let base_url = spec
-            .base_url
-            .clone()
-            .or_else(|| {
-                std::env::var(base_url_env(provider))
-                    .ok()
-                    .filter(|s| !s.trim().is_empty())
-            })
-            .unwrap_or_else(|| match provider {
-                ProviderKind::OpenAi => OPENAI_DEFAULT_BASE_URL.to_string(),
-                _ => ANTHROPIC_DEFAULT_BASE_URL.to_string(),
-            });
+        let base_url = resolve_base_url(provider, spec).map_err(|message| CallError::Fatal {
+            status: None,
+            error_type: Some("invalid_base_url".into()),
+            message,
+            request_id: None,
+        })?;
         Self::with_key(provider, &base_url, key, &key_env, timeout)
     }
 
@@ -139,6 +186,12 @@ impl LlmClient {
         key_env: &str,
         timeout: Duration,
     ) -> Result<Self, CallError> {
+        check_base_url(base_url).map_err(|why| CallError::Fatal {
+            status: None,
+            error_type: Some("invalid_base_url".into()),
+            message: format!("base URL {base_url:?} {why}"),
+            request_id: None,
+        })?;
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(timeout)
@@ -711,6 +764,57 @@ mod tests {
                 assert_eq!(request_id.as_deref(), Some("req_h"));
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_malformed_base_url_is_a_configuration_error_naming_its_source() {
+        // Issue 9 item 3: `not a url` and `ftp://...` were retried as connection errors.
+        let spec = |url: &str| LlmSpec {
+            model: "m".into(),
+            max_tokens: 10,
+            temperature: None,
+            base_url: Some(url.into()),
+            api_key_env: None,
+            system: None,
+            user: crate::template::UserTemplate::parse("{{text}}").unwrap(),
+            tools: vec![],
+            tool_choice: crate::variant::ToolChoice::Any,
+            examples: vec![],
+        };
+        for (url, why) in [
+            ("not a url", "is not a URL"),
+            ("ftp://example.com", "scheme ftp:"),
+            ("http://", "is not a URL"),
+            ("http://exa mple.com", "is not a URL"),
+            ("https://h/?q=1", "query"),
+            ("file:///tmp/x", "scheme file:"),
+        ] {
+            let e = resolve_base_url(ProviderKind::Anthropic, &spec(url)).unwrap_err();
+            assert!(e.starts_with("`base_url:`"), "{url}: {e}");
+            assert!(e.contains(why), "{url}: {e}");
+            assert!(e.contains("https://api.anthropic.com"), "{e}");
+            let c = LlmClient::with_key(
+                ProviderKind::Anthropic,
+                url,
+                Secret::new("k"),
+                "K",
+                Duration::from_secs(1),
+            );
+            assert!(
+                matches!(&c, Err(CallError::Fatal { error_type: Some(t), .. }) if t == "invalid_base_url"),
+                "{url}"
+            );
+        }
+        for good in [
+            "http://127.0.0.1:8000/v1",
+            "https://api.anthropic.com",
+            "http://h/proxy/",
+        ] {
+            assert_eq!(
+                resolve_base_url(ProviderKind::OpenAi, &spec(good)).as_deref(),
+                Ok(good)
+            );
         }
     }
 

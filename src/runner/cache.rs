@@ -53,6 +53,8 @@ pub struct ResponseCache {
     pub mode: CacheMode,
     /// Shard folders known to exist (one `mkdir` per shard and run, not per entry).
     shards: [AtomicBool; 256],
+    /// Set once a write failure has been reported: the warning is said once per run.
+    warned: AtomicBool,
 }
 
 /// The cache key of a request.
@@ -87,7 +89,41 @@ impl ResponseCache {
             dir,
             mode,
             shards: std::array::from_fn(|_| AtomicBool::new(false)),
+            warned: AtomicBool::new(false),
         }
+    }
+
+    /// Tries to write into the cache folder as `put` will (its version folder, a temp file),
+    /// so an unwritable cache is known before the first request instead of after it.
+    /// `Err` holds the warning (see [`ResponseCache::write_failed`]).
+    pub fn probe(&self) -> Result<(), String> {
+        if self.mode == CacheMode::Off {
+            return Ok(());
+        }
+        let dir = self.dir.join(format!("v{CACHE_VERSION}"));
+        let result = std::fs::create_dir_all(&dir)
+            .and_then(|_| tempfile_in(&dir, "probe"))
+            .and_then(|(path, file)| {
+                drop(file);
+                std::fs::remove_file(path)
+            });
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => self.write_failed(&e).map_or(Ok(()), Err),
+        }
+    }
+
+    /// The warning for a failed write, the first time only (`None` afterwards). Caching is
+    /// what protects a crashed or interrupted run from paying twice, so losing it is said
+    /// plainly, with what to do.
+    pub fn write_failed(&self, e: &std::io::Error) -> Option<String> {
+        if self.warned.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        Some(format!(
+            "the response cache {} cannot be written ({e}): responses are not being cached, so an interrupted or crashed run would pay again on --resume for answers already received; make it writable, choose another folder with --cache-dir DIR, or pass --no-cache",
+            crate::error::display_path(&self.dir)
+        ))
     }
 
     fn path(&self, key: &str) -> PathBuf {

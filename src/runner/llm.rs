@@ -195,7 +195,15 @@ impl LlmRun {
         let client = self
             .rt
             .block_on(async { LlmClient::new(variant.provider, spec, timeout) })
-            .map_err(|e| auth_error(variant, &e))?;
+            .map_err(|e| match e {
+                CallError::Auth { .. } => auth_error(variant, &e),
+                other => Error::Usage(format!(
+                    "variant {} ({}): {}",
+                    variant.name,
+                    crate::error::display_path(&variant.file),
+                    other.message()
+                )),
+            })?;
         self.run_with(ctx, variant, spec, jobs, recorder, Arc::new(client))
     }
 
@@ -236,6 +244,9 @@ impl LlmRun {
             policy: RetryPolicy::new(settings.max_retries),
             seed: settings.seed,
         };
+        if let Err(w) = self.cache.probe() {
+            recorder.event(Event::Warning(w));
+        }
         let budget = &mut self.budget;
         self.rt.block_on(driver.drive(jobs, recorder, budget))
     }
@@ -274,11 +285,51 @@ pub fn preflight_max_cost(
     )))
 }
 
+/// Every LLM variant with work to do has a usable base URL (`base_url:` or the provider's
+/// variable): checked before anything is sent or written, so `ANTHROPIC_BASE_URL="not a url"`
+/// is a configuration error (exit 2) naming the variable, not a minute of retried connection
+/// errors per request and a run that "succeeds" with every ticket failed.
+pub fn preflight_base_urls(
+    eval: &crate::config::Eval,
+    work: &[(usize, Vec<Job>, usize)],
+) -> Result<()> {
+    let bad: Vec<String> = work
+        .iter()
+        .filter(|(_, jobs, _)| !jobs.is_empty())
+        .filter_map(|(vi, _, _)| {
+            let v = &eval.variants[*vi];
+            match &v.spec {
+                crate::variant::VariantSpec::Llm(spec) => {
+                    crate::provider::client::resolve_base_url(v.provider, spec)
+                        .err()
+                        .map(|why| {
+                            format!(
+                                "  {} ({}): {why}",
+                                v.name,
+                                crate::error::display_path(&v.file)
+                            )
+                        })
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "a base URL is not usable, so nothing was sent or written:\n{}",
+        bad.join("\n")
+    )))
+}
+
 fn auth_error(variant: &Variant, err: &CallError) -> Error {
     let detail = match err {
         CallError::Auth { status, message } => match status {
-            Some(s) => format!("HTTP {s}: {message}"),
-            None => message.clone(),
+            Some(s) if !message.starts_with(&format!("HTTP {s} ")) => {
+                format!("HTTP {s}: {message}")
+            }
+            _ => message.clone(),
         },
         other => describe(other),
     };
@@ -306,6 +357,14 @@ fn describe(err: &CallError) -> String {
         } => (*status, error_type.as_deref(), message.as_str()),
         CallError::Auth { status, message } => (*status, None, message.as_str()),
     };
+    // A message built from an error response already starts "HTTP 400 type: ...": said once.
+    if let Some(code) = status {
+        if message.starts_with(&format!("HTTP {code} "))
+            || message.starts_with(&format!("HTTP {code}:"))
+        {
+            return message.to_string();
+        }
+    }
     let mut s = match status {
         Some(code) => format!("HTTP {code}"),
         None => "no response".to_string(),
@@ -326,16 +385,35 @@ enum Msg {
         attempt: u32,
         reason: String,
     },
+    /// Something to tell the user once (an unwritable cache).
+    Warning(String),
     Done {
         job: Job,
         result: Result<CallOk, CallError>,
         attempts: u32,
+        timing: Timing,
     },
     /// Stopped before a response (Ctrl-C, a budget or an auth stop): nothing to journal.
     Cancelled,
     /// The task panicked (a bug): journaled as a `provider_error`, so the run ends instead
     /// of waiting for the task forever, and `--resume` sends the ticket again.
     Panicked { job: Job, message: String },
+}
+
+/// When a job's task started (it had its slot) and how long it took to its final answer,
+/// rate-limit waits, retries and backoffs included.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    started_at_ms: u64,
+    e2e_ms: f64,
+}
+
+impl Timing {
+    fn fill(self, rec: &mut PredictionRecord) {
+        rec.latency_e2e_ms = Some(self.e2e_ms);
+        rec.started_at_ms = Some(self.started_at_ms);
+        rec.finished_at_ms = Some(self.started_at_ms + self.e2e_ms.round() as u64);
+    }
 }
 
 /// Polls a future, turning a panic inside it into `Err(panic message)`.
@@ -421,6 +499,7 @@ impl<T: Transport> Driver<'_, T> {
         rec.raw = it.raw;
         rec.usage = it.usage;
         rec.error = it.error;
+        rec.stop_reason = crate::provider::interpret::stop_reason(self.transport.provider(), body);
         rec.cached = cached;
         rec.cost_usd = if cached {
             Some(0.0)
@@ -461,6 +540,8 @@ impl<T: Transport> Driver<'_, T> {
                     let mut rec = self.record_of(p.job, &entry.body, true);
                     rec.request_id = entry.request_id;
                     rec.attempts = Some(0);
+                    let now = super::now_ms();
+                    (rec.started_at_ms, rec.finished_at_ms) = (Some(now), Some(now));
                     recorder.record(rec)?;
                     continue;
                 }
@@ -491,6 +572,7 @@ impl<T: Transport> Driver<'_, T> {
                         attempt,
                         reason,
                     }),
+                    Msg::Warning(w) => recorder.event(Event::Warning(w)),
                     Msg::Cancelled => outstanding -= 1,
                     Msg::Panicked { job, message } => {
                         outstanding -= 1;
@@ -504,12 +586,13 @@ impl<T: Transport> Driver<'_, T> {
                         rec.error = Some(format!("internal error (a bug in verdict): {message}"));
                         recorder.record(rec)?;
                     }
-                    Msg::Done { job, result, attempts } => {
+                    Msg::Done { job, result, attempts, timing } => {
                         outstanding -= 1;
                         match result {
                             Ok(ok) => {
                                 let mut rec = self.record_of(job, &ok.body, false);
                                 rec.latency_ms = Some(ok.latency_ms);
+                                timing.fill(&mut rec);
                                 rec.request_id = ok.request_id;
                                 rec.attempts = Some(attempts);
                                 budget.spent_usd += rec.cost_usd.unwrap_or(0.0);
@@ -540,6 +623,7 @@ impl<T: Transport> Driver<'_, T> {
                                     if attempts == 1 { "" } else { "s" }
                                 ));
                                 rec.attempts = Some(attempts);
+                                timing.fill(&mut rec);
                                 recorder.record(rec)?;
                             }
                         }
@@ -630,6 +714,12 @@ impl<T: Transport> Attempts<T> {
     }
 
     async fn attempts(&mut self, p: &Prepared) -> Msg {
+        let started = std::time::Instant::now();
+        let started_at_ms = super::now_ms();
+        let timing = move || Timing {
+            started_at_ms,
+            e2e_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -649,11 +739,16 @@ impl<T: Transport> Attempts<T> {
                     self.limit.on_success();
                     // Before the journal line (see the module doc). A failed write loses only
                     // the crash protection of this one response, so the run goes on.
-                    let _ = self.cache.put(&p.key, &ok.body, ok.request_id.as_deref());
+                    if let Err(e) = self.cache.put(&p.key, &ok.body, ok.request_id.as_deref()) {
+                        if let Some(w) = self.cache.write_failed(&e) {
+                            let _ = self.tx.send(Msg::Warning(w));
+                        }
+                    }
                     return Msg::Done {
                         job: p.job,
                         result: Ok(ok),
                         attempts: attempt,
+                        timing: timing(),
                     };
                 }
                 Err(err) => {
@@ -669,6 +764,7 @@ impl<T: Transport> Attempts<T> {
                                 job: p.job,
                                 result: Err(err),
                                 attempts: attempt,
+                                timing: timing(),
                             }
                         }
                         Decision::RetryAfter(wait) => {

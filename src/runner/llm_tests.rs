@@ -1,4 +1,11 @@
 //! The driver against scripted transports: retries, the cache, budgets, auth, concurrency.
+//!
+//! Regression tests for issue 9, named after the defect:
+//! - item 2: `a_failed_requests_error_says_its_http_status_once`
+//! - item 4: `an_unwritable_cache_is_warned_about_once_and_the_run_goes_on`,
+//!   `an_unpriced_models_responses_have_no_cost_not_a_zero_cost`
+//! - item 7: `latency_e2e_includes_the_retry_wait_that_latency_ms_hides`
+//! - item 8: `a_valid_tool_call_with_another_stop_reason_is_kept_and_its_stop_reason_recorded`
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -456,4 +463,199 @@ fn max_cost_with_an_unpriced_model_is_refused_before_anything_is_sent() {
     // Without --max-cost, or with nothing left to do, an unpriced model is fine.
     assert!(preflight_max_cost(&eval, &work, None).is_ok());
     assert!(preflight_max_cost(&eval, &[(vi, vec![], 1)], Some(1.0)).is_ok());
+}
+
+#[test]
+fn a_failed_requests_error_says_its_http_status_once() {
+    // Issue 9 item 2: the stored text was "HTTP 400 no_db_connection: HTTP 400
+    // no_db_connection: No connected db." (the runner prefixed a message that had the prefix).
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|_| {
+        Err(crate::provider::client::classify_error(
+            400,
+            &reqwest::header::HeaderMap::new(),
+            br#"{"error":{"type":"no_db_connection","message":"No connected db."}}"#,
+            None,
+        ))
+    }));
+    let out = run(&support(), 2, options(cache.path()), mock, false);
+    for r in &out.records {
+        let e = r.error.as_deref().unwrap();
+        assert_eq!(
+            e, "HTTP 400 no_db_connection: No connected db. (after 1 attempt)",
+            "{r:?}"
+        );
+    }
+    // A failure without a response keeps its explanation.
+    let mock = Arc::new(Mock::new(|_| {
+        Err(CallError::Fatal {
+            status: None,
+            error_type: Some("connection_error".into()),
+            message: "connection failed: refused".into(),
+            request_id: None,
+        })
+    }));
+    let out = run(&support(), 1, options(cache.path()), mock, false);
+    assert_eq!(
+        out.records[0].error.as_deref(),
+        Some("no response connection_error: connection failed: refused (after 1 attempt)")
+    );
+}
+
+#[test]
+fn an_unwritable_cache_is_warned_about_once_and_the_run_goes_on() {
+    // Issue 9 item 4: a cache that cannot be written silently disabled caching (and with it
+    // the protection against paying twice after a crash). `v1` being a file makes every
+    // write fail, even for root, who ignores read-only permissions.
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(cache.path().join("v1"), b"not a folder").unwrap();
+    let mock = Arc::new(Mock::new(|_| ok()));
+    let out = run(&support(), 4, options(cache.path()), mock.clone(), false);
+    assert_eq!(out.stop.unwrap(), Stop::Done);
+    assert_eq!(out.records.len(), 4);
+    let warnings: Vec<&String> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Warning(w) => Some(w),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = warnings[0];
+    assert!(
+        w.contains("response cache")
+            && w.contains("cannot be written")
+            && w.contains("--cache-dir"),
+        "{w}"
+    );
+    // A writable cache says nothing.
+    let fine = tempfile::tempdir().unwrap();
+    let out = run(&support(), 2, options(fine.path()), mock, false);
+    assert!(!out.events.iter().any(|e| matches!(e, Event::Warning(_))));
+}
+
+#[test]
+fn an_unpriced_models_responses_have_no_cost_not_a_zero_cost() {
+    // Issue 9 item 4: the tables showed `cost $ 0.0000` for a model without a price.
+    let cache = tempfile::tempdir().unwrap();
+    let mut eval = support();
+    for v in &mut eval.variants {
+        if let crate::variant::VariantSpec::Llm(spec) = &mut v.spec {
+            spec.model = "fake-model".into();
+        }
+    }
+    let mock = Arc::new(Mock::new(|_| ok()));
+    let out = run(&eval, 3, options(cache.path()), mock, false);
+    assert!(out
+        .records
+        .iter()
+        .all(|r| r.cost_usd.is_none() && r.usage.is_some()));
+    let report = score_of(&eval, &out.records, 3);
+    let v = report
+        .variants
+        .iter()
+        .find(|v| v.name == "classify-ticket")
+        .unwrap();
+    assert_eq!(v.cost.unpriced, 3);
+    let table = crate::report::tables(&report);
+    let row = table
+        .lines()
+        .find(|l| l.contains("classify-ticket") && l.contains("no price"));
+    assert!(row.is_some(), "{table}");
+}
+
+#[test]
+fn latency_e2e_includes_the_retry_wait_that_latency_ms_hides() {
+    // Issue 9 item 7: `latency_ms` times the last attempt only (12 ms here), hiding a 60 ms
+    // wait before the retry; `latency_e2e_ms` includes it.
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|attempt| match attempt {
+        0 => Err(rate_limited(Some(Duration::from_millis(60)))),
+        _ => ok(),
+    }));
+    let out = run(&support(), 2, options(cache.path()), mock, false);
+    for r in &out.records {
+        assert_eq!(r.latency_ms, Some(12.0));
+        let e2e = r.latency_e2e_ms.unwrap();
+        assert!(e2e >= 60.0, "{r:?}");
+        let (a, b) = (r.started_at_ms.unwrap(), r.finished_at_ms.unwrap());
+        assert!(b >= a + 59, "{r:?}");
+    }
+    let report = score_of(&support(), &out.records, 2);
+    let v = report
+        .variants
+        .iter()
+        .find(|v| v.name == "classify-ticket")
+        .unwrap();
+    assert!(v.cost.latency_e2e_p50_ms.unwrap() >= 60.0);
+    assert!(v.cost.latency_e2e_p95_ms.unwrap() >= 60.0);
+    assert_eq!(v.cost.latency_p95_ms, Some(12.0));
+    assert!(v.cost.wall_s.unwrap() >= 0.059);
+    assert!(report.wall_s.unwrap() >= 0.059);
+    // Cache hits take no request time: no end-to-end latency.
+    let out = run(
+        &support(),
+        2,
+        options(cache.path()),
+        Arc::new(Mock::new(|_| ok())),
+        false,
+    );
+    assert!(out
+        .records
+        .iter()
+        .all(|r| r.cached && r.latency_e2e_ms.is_none()));
+}
+
+#[test]
+fn a_valid_tool_call_with_another_stop_reason_is_kept_and_its_stop_reason_recorded() {
+    // Issue 9 item 8: a forced tool call ends with `tool_use`; `end_turn` with a valid call
+    // was accepted without a trace. It is still accepted, recorded and counted.
+    let cache = tempfile::tempdir().unwrap();
+    let mock = Arc::new(Mock::new(|_| {
+        let mut r = ok().unwrap();
+        r.body["stop_reason"] = json!("end_turn");
+        Ok(r)
+    }));
+    let out = run(&support(), 2, options(cache.path()), mock, false);
+    for r in &out.records {
+        assert_eq!(r.outcome, crate::eval_log::Outcome::Ok);
+        assert_eq!(r.stop_reason.as_deref(), Some("end_turn"));
+        assert!(r.unexpected_stop());
+    }
+    let report = score_of(&support(), &out.records, 2);
+    let v = report
+        .variants
+        .iter()
+        .find(|v| v.name == "classify-ticket")
+        .unwrap();
+    assert_eq!(v.unexpected_stop, 2);
+    let table = crate::report::tables(&report);
+    assert!(table.contains("odd stop"), "{table}");
+    // The expected stop reason is recorded and not counted.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = run(
+        &support(),
+        1,
+        options(fresh.path()),
+        Arc::new(Mock::new(|_| ok())),
+        false,
+    );
+    assert_eq!(out.records[0].stop_reason.as_deref(), Some("tool_use"));
+    assert!(!out.records[0].unexpected_stop());
+}
+
+/// The report of `classify-ticket` over the first `n` tickets.
+fn score_of(eval: &Eval, records: &[PredictionRecord], n: usize) -> crate::score::RunReport {
+    crate::score::score(
+        &eval.gold,
+        &crate::commands::score_settings(eval),
+        &[crate::score::ScoredVariant {
+            name: "classify-ticket".into(),
+            provider: "anthropic".into(),
+            model: Some("m".into()),
+        }],
+        records,
+        n,
+    )
 }

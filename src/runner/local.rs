@@ -162,6 +162,10 @@ pub fn run(
         .collect();
     // Time per ticket: training and prediction spread evenly (there is no per-call latency).
     let per_ticket_ms = start.elapsed().as_secs_f64() * 1000.0 / tickets.len().max(1) as f64;
+    // Every record spans the whole training-and-prediction batch, so a variant's wall time
+    // (the union of its records' spans) is the time the batch took.
+    let finished_at_ms = super::now_ms();
+    let started_at_ms = finished_at_ms.saturating_sub(start.elapsed().as_millis() as u64);
     let conf_field = ctx
         .eval
         .calibration
@@ -197,6 +201,8 @@ pub fn run(
         }
         rec.raw = Some(serde_json::Value::Object(raw));
         rec.latency_ms = Some(per_ticket_ms);
+        rec.latency_e2e_ms = Some(per_ticket_ms);
+        (rec.started_at_ms, rec.finished_at_ms) = (Some(started_at_ms), Some(finished_at_ms));
         rec.cost_usd = Some(0.0);
         recorder.record(rec)?;
     }

@@ -17,8 +17,15 @@ use std::sync::Arc;
 
 use crate::config::Eval;
 use crate::error::Result;
-use crate::eval_log::{Journal, Outcome, PredictionRecord};
+use crate::eval_log::{Journal, PredictionRecord};
 use crate::variant::{Variant, VariantSpec};
+
+/// The time now as Unix milliseconds (0 on a clock before 1970).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
 
 /// What the runner reports while it works.
 #[derive(Debug, Clone)]
@@ -31,13 +38,9 @@ pub enum Event {
     },
     /// The local classifier is training.
     Training { variant: String, examples: usize },
-    /// One classification finished (and is journaled).
-    Finished {
-        variant: String,
-        outcome: Outcome,
-        cost_usd: f64,
-        cached: bool,
-    },
+    /// One classification finished and is journaled: the record as written, so a reporter
+    /// needs no second channel to the journal.
+    Finished(Box<PredictionRecord>),
     /// A request is retried.
     Retry {
         variant: String,
@@ -47,6 +50,8 @@ pub enum Event {
     },
     /// The variant is done.
     VariantFinished { variant: String },
+    /// Something the user should know that does not stop the run (said once per cause).
+    Warning(String),
 }
 
 /// A unit of work: one ticket, one repeat.
@@ -89,13 +94,8 @@ impl<'a> Recorder<'a> {
     /// Journals a finished classification, then reports it.
     pub fn record(&mut self, rec: PredictionRecord) -> Result<()> {
         self.journal.append(&rec)?;
-        (self.on_event)(Event::Finished {
-            variant: rec.variant.clone(),
-            outcome: rec.outcome,
-            cost_usd: rec.cost_usd.unwrap_or(0.0),
-            cached: rec.cached,
-        });
-        self.records.push(rec);
+        self.records.push(rec.clone());
+        (self.on_event)(Event::Finished(Box::new(rec)));
         Ok(())
     }
 

@@ -71,6 +71,11 @@ pub struct GradedVariant {
     pub replaced: usize,
     /// Tokens, cost and latency over every record (all repeats) of the scored tickets.
     pub cost: CostSummary,
+    /// Repeat-0 `ok` records whose stop reason is not that of a forced tool call.
+    pub unexpected_stop: usize,
+    /// The records' `[started_at_ms, finished_at_ms]` spans, merged (disjoint, in order):
+    /// the run's wall time is their union across variants.
+    pub spans: Vec<(u64, u64)>,
     /// The distinct (outcome, message) pairs of those records that are not `ok`, most
     /// frequent first (ties in order of first appearance), at most [`ERROR_MESSAGES`].
     pub errors: Vec<ErrorCount>,
@@ -149,6 +154,11 @@ pub struct RecordView<'a, O: Fn(&str) -> Option<OutputValue<'a>>> {
     pub cached: bool,
     /// What went wrong, when the outcome is not `ok`.
     pub error: Option<&'a str>,
+    /// Why the model stopped, as the provider said it.
+    pub stop_reason: Option<&'a str>,
+    pub latency_e2e_ms: Option<f64>,
+    pub started_at_ms: Option<u64>,
+    pub finished_at_ms: Option<u64>,
 }
 
 /// A field's prediction in one record.
@@ -183,6 +193,14 @@ struct Slot {
     usage: Usage,
     /// Index into the grader's (outcome, message) pairs; u32::MAX for `ok`.
     error: u32,
+    /// A response was received (usage present, not cached) but has no price.
+    unpriced: bool,
+    /// An `ok` record whose stop reason is not that of a forced tool call.
+    unexpected_stop: bool,
+    /// End-to-end ms; NaN when absent.
+    latency_e2e_ms: f64,
+    /// `[started_at_ms, finished_at_ms]`, when both are recorded.
+    span: Option<(u64, u64)>,
 }
 
 #[derive(Default)]
@@ -295,6 +313,10 @@ impl<'g> Grader<'g> {
             latency_ms: r.latency_ms,
             cached: r.cached,
             error: r.error.as_deref(),
+            stop_reason: r.stop_reason.as_deref(),
+            latency_e2e_ms: r.latency_e2e_ms,
+            started_at_ms: r.started_at_ms,
+            finished_at_ms: r.finished_at_ms,
         });
     }
 
@@ -358,6 +380,10 @@ impl<'g> Grader<'g> {
             latency_ms: r.latency_ms.unwrap_or(f64::NAN),
             cost_usd: r.cost_usd.unwrap_or(0.0),
             usage: r.usage.unwrap_or_default(),
+            unpriced: !r.cached && r.usage.is_some() && r.cost_usd.is_none(),
+            unexpected_stop: crate::eval_log::unexpected_stop(r.outcome, r.stop_reason),
+            latency_e2e_ms: r.latency_e2e_ms.unwrap_or(f64::NAN),
+            span: r.started_at_ms.zip(r.finished_at_ms),
         };
         let vs = &mut self.slots[vi];
         let existing = if r.repeat == 0 {
@@ -594,6 +620,7 @@ fn grade_variant(
         })
         .collect();
     let (errors, errors_other) = error_counts(&vs.slots, messages);
+    let (cost, spans) = cost_summary(&vs.slots);
     GradedVariant {
         errors,
         errors_other,
@@ -606,15 +633,29 @@ fn grade_variant(
         fields,
         n_repeats,
         replaced: vs.replaced,
-        cost: cost_summary(&vs.slots),
+        unexpected_stop: (0..n)
+            .filter_map(rep0)
+            .filter(|&s| vs.slots[s].unexpected_stop)
+            .count(),
+        spans,
+        cost,
     }
 }
 
-/// Tokens, cost and latency over records in first-seen order.
-fn cost_summary(slots: &[Slot]) -> CostSummary {
+/// Tokens, cost and latency over records in first-seen order, and their merged spans.
+fn cost_summary(slots: &[Slot]) -> (CostSummary, Vec<(u64, u64)>) {
     let mut s = CostSummary::default();
     let mut lat: Vec<f64> = Vec::with_capacity(slots.len());
+    let mut e2e: Vec<f64> = Vec::new();
+    let mut spans: Vec<(u64, u64)> = slots.iter().filter_map(|r| r.span).collect();
+    super::merge_spans(&mut spans);
     for r in slots {
+        if r.unpriced {
+            s.unpriced += 1;
+        }
+        if !r.cached && !r.latency_e2e_ms.is_nan() {
+            e2e.push(r.latency_e2e_ms);
+        }
         if r.cached {
             s.cached += 1;
         } else if r.has_usage {
@@ -643,12 +684,16 @@ fn cost_summary(slots: &[Slot]) -> CostSummary {
     lat.sort_by(f64::total_cmp);
     s.latency_p50_ms = super::percentile(&lat, 50.0);
     s.latency_p95_ms = super::percentile(&lat, 95.0);
+    e2e.sort_by(f64::total_cmp);
+    s.latency_e2e_p50_ms = super::percentile(&e2e, 50.0);
+    s.latency_e2e_p95_ms = super::percentile(&e2e, 95.0);
+    s.wall_s = super::wall_time_s(&spans);
     s.usd_per_1000 = if slots.is_empty() {
         0.0
     } else {
         s.total_usd / slots.len() as f64 * 1000.0
     };
-    s
+    (s, spans)
 }
 
 /// The distinct (outcome, message) pairs of the records that are not `ok`, most frequent

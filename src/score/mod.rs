@@ -46,6 +46,10 @@ pub struct RunReport {
     #[serde(default)]
     pub settings: ScoreSettings,
     pub variants: Vec<VariantReport>,
+    /// Wall time of the run, seconds: the union of every record's span (see
+    /// `CostSummary::wall_s`).
+    #[serde(default)]
+    pub wall_s: Option<f64>,
     /// Per label field: bootstrap intervals per variant and every pairwise test.
     #[serde(default)]
     pub comparisons: Vec<FieldComparison>,
@@ -86,6 +90,10 @@ pub struct VariantReport {
     /// Records whose confidence is outside [0, 1] or NaN; scored as having no confidence.
     #[serde(default)]
     pub confidence_invalid: usize,
+    /// Accepted classifications (repeat 0) whose stop reason is not that of a forced tool
+    /// call (`end_turn` with a valid tool call, say): counted, not rejected.
+    #[serde(default)]
+    pub unexpected_stop: usize,
     /// Scored tickets without a record (repeat 0); also in `outcomes` as `missing`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub missing: usize,
@@ -166,10 +174,49 @@ pub struct CostSummary {
     pub total_usd: f64,
     /// Cost per 1,000 tickets classified.
     pub usd_per_1000: f64,
-    /// Sum of per-record latencies, seconds.
+    /// Sum of per-record latencies, seconds (request time, not wall time: see `wall_s`).
     pub time_s: f64,
+    /// Of the last attempt only (`latency_ms`); the tables show the end-to-end ones.
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
+    /// Responses received from a model with no price: `total_usd` cannot include them, so
+    /// the tables say "no price" instead of a cost.
+    #[serde(default)]
+    pub unpriced: usize,
+    /// End-to-end time per ticket (`latency_e2e_ms`: retries, backoffs and waits included).
+    #[serde(default)]
+    pub latency_e2e_p50_ms: Option<f64>,
+    #[serde(default)]
+    pub latency_e2e_p95_ms: Option<f64>,
+    /// Wall time of the variant, seconds: the union of its records' spans (so the time
+    /// between an interrupted run and its `--resume` is not counted). `None` for records
+    /// written before spans were recorded.
+    #[serde(default)]
+    pub wall_s: Option<f64>,
+}
+
+/// Sorts `spans` and merges the overlapping ones: what is left is disjoint and in order.
+pub fn merge_spans(spans: &mut Vec<(u64, u64)>) {
+    spans.retain(|(a, b)| a <= b);
+    spans.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(spans.len().min(16));
+    for &(a, b) in spans.iter() {
+        match out.last_mut() {
+            Some(cur) if a <= cur.1 => cur.1 = cur.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    *spans = out;
+}
+
+/// The seconds covered by the union of `[start_ms, end_ms]` spans; `None` when there are none.
+pub fn wall_time_s(spans: &[(u64, u64)]) -> Option<f64> {
+    let mut v = spans.to_vec();
+    merge_spans(&mut v);
+    if v.is_empty() {
+        return None;
+    }
+    Some(v.iter().map(|(a, b)| b - a).sum::<u64>() as f64 / 1000.0)
 }
 
 /// Percentile with linear interpolation (numpy's default), `None` when empty.

@@ -76,7 +76,13 @@ pub fn summarize(graded: &Graded, settings: &ScoreSettings) -> RunReport {
             });
         }
     }
+    let spans: Vec<(u64, u64)> = graded
+        .variants
+        .iter()
+        .flat_map(|v| v.spans.iter().copied())
+        .collect();
     RunReport {
+        wall_s: super::wall_time_s(&spans),
         n_tickets,
         fields: graded.fields.clone(),
         settings: settings.clone(),
@@ -155,6 +161,7 @@ fn variant_report(graded: &Graded, settings: &ScoreSettings, v: &GradedVariant) 
             not_ok as f64 / n as f64
         },
         confidence_invalid: v.confidence_invalid,
+        unexpected_stop: v.unexpected_stop,
         missing: v.missing(),
         replaced: v.replaced,
         fields,
