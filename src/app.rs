@@ -12,21 +12,54 @@ use crate::cli::{Cli, Command, Format, RunArgs};
 use crate::config::{self, Eval};
 use crate::error::{display_path, Error, Result};
 use crate::eval_log::{self, Journal, PredictionRecord};
+use crate::exit::Exit;
+use crate::report::{Layout, Output};
 use crate::run_dir::{self, Need, RunOptions, RunSpec, Snapshot, VariantSpecInfo};
 use crate::runner::{self, Recorder, RunContext};
 use crate::variant::VariantSpec;
 
 /// Runs a command; returns the exit code (errors carry their own).
-pub fn main(cli: Cli) -> Result<i32> {
+pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     match cli.command {
         Command::Validate { eval } => validate(&eval),
-        Command::Run(args) => run(args),
-        Command::Score(args) => crate::commands::score_command(&args),
-        Command::Report(args) => crate::commands::report_command(&args.run, args.format),
+        Command::Run(args) => run(args, interrupted),
+        Command::Score(args) => {
+            crate::commands::score_command(&args, &output(&args.format, args.width))
+        }
+        Command::Report(args) => {
+            crate::commands::report_command(&args.run, &output(&args.format, args.width))
+        }
     }
 }
 
-pub use crate::commands::print;
+/// The command line's `--format` and `--width` as the library's [`Output`].
+fn output(formats: &[Format], width: Option<u16>) -> Output {
+    Output {
+        formats: formats.iter().map(|f| f.to_lib()).collect(),
+        layout: Layout {
+            width: terminal_width(width.map(usize::from)),
+        },
+    }
+}
+
+/// The columns the terminal format may use: `--width N`, else on a terminal `COLUMNS` or
+/// the terminal's width; piped output gets no limit, so nothing is ever cut in a file.
+fn terminal_width(flag: Option<usize>) -> Option<usize> {
+    use std::io::IsTerminal;
+    if flag.is_some() {
+        return flag;
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| comfy_table::Table::new().width().map(usize::from))
+}
+
+pub use crate::commands::{print, print_bytes};
 
 /// Prints an eval's warnings to stderr, one `warning: file:line:col: ...` line each.
 fn print_warnings(eval: &Eval) {
@@ -35,7 +68,7 @@ fn print_warnings(eval: &Eval) {
     }
 }
 
-fn validate(path: &Path) -> Result<i32> {
+fn validate(path: &Path) -> Result<Exit> {
     let eval = config::load_eval(path)?;
     print_warnings(&eval);
     let n_local = eval
@@ -51,7 +84,7 @@ fn validate(path: &Path) -> Result<i32> {
         eval.variants.len(),
         n_local
     ))?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// A run id: UTC time and the eval's name.
@@ -276,7 +309,7 @@ fn prepare_resume(dir: &Path, args: &RunArgs) -> Result<Prepared> {
     })
 }
 
-fn run(args: RunArgs) -> Result<i32> {
+fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     check_args(&args)?;
     let Prepared {
         dir,
@@ -309,7 +342,7 @@ fn run(args: RunArgs) -> Result<i32> {
     // A malformed base URL is a configuration error even for a dry run.
     runner::llm::preflight_base_urls(&eval, &work)?;
     if args.dry_run {
-        return crate::commands::dry_run(&eval, &work);
+        return crate::commands::dry_run(&eval, &work, &output(&args.format, args.width));
     }
 
     preflight_keys(&eval, &work)?;
@@ -320,16 +353,6 @@ fn run(args: RunArgs) -> Result<i32> {
         run_dir::create(&dir, &spec, snapshot, &eval.gold)?;
     }
 
-    let interrupted = Arc::new(AtomicBool::new(false));
-    {
-        let flag = interrupted.clone();
-        // First Ctrl-C: stop starting work, keep the journal. Second: leave at once.
-        let _ = ctrlc_handler(move || {
-            if flag.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-        });
-    }
     let journal_path = dir.join(run_dir::PREDICTIONS_JSONL);
     let mut progress = crate::progress::Progress::new(&eval, &work);
     let mut on_event = |ev| progress.event(ev);
@@ -362,27 +385,68 @@ fn run(args: RunArgs) -> Result<i32> {
     let records = eval_log::dedup_latest(records);
     let report = crate::commands::score_run(&eval, &spec, &records, n_tickets);
     run_dir::write_run_json(&dir, &spec, Some(&report))?;
-    let page = crate::commands::html_report(
-        &spec,
-        &report,
-        Ok(&eval.gold.tickets[..n_tickets]),
-        &records,
-    );
-    write_atomic(&dir.join("report.html"), page.as_bytes())?;
+    // Every run folder holds its report as one HTML page.
+    let meta = crate::commands::run_meta(&spec);
+    let tickets = &eval.gold.tickets[..n_tickets];
+    let page = crate::report::Exporter::export_run(
+        &crate::report::HtmlExporter,
+        &crate::report::RunView {
+            meta: &meta,
+            report: &report,
+            tickets: Some(tickets),
+            tickets_missing: None,
+            records: &records,
+        },
+    )?;
+    write_atomic(&dir.join("report.html"), &page)?;
     crate::commands::print_errors(&report);
-    if args.format == Format::Html {
-        print(&page)?;
+    let out = output(&args.format, args.width);
+    if out.formats.first() == Some(&crate::report::Format::Html) {
+        print_bytes(&page)?;
     } else {
-        crate::commands::print_report(&report, args.format)?;
+        crate::commands::print_run(&meta, &report, Ok(tickets), &records, &out)?;
     }
-    if args.format == Format::Table {
+    // The other formats asked for go into the folder (report.html is there already).
+    let (_, rest) = out.split()?;
+    let rest: Vec<crate::report::Format> = rest
+        .into_iter()
+        .filter(|f| *f != crate::report::Format::Html)
+        .collect();
+    crate::commands::save_formats(
+        &dir,
+        &crate::report::RunView {
+            meta: &meta,
+            report: &report,
+            tickets: Some(tickets),
+            tickets_missing: None,
+            records: &records,
+        },
+        &rest,
+        out.layout,
+    )?;
+    if args.format.first() == Some(&Format::Table) {
         eprintln!("wrote {}", display_path(&dir));
     }
     match crate::commands::failed_variants(&eval, &records) {
         Some(why) => Err(Error::RunFailed(format!(
             "{why}; the metrics above are of failed requests (see the errors above); fix the cause, then start a new run"
         ))),
-        None => Ok(0),
+        None => {
+            // Requests that failed for good are retried by a resume (nothing was paid for
+            // them), so the run is incomplete until then: exit 3 (issue 8), saying how.
+            let failed = records
+                .iter()
+                .filter(|r| r.outcome == eval_log::Outcome::ProviderError)
+                .count();
+            if failed > 0 {
+                return Err(Error::RunFailed(format!(
+                    "{failed} request{} failed after every retry (see the errors above), so the run is incomplete; `verdict run --resume {}` retries only those",
+                    if failed == 1 { "" } else { "s" },
+                    display_path(&dir)
+                )));
+            }
+            Ok(Exit::Ok)
+        }
     }
 }
 
@@ -408,24 +472,6 @@ fn preflight_keys(eval: &Eval, work: &[(usize, Vec<runner::Job>, usize)]) -> Res
         "cannot authenticate, so nothing was sent or written:\n{}\n(run only the other variants with --variant NAME, or --dry-run to see the cost without a key)",
         missing.join("\n")
     )))
-}
-
-/// Installs a Ctrl-C handler on a background thread with its own small runtime.
-fn ctrlc_handler(f: impl Fn() + Send + 'static) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::spawn(move || {
-        rt.block_on(async {
-            loop {
-                if tokio::signal::ctrl_c().await.is_err() {
-                    return;
-                }
-                f();
-            }
-        })
-    });
-    Ok(())
 }
 
 /// Keeps only the variants named with --variant (all when none is named).

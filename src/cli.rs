@@ -67,9 +67,13 @@ pub struct RunArgs {
     /// Print how many requests the run would send and an estimate of tokens and cost.
     #[arg(long)]
     pub dry_run: bool,
-    /// How to print the results.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// How to print the results; a list (`table,md,json`) prints the first and saves the
+    /// others into the run folder as report.<ext>.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table")]
+    pub format: Vec<Format>,
+    /// Fit tables to N columns (default: the terminal's width; piped output is never cut).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -87,16 +91,25 @@ pub struct ScoreArgs {
     /// Predictions in verdict's predictions.jsonl format.
     #[arg(long, requires = "gold")]
     pub predictions: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// How to print the results.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table")]
+    pub format: Vec<Format>,
+    /// Fit tables to N columns (default: the terminal's width; piped output is never cut).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    pub width: Option<u16>,
 }
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// A run folder.
     pub run: PathBuf,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// How to print the run; a list prints the first and saves the others into the run
+    /// folder as report.<ext>.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "table")]
+    pub format: Vec<Format>,
+    /// Fit tables to N columns (default: the terminal's width; piped output is never cut).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
+    pub width: Option<u16>,
 }
 
 /// Output formats.
@@ -111,6 +124,18 @@ pub enum Format {
     /// One self-contained HTML page with charts and the tickets (also written as
     /// report.html into every run folder).
     Html,
+}
+
+impl Format {
+    /// The library's format (cli types stay in the binary's edge).
+    pub fn to_lib(self) -> crate::report::Format {
+        match self {
+            Format::Table => crate::report::Format::Table,
+            Format::Json => crate::report::Format::Json,
+            Format::Md => crate::report::Format::Markdown,
+            Format::Html => crate::report::Format::Html,
+        }
+    }
 }
 
 /// `--concurrency`: the range `run.concurrency` takes in an eval (0 used to be taken as 1).

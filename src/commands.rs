@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use crate::cli::Format;
 use crate::config::Eval;
 use crate::error::{Error, Result};
 use crate::eval_log::{PredictionRecord, RunSpec};
+use crate::exit::Exit;
 use crate::gold::{FieldKind, GoldSet};
+use crate::report::{Output, PlanRow, PlanView, RunMeta, RunView};
 use crate::run_dir::RunDoc;
 use crate::score::{score, RunReport, ScoreSettings, ScoredVariant};
 
@@ -37,83 +38,92 @@ pub fn score_run(
     )
 }
 
-/// The HTML report of a run: its metrics, and the gold tickets and records behind them
-/// (`Err` says why the tickets cannot be shown).
-pub fn html_report(
-    spec: &RunSpec,
+/// A run's heading: eval, run id, start, git revision and verdict version.
+pub fn run_meta(spec: &RunSpec) -> RunMeta {
+    RunMeta {
+        eval_name: spec.eval_name.clone(),
+        run_id: spec.run_id.clone(),
+        started_at: spec.started_at.clone(),
+        git_rev: spec.git_rev.clone(),
+        verdict_version: spec.verdict_version.clone(),
+    }
+}
+
+/// The gold tickets of a finished run, from its own snapshot (`gold.jsonl`), so a run folder
+/// downloaded from CI shows them without the project; `Err` says why they cannot be shown.
+pub fn run_tickets(dir: &Path) -> std::result::Result<Vec<crate::gold::Ticket>, String> {
+    match crate::run_dir::read_snapshot(dir) {
+        Ok((_, gold)) => Ok(gold.tickets),
+        Err(e) => Err(format!("The tickets are not shown: {e}.")),
+    }
+}
+
+/// Renders a run in the first of `output`'s formats and prints it.
+pub fn print_run(
+    meta: &RunMeta,
     report: &RunReport,
     tickets: std::result::Result<&[crate::gold::Ticket], String>,
     records: &[PredictionRecord],
-) -> String {
-    let (tickets, tickets_missing) = match tickets {
+    output: &Output,
+) -> Result<()> {
+    let (tickets, missing) = match tickets {
         Ok(t) => (Some(t), None),
         Err(why) => (None, Some(why)),
     };
-    crate::report::html::render(
-        &crate::report::html::HtmlInput {
-            meta: crate::report::html::RunMeta {
-                eval_name: spec.eval_name.clone(),
-                run_id: spec.run_id.clone(),
-                started_at: spec.started_at.clone(),
-                git_rev: spec.git_rev.clone(),
-                verdict_version: spec.verdict_version.clone(),
-            },
-            report,
-            tickets,
-            records,
-            tickets_missing,
-        },
-        &crate::report::html::HtmlOptions::default(),
-    )
+    let view = RunView {
+        meta,
+        report,
+        tickets,
+        tickets_missing: missing.as_deref(),
+        records,
+    };
+    let (first, _) = output.split()?;
+    let bytes = first.exporter(output.layout).export_run(&view)?;
+    print_bytes(&bytes)
 }
 
-/// The gold tickets of a finished run, read from the eval it names; refused when the gold
-/// set changed since the run.
-fn run_tickets(spec: &RunSpec) -> std::result::Result<Vec<crate::gold::Ticket>, String> {
-    let eval_path = spec.cwd.join(&spec.eval_path);
-    let eval = crate::config::load_eval(&eval_path).map_err(|e| {
-        format!(
-            "The tickets are not shown: the eval {} cannot be read ({e}).",
-            crate::error::display_path(&eval_path)
-        )
-    })?;
-    if eval.gold.sha256 != spec.gold_sha256 {
-        return Err(format!(
-            "The tickets are not shown: the gold set {} changed since the run.",
-            crate::error::display_path(&spec.gold_path)
+/// Writes `formats` into the run folder as `report.<ext>` (`--format table,md,json` prints
+/// the table and saves report.md and report.json); returns the paths written.
+pub fn save_formats(
+    dir: &Path,
+    view: &RunView<'_>,
+    formats: &[crate::report::Format],
+    layout: crate::report::Layout,
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    for f in formats {
+        let exporter = f.exporter(layout);
+        let path = dir.join(format!("report.{}", exporter.extension()));
+        crate::run_dir::write_atomic(&path, &exporter.export_run(view)?)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Prints a report in the requested format (the first of a list).
+pub fn print_report(report: &RunReport, output: &Output) -> Result<()> {
+    if !output.split()?.1.is_empty() {
+        return Err(Error::Usage(
+            "`verdict score` prints one format and writes no file: give --format one of table, md, json, html".into(),
         ));
     }
-    Ok(eval.gold.tickets)
-}
-
-/// Prints a report in the chosen format.
-pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
-    let text = match format {
-        Format::Html => crate::report::html::render(
-            &crate::report::html::HtmlInput {
-                meta: crate::report::html::RunMeta {
-                    eval_name: "verdict score".into(),
-                    verdict_version: env!("CARGO_PKG_VERSION").into(),
-                    ..Default::default()
-                },
-                report,
-                tickets: None,
-                records: &[],
-                tickets_missing: Some(
-                    "The tickets are shown in the report of a run folder.".into(),
-                ),
-            },
-            &crate::report::html::HtmlOptions::default(),
-        ),
-        Format::Table => crate::report::tables(report),
-        Format::Md => crate::report::render(report, crate::report::Style::Markdown),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(report).expect("serializes");
-            s.push('\n');
-            s
+    // The HTML page always has a title; the text formats have none without a run.
+    let meta = if output.formats.first() == Some(&crate::report::Format::Html) {
+        RunMeta {
+            eval_name: "verdict score".into(),
+            verdict_version: env!("CARGO_PKG_VERSION").into(),
+            ..Default::default()
         }
+    } else {
+        RunMeta::default()
     };
-    print(&text)
+    print_run(
+        &meta,
+        report,
+        Err("The tickets are shown in the report of a run folder (`verdict report RUN --format html`).".into()),
+        &[],
+        output,
+    )
 }
 
 /// `verdict run --dry-run`: what the run would send, and roughly what it would cost, without
@@ -124,26 +134,27 @@ pub fn print_report(report: &RunReport, format: Format) -> Result<()> {
 /// ([`crate::provider::estimate_input_tokens`], about +-30%), and output tokens as their upper
 /// bound, `max_tokens` per request (a forced tool call usually needs far fewer), so the cost
 /// column is the input estimate plus the most the output can cost.
-pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) -> Result<i32> {
+pub fn dry_run(
+    eval: &Eval,
+    work: &[(usize, Vec<crate::runner::Job>, usize)],
+    output: &Output,
+) -> Result<Exit> {
     use crate::variant::VariantSpec;
-    use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
-    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "variant",
-        "provider",
-        "model",
-        "requests",
-        "already done",
-        "input tokens (est.)",
-        "output tokens (max)",
-        "cost USD (est., at most)",
-    ]);
-    let (mut n_req, mut n_in, mut n_out, mut usd, mut unpriced) = (0usize, 0u64, 0u64, 0.0, false);
+    let mut rows = Vec::new();
     for (vi, jobs, already) in work {
         let v = &eval.variants[*vi];
-        let (model, input, output, cost) = match &v.spec {
-            VariantSpec::Local(_) => ("-".to_string(), 0, 0, Some(0.0)),
+        let row = match &v.spec {
+            VariantSpec::Local(_) => PlanRow {
+                variant: v.name.clone(),
+                provider: v.provider.name().to_string(),
+                model: None,
+                offline: true,
+                requests: jobs.len(),
+                already_done: *already,
+                input_tokens_est: 0,
+                output_tokens_max: 0,
+                cost_usd_max: Some(0.0),
+            },
             VariantSpec::Llm(spec) => {
                 let input: u64 = jobs
                     .iter()
@@ -166,50 +177,33 @@ pub fn dry_run(eval: &Eval, work: &[(usize, Vec<crate::runner::Job>, usize)]) ->
                         },
                     )
                 });
-                n_req += jobs.len();
-                (spec.model.clone(), input, output, cost)
+                PlanRow {
+                    variant: v.name.clone(),
+                    provider: v.provider.name().to_string(),
+                    model: Some(spec.model.clone()),
+                    offline: false,
+                    requests: jobs.len(),
+                    already_done: *already,
+                    input_tokens_est: input,
+                    output_tokens_max: output,
+                    cost_usd_max: cost,
+                }
             }
         };
-        n_in += input;
-        n_out += output;
-        match cost {
-            Some(c) => usd += c,
-            None => unpriced = true,
-        }
-        let llm = matches!(v.spec, VariantSpec::Llm(_));
-        t.add_row(vec![
-            Cell::new(&v.name),
-            Cell::new(v.provider.name()),
-            Cell::new(model),
-            right(if llm {
-                jobs.len().to_string()
-            } else {
-                format!("{} (offline)", jobs.len())
-            }),
-            right(already.to_string()),
-            right(if llm { input.to_string() } else { "-".into() }),
-            right(if llm { output.to_string() } else { "-".into() }),
-            right(match cost {
-                Some(c) => format!("{c:.4}"),
-                None => "no price".into(),
-            }),
-        ]);
+        rows.push(row);
     }
-    let mut out = t.to_string();
-    out.push_str(&format!(
-        "\ntotal: {n_req} requests, ~{n_in} input tokens, at most {n_out} output tokens, ~${usd:.4}{}\n",
-        if unpriced { " (plus models with no price: add them under `prices:`)" } else { "" }
-    ));
-    out.push_str("nothing was sent; cached responses, if any, would lower this\n");
-    print(&out)?;
-    Ok(0)
+    let plan = PlanView::new(rows);
+    let (first, _) = output.split()?;
+    let bytes = first.exporter(output.layout).export_plan(&plan)?;
+    print_bytes(&bytes)?;
+    Ok(Exit::Ok)
 }
 
 /// `verdict score`: scores predictions made elsewhere. `--gold` is a gold YAML file or an
 /// eval config (whose gold source and calibration/routing settings are then used).
-pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
+pub fn score_command(args: &crate::cli::ScoreArgs, output: &Output) -> Result<Exit> {
     let (gold_path, predictions) = match (&args.run, &args.gold, &args.predictions) {
-        (Some(dir), _, _) => return score_folder(dir, args.eval.as_deref(), args.format),
+        (Some(dir), _, _) => return score_folder(dir, args.eval.as_deref(), output),
         (None, Some(g), Some(p)) => (g, p),
         _ => {
             return Err(Error::Usage(
@@ -267,14 +261,14 @@ pub fn score_command(args: &crate::cli::ScoreArgs) -> Result<i32> {
     let graded = crate::predictions::grade_file(predictions, &gold)?;
     let report = crate::score::summarize(&graded, &settings);
     print_errors(&report);
-    print_report(&report, args.format)?;
-    Ok(0)
+    print_report(&report, output)?;
+    Ok(Exit::Ok)
 }
 
 /// `verdict score RUN [--eval EVAL]`: re-grades a run folder from its snapshot and journal
 /// alone (the eval's files are not needed) and prints the metrics; writes nothing. With
 /// `--eval`, that eval's calibration and routing settings are used instead of the run's.
-fn score_folder(dir: &Path, eval: Option<&Path>, format: Format) -> Result<i32> {
+fn score_folder(dir: &Path, eval: Option<&Path>, output: &Output) -> Result<Exit> {
     let doc = crate::run_dir::open(dir, crate::run_dir::Need::Snapshot)?;
     let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;
     let mut settings = ScoreSettings {
@@ -334,8 +328,8 @@ fn score_folder(dir: &Path, eval: Option<&Path>, format: Format) -> Result<i32> 
         .collect();
     let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
     print_errors(&report);
-    print_report(&report, format)?;
-    Ok(0)
+    print_report(&report, output)?;
+    Ok(Exit::Ok)
 }
 
 /// Every journaled ticket must be one of the run's (the gold set as used): a record for a
@@ -440,7 +434,7 @@ pub fn failed_variants(eval: &Eval, records: &[PredictionRecord]) -> Option<Stri
 }
 
 /// `verdict report RUN`: renders a saved run again.
-pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
+pub fn report_command(dir: &Path, output: &Output) -> Result<Exit> {
     let doc: RunDoc = crate::run_dir::open(dir, crate::run_dir::Need::StoredMetrics)?;
     let Some(report) = doc.metrics else {
         return Err(Error::Usage(format!(
@@ -450,22 +444,39 @@ pub fn report_command(dir: &Path, format: Format) -> Result<i32> {
             crate::error::display_path(dir)
         )));
     };
-    if format == Format::Html {
-        let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
+    // Only the HTML page shows the tickets and records; the text formats need neither.
+    let html = output.formats.contains(&crate::report::Format::Html);
+    let records = if html {
+        crate::eval_log::dedup_latest(crate::eval_log::read_journal(
             &dir.join("predictions.jsonl"),
-        )?);
-        let tickets = run_tickets(&doc.spec);
-        let page = html_report(
-            &doc.spec,
-            &report,
-            tickets.as_deref().map_err(Clone::clone),
-            &records,
-        );
-        print(&page)?;
-        return Ok(0);
+        )?)
+    } else {
+        Vec::new()
+    };
+    let tickets = if html {
+        run_tickets(dir)
+    } else {
+        Ok(Vec::new())
+    };
+    let meta = run_meta(&doc.spec);
+    let tickets = tickets.as_deref().map_err(Clone::clone);
+    print_run(&meta, &report, tickets.clone(), &records, output)?;
+    let (tickets, missing) = match tickets {
+        Ok(t) => (Some(t), None),
+        Err(why) => (None, Some(why)),
+    };
+    let view = RunView {
+        meta: &meta,
+        report: &report,
+        tickets,
+        tickets_missing: missing.as_deref(),
+        records: &records,
+    };
+    let (_, rest) = output.split()?;
+    for path in save_formats(dir, &view, &rest, output.layout)? {
+        eprintln!("wrote {}", crate::error::display_path(&path));
     }
-    print_report(&report, format)?;
-    Ok(0)
+    Ok(Exit::Ok)
 }
 
 /// What an eval says about scoring: its calibration and routing settings and the seed.
@@ -477,13 +488,19 @@ pub fn score_settings(eval: &crate::config::Eval) -> ScoreSettings {
     }
 }
 
-/// Writes to stdout; a closed pipe (`verdict run ... | head`) ends quietly.
-pub fn print(text: &str) -> crate::error::Result<()> {
+/// Writes to stdout; a closed pipe (`verdict run ... | head`) is [`Error::StdoutClosed`],
+/// which `main` ends quietly with exit 0.
+pub fn print(text: &str) -> Result<()> {
+    print_bytes(text.as_bytes())
+}
+
+/// Writes bytes to stdout (see [`print`]).
+pub fn print_bytes(bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
-        Err(e) => Err(crate::error::Error::io(std::path::Path::new("<stdout>"), e)),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::StdoutClosed),
+        Err(e) => Err(Error::io(Path::new("<stdout>"), e)),
     }
 }

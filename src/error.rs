@@ -1,13 +1,10 @@
-//! User-facing errors: each kind maps to one documented exit code.
-//!
-//! Exit codes: 0 ok, 2 usage, config or input error, 3 run failed (provider
-//! unreachable, authentication, every retry spent), 130 interrupted (the journal is kept and
-//! `verdict run --resume DIR` finishes the run).
+//! User-facing errors: each kind maps to one documented exit code ([`crate::exit::Exit`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use crate::diag::{display_path, Diagnostic};
+use crate::exit::Exit;
 
 /// Everything that can stop a command, with its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +21,10 @@ pub enum Error {
     /// The run could not go on (authentication failed, provider unreachable, ...).
     #[error("{0}")]
     RunFailed(String),
+    /// Stdout was closed by its reader (`verdict report RUN | head`): not a failure, so it
+    /// exits 0 and prints nothing (as ripgrep does).
+    #[error("stdout was closed")]
+    StdoutClosed,
     /// Ctrl-C: the journal is intact.
     #[error("interrupted; finish the run with `verdict run --resume {}`", display_path(.0))]
     Interrupted(PathBuf),
@@ -43,11 +44,12 @@ fn format_diagnostics(diags: &[Diagnostic]) -> String {
 
 impl Error {
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> Exit {
         match self {
-            Error::Invalid(_) | Error::Usage(_) | Error::Io { .. } => 2,
-            Error::RunFailed(_) => 3,
-            Error::Interrupted(_) => 130,
+            Error::Invalid(_) | Error::Usage(_) | Error::Io { .. } => Exit::Invalid,
+            Error::RunFailed(_) => Exit::RunFailed,
+            Error::StdoutClosed => Exit::Ok,
+            Error::Interrupted(_) => Exit::Interrupted,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod diag;
 pub mod error;
 pub mod eval_log;
+pub mod exit;
 pub mod gold;
 pub mod metrics;
 pub mod predictions;

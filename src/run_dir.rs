@@ -628,11 +628,25 @@ pub fn create(dir: &Path, spec: &RunSpec, snapshot: &Snapshot, gold: &GoldSet) -
     result
 }
 
-/// Writes a file whole or not at all (temp file, then rename).
+/// Writes a file whole or not at all: a uniquely named temp file in the same folder (so two
+/// writers never share one, and the rename stays on one file system), synced, then renamed
+/// over `path` by `tempfile`'s persist.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".verdict-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
 }
 
 /// Writes run.json (whole, atomically): `running` without a report, `complete` with one.

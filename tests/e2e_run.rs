@@ -552,3 +552,55 @@ fn out_pointing_at_a_file_is_refused() {
     assert!(out.stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
 }
+
+/// `--format table,md,json` prints the table and saves the others into the run folder as
+/// report.<ext>, the same documents `verdict report RUN --format md|json` prints (issue 8).
+#[test]
+fn a_format_list_prints_the_first_and_saves_the_rest_into_the_run_folder() {
+    let run = run_mini(&["--format", "table,md,json"]);
+    assert!(run.stdout.contains("department"), "{}", run.stdout);
+    let md = std::fs::read_to_string(run.dir.join("report.md")).unwrap();
+    let json = std::fs::read_to_string(run.dir.join("report.json")).unwrap();
+    assert!(run.dir.join("report.html").exists());
+    let out = verdict(&["report", run.dir.to_str().unwrap(), "--format", "md"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), md);
+    let out = verdict(&["report", run.dir.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), json);
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(parsed["n_tickets"], 36);
+    // `verdict score` writes nothing, so it takes one format.
+    let out = verdict(&["score", run.dir.to_str().unwrap(), "--format", "table,json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one format"));
+}
+
+/// `verdict report RUN --format html` shows the tickets from the folder's own snapshot, so a
+/// run folder downloaded from CI (no project beside it) still has them.
+#[test]
+fn the_html_report_of_a_copied_run_folder_shows_its_tickets() {
+    let run = run_mini(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(&run.dir).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["report", copy.to_str().unwrap(), "--format", "html"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !page.contains("The tickets are not shown"),
+        "tickets missing"
+    );
+    let gold = std::fs::read_to_string(copy.join("gold.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(gold.lines().next().unwrap()).unwrap();
+    let id = first["id"].as_str().unwrap();
+    assert!(page.contains(id), "ticket {id} not in the page");
+}

@@ -108,7 +108,10 @@ fn a_spend_limit_429_is_not_retried() {
     let mut args = support_args(path_str(&out), path_str(&cache), "2");
     args.extend(["--variant", "classify-ticket", "--concurrency", "1"]);
     let o = run(&mut verdict(&fake.server.base_url, KEY, &args));
-    assert_eq!(o.status.code(), Some(0));
+    // A record that failed for good leaves the run incomplete: exit 3 (issue 8), with the
+    // report printed and the resume command named.
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--resume"));
     assert_eq!(fake.n_messages(), 2);
     let recs = journal(&out);
     let failed = &recs[0];
@@ -245,6 +248,20 @@ fn a_dry_run_sends_nothing_and_estimates_the_cost() {
     cmd.env_remove("ANTHROPIC_API_KEY"); // a dry run needs no key
     let o = run(&mut cmd);
     assert_eq!(o.status.code(), Some(0));
+    // `--format json` (in support_args) renders the plan as JSON (issue 8 item 1).
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(plan["variants"][0]["variant"], "classify-ticket", "{plan}");
+    assert_eq!(plan["variants"][0]["requests"], 10, "{plan}");
+    assert_eq!(plan["requests"], 10, "{plan}");
+    assert!(plan["input_tokens_est"].as_u64().unwrap() > 0, "{plan}");
+    // And the table says the same in words.
+    let mut args = support_args(path_str(&out), path_str(&cache), "10");
+    *args.iter_mut().find(|a| **a == "json").unwrap() = "table";
+    args.extend(["--variant", "classify-ticket", "--dry-run"]);
+    let mut cmd = verdict(&fake.server.base_url, KEY, &args);
+    cmd.env_remove("ANTHROPIC_API_KEY");
+    let o = run(&mut cmd);
+    assert_eq!(o.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("classify-ticket"), "{stdout}");
     assert!(stdout.contains("total: 10 requests"), "{stdout}");
@@ -265,7 +282,8 @@ fn the_api_key_is_never_written_to_a_file_or_printed() {
     let mut args = support_args(path_str(&out), path_str(&cache), "5");
     args.extend(["--variant", "classify-ticket", "--concurrency", "1"]);
     let mut outputs = vec![run(&mut verdict(&fake.server.base_url, SENTINEL, &args))];
-    assert_eq!(outputs[0].status.code(), Some(0));
+    // The BadRequest leaves one record failed for good: the run is incomplete (exit 3).
+    assert_eq!(outputs[0].status.code(), Some(3));
     // And the failure path: a server that rejects the key.
     let strict = Fake::start(FakeConfig {
         api_key: Some("something-else".into()),

@@ -558,7 +558,7 @@ fn an_unpriced_models_responses_have_no_cost_not_a_zero_cost() {
         .find(|v| v.name == "classify-ticket")
         .unwrap();
     assert_eq!(v.cost.unpriced, 3);
-    let table = crate::report::tables(&report);
+    let table = crate::report::terminal::render(&crate::report::details::details(&report), None);
     let row = table
         .lines()
         .find(|l| l.contains("classify-ticket") && l.contains("no price"));
@@ -630,7 +630,7 @@ fn a_valid_tool_call_with_another_stop_reason_is_kept_and_its_stop_reason_record
         .find(|v| v.name == "classify-ticket")
         .unwrap();
     assert_eq!(v.unexpected_stop, 2);
-    let table = crate::report::tables(&report);
+    let table = crate::report::terminal::render(&crate::report::details::details(&report), None);
     assert!(table.contains("odd stop"), "{table}");
     // The expected stop reason is recorded and not counted.
     let fresh = tempfile::tempdir().unwrap();

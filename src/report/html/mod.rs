@@ -25,14 +25,7 @@ const CSS: &str = include_str!("../templates/report.css");
 const JS: &str = include_str!("../templates/report.js");
 
 /// Where the run came from, for the page's heading.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RunMeta {
-    pub eval_name: String,
-    pub run_id: String,
-    pub started_at: String,
-    pub git_rev: Option<String>,
-    pub verdict_version: String,
-}
+pub use super::RunMeta;
 
 /// Everything the page is made from.
 pub struct HtmlInput<'a> {

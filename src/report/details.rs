@@ -1,71 +1,27 @@
-//! Rendering a [`RunReport`] as terminal tables (comfy-table). Returns text; never prints.
+//! The details of a run as a [`Doc`]: per label field the comparison, per-category metrics
+//! and the most frequent confusions; flag and multi-label fields; calibration and routing;
+//! the bootstrap comparison; outcomes, cost and latency. Pure: data in, document out.
 
-pub mod html;
-
-use comfy_table::presets::{ASCII_MARKDOWN, UTF8_FULL_CONDENSED};
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use super::model::{Cell, Doc, TableModel};
 
 use crate::gold::{Field, FieldKind};
 use crate::score::{RunReport, VariantReport};
 
-fn new_table(style: Style) -> Table {
-    let mut t = Table::new();
-    t.load_preset(match style {
-        Style::Terminal => UTF8_FULL_CONDENSED,
-        Style::Markdown => ASCII_MARKDOWN,
-    })
-    .set_content_arrangement(ContentArrangement::Disabled);
-    t
-}
-
 fn num(v: f64) -> Cell {
-    Cell::new(format!("{v:.4}")).set_alignment(CellAlignment::Right)
+    Cell::new(format!("{v:.4}")).right()
 }
 
 fn int(v: impl std::fmt::Display) -> Cell {
-    Cell::new(v.to_string()).set_alignment(CellAlignment::Right)
+    Cell::new(v.to_string()).right()
 }
 
 fn label_name(field: &Field, i: u32) -> &str {
     field.values.get(i as usize).map_or("?", String::as_str)
 }
 
-/// All tables of a run: per label field, the comparison, per-category metrics and the most
-/// frequent confusions; then cost and latency.
-/// How tables are drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
-    /// Box-drawing tables for a terminal.
-    Terminal,
-    /// GitHub-flavoured Markdown, to paste into a pull request.
-    Markdown,
-}
-
-/// Appends a table; in Markdown a blank line follows, so two tables stay two tables.
-fn push_table(out: &mut String, t: &Table, style: Style) {
-    out.push_str(&t.to_string());
-    out.push('\n');
-    if style == Style::Markdown {
-        out.push('\n');
-    }
-}
-
-/// A section title.
-fn heading(style: Style, text: impl AsRef<str>) -> String {
-    match style {
-        Style::Terminal => format!("\n{}\n", text.as_ref()),
-        Style::Markdown => format!("\n### {}\n\n", text.as_ref()),
-    }
-}
-
-/// The tables for a terminal.
-pub fn tables(report: &RunReport) -> String {
-    render(report, Style::Terminal)
-}
-
-/// All tables of a run in a style.
-pub fn render(report: &RunReport, style: Style) -> String {
-    let mut out = String::new();
+/// Every detail table of a run, in reading order.
+pub fn details(report: &RunReport) -> Doc {
+    let mut out = Doc::default();
     for field in report.fields.iter().filter(|f| f.kind == FieldKind::Label) {
         let vs: Vec<(&VariantReport, &crate::metrics::SingleLabelReport)> = report
             .variants
@@ -75,16 +31,13 @@ pub fn render(report: &RunReport, style: Style) -> String {
         if vs.is_empty() {
             continue;
         }
-        out.push_str(&heading(
-            style,
-            format!(
-                "{} ({} values, {} tickets)",
-                field.name,
-                field.values.len(),
-                report.n_tickets
-            ),
+        out.heading(format!(
+            "{} ({} values, {} tickets)",
+            field.name,
+            field.values.len(),
+            report.n_tickets
         ));
-        let mut t = new_table(style);
+        let mut t = TableModel::default();
         let mut header = vec![Cell::new("")];
         header.extend(vs.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -102,9 +55,9 @@ pub fn render(report: &RunReport, style: Style) -> String {
             ("kappa", |_, l| l.kappa.map_or(Cell::new("-"), num)),
             // Wall time (the sum of request latencies overstates it by the concurrency).
             ("time (s)", |v, _| {
-                v.cost.wall_s.map_or(Cell::new("-"), |w| {
-                    Cell::new(format!("{w:.2}")).set_alignment(CellAlignment::Right)
-                })
+                v.cost
+                    .wall_s
+                    .map_or(Cell::new("-"), |w| Cell::new(format!("{w:.2}")).right())
             }),
         ];
         for (name, f) in rows {
@@ -122,8 +75,7 @@ pub fn render(report: &RunReport, style: Style) -> String {
             row.extend(repeats.iter().map(|r| {
                 r.map_or(Cell::new("-"), |r| {
                     let std = r.std.map_or("-".to_string(), |s| format!("{s:.4}"));
-                    Cell::new(format!("{:.4} ± {std} (k={})", r.mean, r.k))
-                        .set_alignment(CellAlignment::Right)
+                    Cell::new(format!("{:.4} ± {std} (k={})", r.mean, r.k)).right()
                 })
             }));
             t.add_row(row);
@@ -135,10 +87,10 @@ pub fn render(report: &RunReport, style: Style) -> String {
             );
             t.add_row(row);
         }
-        push_table(&mut out, &t, style);
+        out.table(t);
 
         // Per category: support, then precision / recall / F1 for each variant.
-        let mut t = new_table(style);
+        let mut t = TableModel::default();
         let mut header = vec![Cell::new(&field.name), Cell::new("support")];
         for (v, _) in &vs {
             header.push(Cell::new(format!("{} P", v.name)));
@@ -156,10 +108,10 @@ pub fn render(report: &RunReport, style: Style) -> String {
             }
             t.add_row(row);
         }
-        push_table(&mut out, &t, style);
+        out.table(t);
 
         // The most frequent confusions of each variant.
-        let mut t = new_table(style);
+        let mut t = TableModel::default();
         t.set_header(vec!["variant", "gold", "predicted", "count"]);
         for (v, l) in &vs {
             for c in l.top_confusions.iter().take(5) {
@@ -172,21 +124,21 @@ pub fn render(report: &RunReport, style: Style) -> String {
             }
         }
         if !t.is_empty() {
-            out.push_str(&heading(style, "most frequent confusions"));
-            push_table(&mut out, &t, style);
+            out.heading("most frequent confusions");
+            out.table(t);
         }
     }
 
-    out.push_str(&other_fields(report, style));
-    out.push_str(&confidence_tables(report, style));
-    out.push_str(&comparison_lines(report, style));
+    out.extend(other_fields(report));
+    out.extend(confidence_tables(report));
+    out.extend(comparison_lines(report));
 
     // Outcomes, cost and latency. Latency is end to end (retries and waits included), with
     // the last attempt's as a fallback for journals written before it was recorded. The
     // "odd stop" column appears only when a variant has accepted answers with a stop reason
     // other than a forced tool call's.
     let odd_stop = report.variants.iter().any(|v| v.unexpected_stop > 0);
-    let mut t = new_table(style);
+    let mut t = TableModel::default();
     let mut header = vec!["variant", "ok", "not ok"];
     if odd_stop {
         header.push("odd stop");
@@ -206,9 +158,9 @@ pub fn render(report: &RunReport, style: Style) -> String {
         // An unpriced model's responses cost an unknown amount: never shown as $0.
         let usd = |x: f64| {
             if v.cost.unpriced > 0 {
-                Cell::new("no price").set_alignment(CellAlignment::Right)
+                Cell::new("no price").right()
             } else {
-                Cell::new(format!("{x:.4}")).set_alignment(CellAlignment::Right)
+                Cell::new(format!("{x:.4}")).right()
             }
         };
         let ms = |x: Option<f64>| x.map_or(Cell::new("-"), |x| int(format!("{x:.1}")));
@@ -227,8 +179,8 @@ pub fn render(report: &RunReport, style: Style) -> String {
         ]);
         t.add_row(row);
     }
-    out.push_str(&heading(style, "outcomes, cost and latency"));
-    push_table(&mut out, &t, style);
+    out.heading("outcomes, cost and latency");
+    out.table(t);
     out
 }
 
@@ -237,12 +189,12 @@ fn opt(v: Option<f64>) -> Cell {
 }
 
 fn pct(v: f64) -> Cell {
-    Cell::new(format!("{:.1}%", v * 100.0)).set_alignment(CellAlignment::Right)
+    Cell::new(format!("{:.1}%", v * 100.0)).right()
 }
 
 /// Flag and multi-label fields: one comparison table each.
-fn other_fields(report: &RunReport, style: Style) -> String {
-    let mut out = String::new();
+fn other_fields(report: &RunReport) -> Doc {
+    let mut out = Doc::default();
     for field in report.fields.iter().filter(|f| f.kind != FieldKind::Label) {
         let vs: Vec<(&VariantReport, &crate::score::FieldReport)> = report
             .variants
@@ -252,7 +204,7 @@ fn other_fields(report: &RunReport, style: Style) -> String {
         if vs.is_empty() {
             continue;
         }
-        let mut t = new_table(style);
+        let mut t = TableModel::default();
         let mut header = vec![Cell::new("")];
         header.extend(vs.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -263,9 +215,9 @@ fn other_fields(report: &RunReport, style: Style) -> String {
         };
         match field.kind {
             FieldKind::Flag => {
-                out.push_str(&heading(
-                    style,
-                    format!("{} (flag, {} tickets)", field.name, report.n_tickets),
+                out.heading(format!(
+                    "{} (flag, {} tickets)",
+                    field.name, report.n_tickets
                 ));
                 add("precision", &|f| {
                     f.flag.as_ref().map_or(Cell::new("-"), |x| num(x.precision))
@@ -289,14 +241,11 @@ fn other_fields(report: &RunReport, style: Style) -> String {
                 });
             }
             FieldKind::Labels => {
-                out.push_str(&heading(
-                    style,
-                    format!(
-                        "{} (multi-label, {} values, {} tickets)",
-                        field.name,
-                        field.values.len(),
-                        report.n_tickets
-                    ),
+                out.heading(format!(
+                    "{} (multi-label, {} values, {} tickets)",
+                    field.name,
+                    field.values.len(),
+                    report.n_tickets
                 ));
                 let m = |f: &crate::score::FieldReport| f.labels.clone();
                 add("exact match", &|f| {
@@ -323,22 +272,22 @@ fn other_fields(report: &RunReport, style: Style) -> String {
             }
             FieldKind::Label => {}
         }
-        push_table(&mut out, &t, style);
+        out.table(t);
     }
     out
 }
 
 /// Calibration and the routing policy, one column per variant that states a confidence.
-fn confidence_tables(report: &RunReport, style: Style) -> String {
-    let mut out = String::new();
+fn confidence_tables(report: &RunReport) -> Doc {
+    let mut out = Doc::default();
     let cal: Vec<(&VariantReport, &crate::metrics::CalibrationReport)> = report
         .variants
         .iter()
         .filter_map(|v| v.calibration.as_ref().map(|c| (v, c)))
         .collect();
     if !cal.is_empty() {
-        out.push_str(&heading(style, "calibration of the stated confidence"));
-        let mut t = new_table(style);
+        out.heading("calibration of the stated confidence");
+        let mut t = TableModel::default();
         let mut header = vec![Cell::new("")];
         header.extend(cal.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -365,7 +314,7 @@ fn confidence_tables(report: &RunReport, style: Style) -> String {
             row.extend(cal.iter().map(|(v, _)| int(v.confidence_invalid)));
             t.add_row(row);
         }
-        push_table(&mut out, &t, style);
+        out.table(t);
     }
     let routing: Vec<(&VariantReport, &crate::metrics::RoutingReport)> = report
         .variants
@@ -373,14 +322,11 @@ fn confidence_tables(report: &RunReport, style: Style) -> String {
         .filter_map(|v| v.routing.as_ref().map(|r| (v, r)))
         .collect();
     if let Some((_, first)) = routing.first() {
-        out.push_str(&heading(
-            style,
-            format!(
-                "routing policy (route at >= {}, clarify at >= {}, else a human)",
-                first.policy.route_at, first.policy.clarify_at
-            ),
+        out.heading(format!(
+            "routing policy (route at >= {}, clarify at >= {}, else a human)",
+            first.policy.route_at, first.policy.clarify_at
         ));
-        let mut t = new_table(style);
+        let mut t = TableModel::default();
         let mut header = vec![Cell::new("")];
         header.extend(routing.iter().map(|(v, _)| Cell::new(&v.name)));
         t.set_header(header);
@@ -402,7 +348,7 @@ fn confidence_tables(report: &RunReport, style: Style) -> String {
                         t.coverage * 100.0,
                         t.accuracy
                     ))
-                    .set_alignment(CellAlignment::Right)
+                    .right()
                 })
             }),
         ];
@@ -411,28 +357,25 @@ fn confidence_tables(report: &RunReport, style: Style) -> String {
             row.extend(routing.iter().map(|(_, r)| f(r)));
             t.add_row(row);
         }
-        push_table(&mut out, &t, style);
+        out.table(t);
     }
     out
 }
 
 /// Bootstrap intervals and the plain-language verdict of every pair.
-fn comparison_lines(report: &RunReport, style: Style) -> String {
-    let mut out = String::new();
+fn comparison_lines(report: &RunReport) -> Doc {
+    let mut out = Doc::default();
     for fc in &report.comparisons {
         if fc.report.variants.len() < 2 {
             continue;
         }
-        out.push_str(&heading(
-            style,
-            format!(
-                "{}: accuracy and macro F1 with {:.0}% bootstrap intervals ({} resamples)",
-                fc.field,
-                fc.report.config.bootstrap.level * 100.0,
-                fc.report.config.bootstrap.resamples
-            ),
+        out.heading(format!(
+            "{}: accuracy and macro F1 with {:.0}% bootstrap intervals ({} resamples)",
+            fc.field,
+            fc.report.config.bootstrap.level * 100.0,
+            fc.report.config.bootstrap.resamples
         ));
-        let mut t = new_table(style);
+        let mut t = TableModel::default();
         t.set_header(vec![
             "variant",
             "accuracy",
@@ -452,16 +395,19 @@ fn comparison_lines(report: &RunReport, style: Style) -> String {
                 v.macro_f1.as_ref().map_or(Cell::new("-"), iv),
             ]);
         }
-        push_table(&mut out, &t, style);
-        for p in &fc.report.pairs {
-            out.push_str(&format!(
-                "{}{} (McNemar b={}, c={})\n",
-                if style == Style::Markdown { "- " } else { "  " },
-                p.verdict,
-                p.mcnemar.b,
-                p.mcnemar.c
-            ));
-        }
+        out.table(t);
+        out.list(
+            fc.report
+                .pairs
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} (McNemar b={}, c={})",
+                        p.verdict, p.mcnemar.b, p.mcnemar.c
+                    )
+                })
+                .collect(),
+        );
     }
     out
 }
