@@ -31,8 +31,8 @@ measure() { # label, command...
   user=$(grep 'User time' "$work/time" | awk '{print $NF}')
   sys=$(grep 'System time' "$work/time" | awk '{print $NF}')
   rss=$(grep 'Maximum resident' "$work/time" | awk '{print $NF}')
-  printf '%-28s wall %s  cpu user %s + sys %s s  peak RSS %.0f MB\n' \
-    "$label" "$wall" "$user" "$sys" "$(awk "BEGIN{print $rss / 1024}")"
+  printf '%-28s wall %s  cpu user %s + sys %s s  peak RSS %.0f MB  (load %s)\n' \
+    "$label" "$wall" "$user" "$sys" "$(awk "BEGIN{print $rss / 1024}")" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 for fmt in jsonl csv yaml; do
   measure "score, gold $fmt" target/release/verdict score \

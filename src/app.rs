@@ -164,6 +164,7 @@ fn prepare_new(args: &RunArgs) -> Result<Prepared> {
         .expect("clap requires eval without --resume");
     let mut eval = config::load_eval(&eval_path)?;
     print_warnings(&eval);
+    override_rate_limits(&mut eval, args);
     select_variants(&mut eval, &args.variants)?;
     let n_tickets = args
         .limit
@@ -253,6 +254,18 @@ fn prepare_new(args: &RunArgs) -> Result<Prepared> {
     })
 }
 
+/// `--requests-per-minute` / `--tokens-per-minute`: operational, so they override the eval's
+/// `run:` settings on a new run (the snapshot then records what the run used) and the
+/// snapshot's on a resume.
+fn override_rate_limits(eval: &mut Eval, args: &RunArgs) {
+    if let Some(crate::cli::PerMinute(n)) = args.requests_per_minute {
+        eval.run.requests_per_minute = n;
+    }
+    if let Some(crate::cli::PerMinute(n)) = args.tokens_per_minute {
+        eval.run.tokens_per_minute = n;
+    }
+}
+
 /// A resume reads the run folder only: the snapshot says what the run is, the journal what
 /// is done. Answer-changing settings come from the snapshot alone; operational ones default
 /// to it and may be overridden here.
@@ -280,7 +293,8 @@ fn prepare_resume(dir: &Path, args: &RunArgs) -> Result<Prepared> {
             "this run was started without --refresh; --refresh cannot change that on resume".into(),
         ));
     }
-    let eval = snapshot.to_eval(gold)?;
+    let mut eval = snapshot.to_eval(gold)?;
+    override_rate_limits(&mut eval, args);
     let changed = snapshot.changed_files();
     if !changed.is_empty() {
         eprintln!(

@@ -43,6 +43,14 @@ pub struct RunArgs {
     /// Requests in flight at once (overrides run.concurrency; 1 to 1024, as in the eval).
     #[arg(long, value_name = "N", value_parser = concurrency, allow_negative_numbers = true)]
     pub concurrency: Option<usize>,
+    /// Client-side limit of requests per minute per provider endpoint (overrides
+    /// run.requests_per_minute; on --resume, the run's own; `off` for none).
+    #[arg(long, value_name = "N|off", value_parser = per_minute, allow_negative_numbers = true)]
+    pub requests_per_minute: Option<PerMinute>,
+    /// Client-side limit of tokens (input estimate + max_tokens) per minute per provider
+    /// endpoint (overrides run.tokens_per_minute; on --resume, the run's own; `off` for none).
+    #[arg(long, value_name = "N|off", value_parser = per_minute, allow_negative_numbers = true)]
+    pub tokens_per_minute: Option<PerMinute>,
     /// The run folder (default: reports/<run-id>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -152,6 +160,23 @@ fn limit(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("{s:?} is not a number of tickets (1 or more)")),
+    }
+}
+
+/// A rate limit given on the command line: a number per minute, or `off` (no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerMinute(pub Option<u32>);
+
+/// `--requests-per-minute`, `--tokens-per-minute`: 1 or more, or `off`.
+fn per_minute(s: &str) -> Result<PerMinute, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(PerMinute(None));
+    }
+    match s.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(PerMinute(Some(n))),
+        _ => Err(format!(
+            "{s:?} is not a number per minute (1 or more), or `off`"
+        )),
     }
 }
 

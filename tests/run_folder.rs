@@ -10,6 +10,8 @@
 //! - a resume after editing `defaults:` sent the rest to the new model:
 //!   `resume_after_editing_defaults_model_sent_the_rest_to_the_new_model`
 //! - a resume forgot `--concurrency`: `resume_forgot_the_concurrency_of_the_run`
+//! - a resume ignored rate-limit overrides (only `--concurrency` and `--cache-dir` could be
+//!   given): `resume_rate_limits_default_to_the_run_and_may_be_overridden`
 //! - a resume of a `--no-cache` run read and wrote the user cache:
 //!   `resume_of_a_no_cache_run_read_and_wrote_the_user_cache`
 //! - a resume accepted a newer run.json and rewrote it as version 1:
@@ -369,6 +371,109 @@ fn resume_forgot_the_concurrency_of_the_run() {
     ));
     assert_eq!(r.status.code(), Some(0));
     assert_eq!(third.server.max_in_flight(), 1);
+}
+
+/// Runs `cmd` and returns how long it took; kills it (and fails) after `deadline`.
+fn timed(cmd: &mut Command, deadline: Duration) -> (Option<i32>, Duration) {
+    let start = std::time::Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run verdict");
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), start.elapsed());
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("verdict still running after {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Rate limits are operational: a resume keeps the run's own (`--requests-per-minute` given
+/// at the start, recorded in the snapshot's `run`), and `--requests-per-minute` /
+/// `--tokens-per-minute` on the `--resume` command line override them (`off` lifts them).
+/// A quota of N per minute lets a burst of N through, then one every 60/N s: with 19 per
+/// minute the 20 remaining requests take at least 60/19 s.
+#[test]
+fn resume_rate_limits_default_to_the_run_and_may_be_overridden() {
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = project(&tmp.path().join("project"));
+    let fake = Fake::start(FakeConfig::default());
+    let long = Duration::from_secs(120);
+    let start = |out: &Path, extra: &[&str], max_requests: &str| {
+        let mut extra = extra.to_vec();
+        extra.extend(["--no-cache", "--max-requests", max_requests]);
+        let o = run(&mut verdict_in(
+            &proj,
+            &fake.server.base_url,
+            &run_args(path_str(out), &extra),
+        ));
+        assert_eq!(o.status.code(), Some(3), "stopped by --max-requests");
+    };
+    let resume = |out: &Path, extra: &[&str], deadline: Duration| {
+        let mut args = vec!["run", "--resume", path_str(out)];
+        args.extend_from_slice(extra);
+        let (code, took) = timed(
+            &mut verdict_in(&proj, &fake.server.base_url, &args),
+            deadline,
+        );
+        assert_eq!(code, Some(0));
+        assert_eq!(journal(out).len(), 48);
+        took
+    };
+    let snapshot_run = |out: &Path| -> serde_json::Value {
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("snapshot.json")).unwrap()).unwrap();
+        s["run"].clone()
+    };
+
+    // Started at 19 requests a minute (the eval has no limit): the snapshot records it and
+    // the resume keeps it.
+    let a = tmp.path().join("a");
+    start(&a, &["--requests-per-minute", "19"], "4");
+    assert_eq!(snapshot_run(&a)["requests_per_minute"], 19);
+    let took = resume(&a, &[], long);
+    assert!(took >= Duration::from_millis(2500), "resume took {took:?}");
+
+    // Started without a limit; the resume command line sets one.
+    let b = tmp.path().join("b");
+    start(&b, &[], "4");
+    assert!(snapshot_run(&b)["requests_per_minute"].is_null());
+    let took = resume(&b, &["--requests-per-minute", "19"], long);
+    assert!(took >= Duration::from_millis(2500), "resume took {took:?}");
+
+    // Started at 1 request and 1 token a minute: the 23 remaining requests would take over
+    // 20 minutes; `off` lifts both limits.
+    let c = tmp.path().join("c");
+    start(
+        &c,
+        &[
+            "--requests-per-minute",
+            "1",
+            "--tokens-per-minute",
+            "1000000",
+        ],
+        "1",
+    );
+    assert_eq!(snapshot_run(&c)["tokens_per_minute"], 1_000_000);
+    resume(
+        &c,
+        &["--requests-per-minute", "off", "--tokens-per-minute", "off"],
+        Duration::from_secs(60),
+    );
+
+    // A bad value is refused by the command line.
+    let o = run(&mut verdict_in(
+        &proj,
+        &fake.server.base_url,
+        &["run", "--resume", path_str(&a), "--tokens-per-minute", "0"],
+    ));
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

@@ -3,7 +3,10 @@
 //! Every failure becomes a diagnostic naming the file and, where there is one, the line and
 //! column, so a missing file, a stray Latin-1 byte and a YAML syntax error all read alike.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
 
 use sha2::{Digest, Sha256};
 
@@ -116,34 +119,45 @@ pub fn resolve(base_file: &Path, rel: &str) -> PathBuf {
     }
 }
 
-/// One row of a table: its position and its cells by column name.
-pub struct Row {
-    pub pos: Pos,
-    pub cells: Vec<(String, serde_json::Value)>,
+/// One cell of a table row, as a table gives it: CSV cells are strings; a JSONL cell keeps its
+/// JSON type (a string is borrowed from the line where it has no escapes, and only a cell that
+/// is not a string becomes a `serde_json::Value`).
+pub enum Cell<'a> {
+    Str(Cow<'a, str>),
+    Json(serde_json::Value),
 }
 
-impl Row {
-    pub fn get(&self, column: &str) -> Option<&serde_json::Value> {
-        self.cells.iter().find(|(c, _)| c == column).map(|(_, v)| v)
+impl Cell<'_> {
+    /// The cell as a JSON value (for the messages that quote it).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Cell::Str(s) => serde_json::Value::String(s.to_string()),
+            Cell::Json(v) => v.clone(),
+        }
     }
 }
 
-/// A table read from CSV (header row) or JSONL (one object per line).
-pub struct Table {
-    pub columns: Vec<String>,
-    pub rows: Vec<Row>,
-}
-
-/// Reads a CSV or JSONL table (by extension), reporting problems into `checker`.
-pub fn read_table(text: &str, path: &Path, checker: &mut Checker) -> Option<Table> {
+/// Reads a CSV or JSONL table (by extension) in one pass, reporting problems into `checker`.
+/// `on_row` gets each row's position and the cells of the `wanted` columns, in that order
+/// (`None`: the row has no such column); other columns are skipped without being copied.
+/// Returns the table's columns (CSV: the header; JSONL: every key met, in first-seen order)
+/// when every row could be read; after a problem the remaining rows are still read (to report
+/// every problem at once) but may not be given to `on_row`.
+pub fn read_table(
+    text: &str,
+    path: &Path,
+    checker: &mut Checker,
+    wanted: &[&str],
+    on_row: &mut dyn FnMut(Pos, &[Option<Cell<'_>>]),
+) -> Option<Vec<String>> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     match ext.as_str() {
-        "csv" => read_csv(text, checker),
-        "jsonl" | "ndjson" => read_jsonl(text, checker),
+        "csv" => read_csv(text, checker, wanted, on_row),
+        "jsonl" | "ndjson" => read_jsonl(text, checker, wanted, on_row),
         _ => {
             checker.error(
                 None,
@@ -155,7 +169,12 @@ pub fn read_table(text: &str, path: &Path, checker: &mut Checker) -> Option<Tabl
     }
 }
 
-fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
+fn read_csv(
+    text: &str,
+    checker: &mut Checker,
+    wanted: &[&str],
+    on_row: &mut dyn FnMut(Pos, &[Option<Cell<'_>>]),
+) -> Option<Vec<String>> {
     // Spreadsheet exports often start with a byte order mark; it is not part of the header.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
@@ -168,22 +187,29 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
             return None;
         }
     };
-    let mut rows = Vec::new();
+    // The first column of each wanted name (as a lookup by name finds it).
+    let at: Vec<Option<usize>> = wanted
+        .iter()
+        .map(|w| columns.iter().position(|c| c == w))
+        .collect();
     let mut ok = true;
     let mut lines = LineCounter::new(text);
-    for record in rdr.records() {
-        match record {
-            Ok(rec) => {
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
                 let line = rec.position().map_or(0, |p| lines.line_at(p));
-                let cells = columns
-                    .iter()
-                    .zip(rec.iter())
-                    .map(|(c, v)| (c.clone(), serde_json::Value::String(v.to_string())))
-                    .collect();
-                rows.push(Row {
-                    pos: Pos { line, col: 1 },
-                    cells,
-                });
+                if ok {
+                    let cells: Vec<Option<Cell>> = at
+                        .iter()
+                        .map(|i| {
+                            i.and_then(|i| rec.get(i))
+                                .map(|v| Cell::Str(Cow::Borrowed(v)))
+                        })
+                        .collect();
+                    on_row(Pos { line, col: 1 }, &cells);
+                }
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| lines.line_at(p));
@@ -211,7 +237,7 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
             }
         }
     }
-    ok.then_some(Table { columns, rows })
+    ok.then_some(columns)
 }
 
 /// The line a CSV record starts on, counted incrementally: records come in file order, so each
@@ -256,33 +282,64 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
+fn read_jsonl(
+    text: &str,
+    checker: &mut Checker,
+    wanted: &[&str],
+    on_row: &mut dyn FnMut(Pos, &[Option<Cell<'_>>]),
+) -> Option<Vec<String>> {
     let mut columns: Vec<String> = Vec::new();
-    let mut rows = Vec::new();
     let mut ok = true;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut n_rows = 0;
+    let mut seed = RowSeed {
+        wanted,
+        cells: Vec::with_capacity(wanted.len()),
+        keys: Vec::new(),
+    };
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         n_rows += 1;
-        let row = format!("row {n_rows}");
         let pos = Pos {
             line: i + 1,
             col: 1,
         };
+        // The fast path: an object, read into the wanted cells only. Anything else is read
+        // again as a `serde_json::Value`, for the messages below.
+        let mut de = serde_json::Deserializer::from_str(line);
+        let fast = serde::de::DeserializeSeed::deserialize(&mut seed, &mut de)
+            .and_then(|()| de.end())
+            .is_ok();
+        if fast {
+            for k in seed.keys.drain(..) {
+                if !columns.iter().any(|c| *c == *k) {
+                    columns.push(k.into_owned());
+                }
+            }
+            if ok {
+                on_row(pos, &seed.cells);
+            }
+            continue;
+        }
+        seed.keys.clear();
+        let row = format!("row {n_rows}");
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(obj)) => {
+                // Not expected (the fast path reads every object); read it the slow way.
                 for k in obj.keys() {
                     if !columns.contains(k) {
                         columns.push(k.clone());
                     }
                 }
-                rows.push(Row {
-                    pos,
-                    cells: obj.into_iter().collect(),
-                });
+                let cells: Vec<Option<Cell>> = wanted
+                    .iter()
+                    .map(|w| obj.get(*w).map(|v| json_cell(v.clone())))
+                    .collect();
+                if ok {
+                    on_row(pos, &cells);
+                }
             }
             Ok(other) => {
                 checker.error(
@@ -319,7 +376,133 @@ fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
             }
         }
     }
-    ok.then_some(Table { columns, rows })
+    ok.then_some(columns)
+}
+
+fn json_cell<'a>(v: serde_json::Value) -> Cell<'a> {
+    match v {
+        serde_json::Value::String(s) => Cell::Str(Cow::Owned(s)),
+        other => Cell::Json(other),
+    }
+}
+
+/// Reads one JSONL object: the wanted cells (a repeated key: the last wins, as in a
+/// `serde_json::Value`) and every key, into buffers reused from row to row.
+struct RowSeed<'w, 'a> {
+    wanted: &'w [&'w str],
+    cells: Vec<Option<Cell<'a>>>,
+    keys: Vec<Cow<'a, str>>,
+}
+
+impl<'de, 'w> serde::de::DeserializeSeed<'de> for &mut RowSeed<'w, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, 'w> serde::de::Visitor<'de> for &mut RowSeed<'w, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        self.cells.clear();
+        self.cells.resize_with(self.wanted.len(), || None);
+        self.keys.clear();
+        while let Some(Key(k)) = m.next_key()? {
+            match self.wanted.iter().position(|w| **w == *k) {
+                Some(i) => {
+                    let cell = m.next_value::<CellIn>()?.0;
+                    // Every wanted column of this name gets the cell.
+                    for (j, w) in self.wanted.iter().enumerate().skip(i + 1) {
+                        if **w == *k {
+                            self.cells[j] = Some(clone_cell(&cell));
+                        }
+                    }
+                    self.cells[i] = Some(cell);
+                }
+                None => {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+            self.keys.push(k);
+        }
+        Ok(())
+    }
+}
+
+fn clone_cell<'a>(c: &Cell<'a>) -> Cell<'a> {
+    match c {
+        Cell::Str(s) => Cell::Str(s.clone()),
+        Cell::Json(v) => Cell::Json(v.clone()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// A cell: a string borrowed where it can be, anything else as a `serde_json::Value`.
+struct CellIn<'a>(Cell<'a>);
+
+impl<'de> serde::Deserialize<'de> for CellIn<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CellIn<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                s: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Str(Cow::Borrowed(s))))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Str(Cow::Owned(s.to_string()))))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Str(Cow::Owned(s))))
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Json(serde_json::Value::Bool(b))))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Json(n.into())))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Json(n.into())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Json(
+                    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into),
+                )))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(CellIn(Cell::Json(serde_json::Value::Null)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let v = serde_json::Value::deserialize(
+                    serde::de::value::SeqAccessDeserializer::new(a),
+                )?;
+                Ok(CellIn(Cell::Json(v)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let v = serde_json::Value::deserialize(
+                    serde::de::value::MapAccessDeserializer::new(a),
+                )?;
+                Ok(CellIn(Cell::Json(v)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 pub use crate::diag::json_kind;

@@ -216,11 +216,108 @@ struct VariantSlots {
     replaced: usize,
 }
 
+impl VariantSlots {
+    /// Room for one record per ticket from the start: growing by doubling would hold the old
+    /// and the new buffer at once (at 1M tickets, about 110 MB per variant more at the peak).
+    fn for_tickets(n_tickets: usize, n_fields: usize) -> Self {
+        VariantSlots {
+            slots: Vec::with_capacity(n_tickets),
+            preds: Vec::with_capacity(n_tickets * n_fields),
+            rep0: vec![u32::MAX; n_tickets],
+            ..Default::default()
+        }
+    }
+}
+
+/// Ticket id -> index, for millions of lookups: the ids are copied into one buffer (a few
+/// MB, where each ticket's own id is a separate allocation among its text and labels), and
+/// the table keeps each id's hash, so a lookup reads the buffer once, near the last one when
+/// records come in ticket order.
+struct TicketIndex {
+    ids: String,
+    /// Where id i ends in `ids` (it starts where id i - 1 ends).
+    ends: Vec<usize>,
+    table: hashbrown::HashTable<(u64, u32)>,
+    hasher: hashbrown::DefaultHashBuilder,
+    /// The index last found (u32::MAX before the first).
+    last: std::cell::Cell<u32>,
+    /// No id is repeated.
+    unique: bool,
+}
+
+impl TicketIndex {
+    fn new(tickets: &[crate::gold::Ticket]) -> Self {
+        use std::hash::BuildHasher;
+        let mut ix = TicketIndex {
+            ids: String::with_capacity(tickets.iter().map(|t| t.id.len()).sum()),
+            ends: Vec::with_capacity(tickets.len()),
+            table: hashbrown::HashTable::with_capacity(tickets.len()),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            last: std::cell::Cell::new(u32::MAX),
+            unique: true,
+        };
+        for (i, t) in tickets.iter().enumerate() {
+            let hash = ix.hasher.hash_one(t.id.as_str());
+            // Ids are unique in a loaded gold set; were one repeated, the last would win, as
+            // in a map collected in order.
+            ix.ids.push_str(&t.id);
+            ix.ends.push(ix.ids.len());
+            let (ids, ends) = (&ix.ids, &ix.ends);
+            match ix
+                .table
+                .find_mut(hash, |&(h, j)| h == hash && id_at(ids, ends, j) == t.id)
+            {
+                Some(entry) => {
+                    entry.1 = i as u32;
+                    ix.unique = false;
+                }
+                None => {
+                    ix.table.insert_unique(hash, (hash, i as u32), |&(h, _)| h);
+                }
+            }
+        }
+        ix
+    }
+
+    fn get(&self, id: &str) -> Option<u32> {
+        use std::hash::BuildHasher;
+        // Records mostly come in ticket order (a run's journal, an export): try the ticket
+        // after the last one found, and the same one again, before hashing.
+        // (Only when ids are unique: a repeated id maps to its last index.)
+        let last = self.last.get();
+        if self.unique {
+            for i in [last.wrapping_add(1), last] {
+                if (i as usize) < self.ends.len() && id_at(&self.ids, &self.ends, i) == id {
+                    self.last.set(i);
+                    return Some(i);
+                }
+            }
+        }
+        let hash = self.hasher.hash_one(id);
+        let found = self
+            .table
+            .find(hash, |&(h, i)| {
+                h == hash && id_at(&self.ids, &self.ends, i) == id
+            })
+            .map(|&(_, i)| i);
+        if let Some(i) = found {
+            self.last.set(i);
+        }
+        found
+    }
+}
+
+fn id_at<'a>(ids: &'a str, ends: &[usize], i: u32) -> &'a str {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &ids[start..ends[i]]
+}
+
 /// Grades records one at a time; [`Grader::finish`] returns the [`Graded`] run.
 pub struct Grader<'g> {
     gold: &'g GoldSet,
     n_tickets: usize,
-    ticket_index: HashMap<&'g str, u32>,
+    ticket_index: TicketIndex,
     /// Per field: label name -> index.
     value_index: Vec<HashMap<&'g str, u32>>,
     variants: Vec<ScoredVariant>,
@@ -237,11 +334,7 @@ impl<'g> Grader<'g> {
     /// variants are ignored.
     pub fn new(gold: &'g GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
         let n_tickets = n_tickets.min(gold.tickets.len());
-        let ticket_index = gold.tickets[..n_tickets]
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.id.as_str(), i as u32))
-            .collect();
+        let ticket_index = TicketIndex::new(&gold.tickets[..n_tickets]);
         let value_index = gold
             .fields
             .iter()
@@ -266,10 +359,7 @@ impl<'g> Grader<'g> {
             variant_index,
             slots: variants
                 .iter()
-                .map(|_| VariantSlots {
-                    rep0: vec![u32::MAX; n_tickets],
-                    ..Default::default()
-                })
+                .map(|_| VariantSlots::for_tickets(n_tickets, gold.fields.len()))
                 .collect(),
             label_sets: Vec::new(),
             errors: Vec::new(),
@@ -279,7 +369,7 @@ impl<'g> Grader<'g> {
 
     /// Whether `id` is one of the scored tickets.
     pub fn knows_ticket(&self, id: &str) -> bool {
-        self.ticket_index.contains_key(id)
+        self.ticket_index.get(id).is_some()
     }
 
     /// Adds a variant met in the records (`verdict score` scores every variant it reads).
@@ -292,10 +382,10 @@ impl<'g> Grader<'g> {
                 provider: "external".into(),
                 model: None,
             });
-            self.slots.push(VariantSlots {
-                rep0: vec![u32::MAX; self.n_tickets],
-                ..Default::default()
-            });
+            self.slots.push(VariantSlots::for_tickets(
+                self.n_tickets,
+                self.gold.fields.len(),
+            ));
         }
     }
 
@@ -325,7 +415,7 @@ impl<'g> Grader<'g> {
         let Some(&vi) = self.variant_index.get(r.variant) else {
             return;
         };
-        let Some(&ti) = self.ticket_index.get(r.ticket) else {
+        let Some(ti) = self.ticket_index.get(r.ticket) else {
             return;
         };
         let gold = self.gold;

@@ -26,9 +26,11 @@ fn rows_of<'a, T: Clone>(col: &'a [T], rows: Option<&[u32]>) -> Cow<'a, [T]> {
 /// Every metric of a graded run.
 pub fn summarize(graded: &Graded, settings: &ScoreSettings) -> RunReport {
     let n_tickets = graded.n_tickets();
+    // Variants are independent (calibration and routing sort per variant): in parallel.
+    use rayon::prelude::*;
     let reports: Vec<VariantReport> = graded
         .variants
-        .iter()
+        .par_iter()
         .map(|v| variant_report(graded, settings, v))
         .collect();
     // Pairwise statistics per label field, over the variants that predict it.
