@@ -311,6 +311,23 @@ fixture!(tool_choice_none_with_outputs, path: true, contains: [
     "(valid: tool, any, auto)",
 ]);
 
+// Issue 11 item 2: a local variant that `verdict run` could not train fails `validate`.
+fixture!(local_no_features, path: true, contains: [
+    "local.yaml:5:13: local.features: the 3 training texts of field `department` yield no features for word_2_2",
+    "e.g. word_1_2 or char_wb_2_5",
+]);
+fixture!(local_trains_no_field, path: true, contains: [
+    "local.yaml:5:5: local.examples: the training examples label none of the gold set's label or flag fields (department, requires_human)",
+]);
+
+/// `verdict run` on a local variant it could not train stops before writing anything (it
+/// used to exit 3 after creating the run folder).
+#[test]
+fn run_on_an_untrainable_local_variant_writes_nothing() {
+    let stderr = run_fixture("local_no_features", "run");
+    assert!(stderr.contains("yield no features"), "{stderr}");
+}
+
 /// Likely mistakes that do not stop a run (issue 11 item 1): `validate` exits 0 with its `ok`
 /// line on stdout and one `warning: file:line:col: ...` line per mistake on stderr.
 fn run_warning_fixture(name: &str) -> String {
