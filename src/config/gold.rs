@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::check::{did_you_mean, index, join, list, Checker};
+use super::check::{did_you_mean, index, join, list, ticket, Checker};
 use super::source::{self, ReadError};
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
 use crate::yaml::{Node, Pos, Value};
@@ -239,10 +239,12 @@ pub fn load(
         }
         GoldSource::Table(spec) => {
             let table = source::read_table(&t.text, file, &mut c)?;
-            from_table(&mut c, spec, parent, named_at, &table, t.sha256)
+            from_table(&mut c, spec, parent, named_at, &table, &t.text, t.sha256)
         }
     });
     out.append(&mut c.diags);
+    // Warnings go with the file that names the gold set (and so to the eval's warnings).
+    parent.warnings.append(&mut c.warnings);
     gold
 }
 
@@ -257,8 +259,11 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
     let mut tickets = Vec::with_capacity(items.len());
     let mut seen: HashMap<String, Pos> = HashMap::new();
     let before = c.diags.len();
+    // Ids that differ only by case or surrounding spaces ("T-1", "t-1 "): likely the same
+    // ticket written twice, or a typo; a warning, as both are valid ids.
+    let mut similar: HashMap<String, (String, usize)> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
-        let path = index("tickets", i);
+        let path = ticket(i);
         let Some(t) = c.map(
             item,
             &path,
@@ -292,6 +297,7 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
                 return None;
             }
             seen.insert(id.clone(), n.pos);
+            similar_id(c, &mut similar, &id, i, n.pos, &t.sub("id"));
             Some(id)
         });
         let text = t.get("text").and_then(|n| {
@@ -376,9 +382,56 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
     })
 }
 
+/// Warns when `id` differs from an earlier ticket's id only by case or surrounding spaces.
+fn similar_id(
+    c: &mut Checker,
+    similar: &mut HashMap<String, (String, usize)>,
+    id: &str,
+    i: usize,
+    pos: Pos,
+    path: &str,
+) {
+    let key = id.trim().to_lowercase();
+    match similar.get(&key) {
+        Some((first, n)) => {
+            let how = if first.trim() == id.trim() {
+                "only by surrounding spaces"
+            } else {
+                "only by case"
+            };
+            c.warn(
+                Some(pos),
+                path,
+                format!(
+                    "ticket id {id:?} differs from {first:?} (ticket {}) {how}; if they are the same ticket, keep one, otherwise give them distinct ids",
+                    n + 1
+                ),
+            );
+        }
+        None => {
+            similar.insert(key, (id.to_string(), i));
+        }
+    }
+}
+
+/// The message for a label with spaces around it, when the value without them is valid.
+fn spaces_hint(field: &Field, s: &str) -> Option<String> {
+    (s.trim() != s && field.index_of(s.trim()).is_some()).then(|| {
+        format!(
+            "{s:?} has surrounding spaces, so it is not the value {:?} of field `{}`; remove the spaces",
+            s.trim(),
+            field.name
+        )
+    })
+}
+
 /// Reads one label value from YAML, pointing at the offending item on error.
 fn value_from_node(c: &mut Checker, field: &Field, node: &Node, path: &str) -> Option<GoldValue> {
     let bad_label = |c: &mut Checker, n: &Node, p: &str, s: &str| {
+        if let Some(msg) = spaces_hint(field, s) {
+            c.error(Some(n.pos), p, msg);
+            return;
+        }
         let names: Vec<&str> = field.values.iter().map(String::as_str).collect();
         let hint = did_you_mean(s, &names)
             .map(|h| format!("; did you mean {h:?}?"))
@@ -456,6 +509,7 @@ fn from_table(
     parent: &mut Checker,
     named_at: (Pos, &str),
     table: &source::Table,
+    raw: &str,
     sha256: String,
 ) -> Option<GoldSet> {
     let cols: Vec<&str> = table.columns.iter().map(String::as_str).collect();
@@ -496,19 +550,28 @@ fn from_table(
     if !ok {
         return None;
     }
-    // Fields: declared, or one label field per column with the values seen (sorted).
+    // Fields: those declared in `fields:`, in its order, then one `label` field per other
+    // column of `labels:`, its values those seen (sorted). A cell that is not a single label
+    // in an undeclared column (a `|` list, a JSON array or boolean) is an error that prints
+    // the `fields:` entry to add: the kind is never guessed from the data.
+    let declared: &[Field] = spec.fields.as_deref().unwrap_or(&[]);
+    let inferred_field = |name: &str| {
+        let mut f = Field {
+            name: name.to_string(),
+            kind: FieldKind::Label,
+            values: Vec::new(),
+        };
+        f.values = seen_values(table, &spec.labels, &f);
+        f
+    };
+    let inferred: Vec<Field> = spec
+        .labels
+        .iter()
+        .filter(|(name, _)| !declared.iter().any(|f| &f.name == name))
+        .map(|(name, _)| inferred_field(name))
+        .collect();
     let fields: Vec<Field> = match &spec.fields {
         Some(declared) => {
-            for (name, _) in &spec.labels {
-                if !declared.iter().any(|f| &f.name == name) {
-                    parent.error(
-                        at(&join("labels", name)),
-                        &format!("{}.labels.{name}", named_at.1),
-                        format!("field `{name}` is not declared in `fields`"),
-                    );
-                    ok = false;
-                }
-            }
             let mut fs = Vec::new();
             for f in declared {
                 if !spec.labels.iter().any(|(n, _)| n == &f.name) {
@@ -525,22 +588,28 @@ fn from_table(
                 }
                 fs.push(f);
             }
+            fs.extend(inferred.iter().cloned());
             fs
         }
-        None => spec
-            .labels
-            .iter()
-            .map(|(name, _)| {
-                let mut f = Field {
-                    name: name.clone(),
-                    kind: FieldKind::Label,
-                    values: Vec::new(),
-                };
-                f.values = seen_values(table, &spec.labels, &f);
-                f
-            })
-            .collect(),
+        None => inferred.clone(),
     };
+    let is_inferred = |name: &str| inferred.iter().any(|f| f.name == name);
+    // Where a cell is, for messages: its line and column in the file.
+    let jsonl = !spec
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let cell_pos = |row: &source::Row, col: &str| -> Pos {
+        if jsonl {
+            source::jsonl_value_pos(raw, row.pos.line, col)
+        } else {
+            let i = table.columns.iter().position(|c| c == col).unwrap_or(0);
+            source::csv_cell_pos(raw, row.pos.line, i)
+        }
+    };
+    let config_file = crate::error::display_path(&parent.file);
+    let mut kind_reported: Vec<&str> = Vec::new();
+    let mut similar: HashMap<String, (String, usize)> = HashMap::new();
     if !ok {
         return None;
     }
@@ -559,28 +628,30 @@ fn from_table(
             Some(col) => cell_str(col).unwrap_or_default(),
             None => format!("row-{}", r + 1),
         };
-        let rpath = format!("row {}", r + 1);
+        let rpath = ticket(r);
+        let id_col = spec.id.as_deref().unwrap_or("id");
+        let id_pos = || match &spec.id {
+            Some(col) => cell_pos(row, col),
+            None => row.pos,
+        };
         if id.trim().is_empty() {
-            c.error(
-                Some(row.pos),
-                &join(&rpath, spec.id.as_deref().unwrap_or("id")),
-                "ticket id is empty",
-            );
+            c.error(Some(id_pos()), &join(&rpath, id_col), "ticket id is empty");
             continue;
         }
         if let Some(first) = seen.get(&id) {
             c.error(
-                Some(row.pos),
-                &join(&rpath, spec.id.as_deref().unwrap_or("id")),
+                Some(id_pos()),
+                &join(&rpath, id_col),
                 format!("duplicate ticket id {id:?} (first at line {first})"),
             );
             continue;
         }
         seen.insert(id.clone(), row.pos.line);
+        similar_id(c, &mut similar, &id, r, id_pos(), &join(&rpath, id_col));
         let text = cell_str(&spec.text).unwrap_or_default();
         if text.trim().is_empty() {
             c.error(
-                Some(row.pos),
+                Some(cell_pos(row, &spec.text)),
                 &join(&rpath, &spec.text),
                 format!(
                     "ticket text is empty (column {:?}); every ticket needs the customer's message",
@@ -599,10 +670,38 @@ fn from_table(
                 .expect("checked")
                 .1;
             let cell = row.get(col).cloned().unwrap_or(serde_json::Value::Null);
+            if is_inferred(&field.name) {
+                if let Some(kind) = undeclared_kind(&cell, jsonl) {
+                    row_ok = false;
+                    if !kind_reported.contains(&field.name.as_str()) {
+                        kind_reported.push(&field.name);
+                        let entry = format!("{}: {{kind: {}}}", field.name, kind.name());
+                        let entry = if spec.fields.is_some() {
+                            format!("under `{}.fields`, add `{entry}`", named_at.1)
+                        } else {
+                            format!("add `fields: {{{entry}}}` to `{}`", named_at.1)
+                        };
+                        c.error(
+                            Some(cell_pos(row, col)),
+                            &join(&rpath, col),
+                            format!(
+                                "column {col:?} holds {} ({}), but a column not declared in `fields:` holds one label per ticket; to read it as a {} field, in {config_file} {entry}",
+                                match kind {
+                                    FieldKind::Flag => "true/false",
+                                    _ => "a list of values",
+                                },
+                                cell,
+                                kind.name(),
+                            ),
+                        );
+                    }
+                    continue;
+                }
+            }
             match table_value(field, &cell) {
                 Ok(v) => labels.push(v),
                 Err(msg) => {
-                    c.error(Some(row.pos), &join(&rpath, col), msg);
+                    c.error(Some(cell_pos(row, col)), &join(&rpath, col), msg);
                     row_ok = false;
                 }
             }
@@ -636,6 +735,17 @@ fn from_table(
     })
 }
 
+/// The kind a cell of an undeclared column holds when it is not a single label: a `|` list in
+/// CSV, a JSON array or a JSON boolean.
+fn undeclared_kind(cell: &serde_json::Value, jsonl: bool) -> Option<FieldKind> {
+    match cell {
+        serde_json::Value::String(s) if !jsonl && s.contains('|') => Some(FieldKind::Labels),
+        serde_json::Value::Array(_) => Some(FieldKind::Labels),
+        serde_json::Value::Bool(_) => Some(FieldKind::Flag),
+        _ => None,
+    }
+}
+
 /// The values of a label(s) field seen in a table, sorted.
 fn seen_values(table: &source::Table, labels: &[(String, String)], field: &Field) -> Vec<String> {
     let col = &labels
@@ -651,7 +761,8 @@ fn seen_values(table: &source::Table, labels: &[(String, String)], field: &Field
                 .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty())
                 .collect(),
-            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            // Surrounding spaces are an error at the cell, not a value of their own.
+            Some(serde_json::Value::String(s)) => vec![s.trim().to_string()],
             Some(serde_json::Value::Array(a)) => a
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
@@ -704,6 +815,9 @@ fn table_value(field: &Field, cell: &serde_json::Value) -> Result<GoldValue, Str
         // empty (the empty set).
         (FieldKind::Label | FieldKind::Flag, J::String(s)) if s.trim().is_empty() => {
             Err(missing_label(field))
+        }
+        (FieldKind::Label, J::String(s)) if spaces_hint(field, s).is_some() => {
+            Err(spaces_hint(field, s).unwrap_or_default())
         }
         (FieldKind::Flag, J::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => Ok(GoldValue::Flag(true)),

@@ -168,8 +168,12 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
             return None;
         }
     };
+    if !check_header(text, &columns, checker) {
+        return None;
+    }
     let mut rows = Vec::new();
     let mut ok = true;
+    let diags_before = checker.diags.len();
     let mut lines = LineCounter::new(text);
     for record in rdr.records() {
         match record {
@@ -190,7 +194,7 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
                 // The csv crate numbers records from 0, the header being record 0.
                 let row = e
                     .position()
-                    .map_or(String::new(), |p| format!("row {}", p.record()));
+                    .map_or(String::new(), |p| format!("ticket {}", p.record()));
                 let message = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -211,7 +215,169 @@ fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
             }
         }
     }
+    // A quote left open swallows what follows into one value, up to the next quote (or the
+    // end of the file): rows then seem to lack fields, or a value holds a line break and runs
+    // on after its closing quote. Checked only then (the scan reads the file once more).
+    if !ok
+        || rows.iter().any(|r| {
+            r.cells
+                .iter()
+                .any(|(_, v)| v.as_str().is_some_and(|s| s.contains('\n')))
+        })
+    {
+        if let Some((q, record)) = unclosed_quote(text, 0) {
+            checker.diags.truncate(diags_before);
+            checker.error(
+                Some(yaml::pos_at_byte(text.as_bytes(), q)),
+                &format!("ticket {record}"),
+                UNCLOSED_QUOTE,
+            );
+            return None;
+        }
+    }
     ok.then_some(Table { columns, rows })
+}
+
+const UNCLOSED_QUOTE: &str = "unclosed quote: this `\"` opens a quoted value that is not closed where the value ends, so what follows (line breaks and commas included) is read into it up to the next quote; close it, and write a quote inside a quoted value as `\"\"`";
+
+/// The byte offset where line `line` (1-based) starts.
+fn line_start(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+/// Where each field of the CSV record starting at byte `from` begins (byte offsets), and
+/// whether the record ends inside an open quote (then the offset of that quote). RFC 4180:
+/// a quote opens a quoted value only at the start of a field; `""` inside it is a quote.
+fn scan_record(text: &str, from: usize) -> (Vec<usize>, Option<usize>, usize) {
+    let b = text.as_bytes();
+    let mut starts = vec![from];
+    let mut i = from;
+    let mut field_start = true;
+    while i < b.len() {
+        match b[i] {
+            b'"' if field_start => {
+                let open = i;
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return (starts, Some(open), b.len()),
+                        Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => {
+                            i += 1;
+                            // A value ends at its closing quote: text after it means this
+                            // quote closed an earlier, unclosed one.
+                            if !matches!(b.get(i), None | Some(b',' | b'\r' | b'\n')) {
+                                return (starts, Some(open), b.len());
+                            }
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                field_start = false;
+                continue;
+            }
+            b',' => {
+                starts.push(i + 1);
+                field_start = true;
+            }
+            b'\n' | b'\r' => break,
+            _ => field_start = false,
+        }
+        i += 1;
+    }
+    (starts, None, i)
+}
+
+/// The offset of the first quote opened in or after the record at byte `from` that is not
+/// closed where its value ends, and the number of its record (the header is 0).
+fn unclosed_quote(text: &str, from: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut at = from.min(b.len());
+    let mut record = 0;
+    while at < b.len() {
+        let (_, open, end) = scan_record(text, at);
+        if let Some(q) = open {
+            return Some((q, record));
+        }
+        // The next record starts after the line end the scan stopped at (blank lines are
+        // not records).
+        if !text[at..end].trim().is_empty() {
+            record += 1;
+        }
+        at = end + 1;
+    }
+    None
+}
+
+/// The position of the `index`-th cell (0-based) of the CSV record that starts on `line`.
+pub fn csv_cell_pos(text: &str, line: usize, index: usize) -> Pos {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let from = line_start(text, line);
+    let (starts, _, _) = scan_record(text, from);
+    let at = starts.get(index).copied().unwrap_or(from);
+    yaml::pos_at_byte(text.as_bytes(), at)
+}
+
+/// The position of the value of `key` on a JSONL line (`line` 1-based), or its start.
+pub fn jsonl_value_pos(text: &str, line: usize, key: &str) -> Pos {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let from = line_start(text, line);
+    let end = text[from..].find('\n').map_or(text.len(), |n| from + n);
+    let l = &text[from..end];
+    let quoted = serde_json::to_string(key).unwrap_or_default();
+    let col = l
+        .find(&format!("{quoted}:"))
+        .or_else(|| l.find(&quoted))
+        .map(|k| {
+            let mut v = k + quoted.len();
+            let rest = l[v..].trim_start_matches([' ', ':']);
+            v = l.len() - rest.len();
+            l[..v].chars().count() + 1
+        })
+        .unwrap_or(1);
+    Pos { line, col }
+}
+
+/// Checks a CSV header: a file separated by `;` or tabs (read as one column), and a column
+/// name used twice (a lookup by name would only ever see the first).
+fn check_header(text: &str, columns: &[String], checker: &mut Checker) -> bool {
+    if columns.len() == 1 {
+        for (sep, name) in [(';', "semicolons"), ('\t', "tabs")] {
+            if columns[0].contains(sep) {
+                checker.error(
+                    Some(Pos { line: 1, col: 1 }),
+                    "header",
+                    format!(
+                        "the header is one column {:?}: the file looks separated by {name}, but a .csv gold file is separated by commas; export it again with commas (or as .jsonl)",
+                        columns[0]
+                    ),
+                );
+                return false;
+            }
+        }
+    }
+    let mut ok = true;
+    for (i, c) in columns.iter().enumerate() {
+        if let Some(first) = columns[..i].iter().position(|o| o == c) {
+            checker.error(
+                Some(csv_cell_pos(text, 1, i)),
+                "header",
+                format!(
+                    "column name {c:?} is used twice in the header (columns {} and {}); rename one, each column needs its own name",
+                    first + 1,
+                    i + 1
+                ),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// The line a CSV record starts on, counted incrementally: records come in file order, so each
@@ -267,7 +433,7 @@ fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
             continue;
         }
         n_rows += 1;
-        let row = format!("row {n_rows}");
+        let row = format!("ticket {n_rows}");
         let pos = Pos {
             line: i + 1,
             col: 1,

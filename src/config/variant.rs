@@ -984,6 +984,7 @@ fn read_local(
             check_train_fields(&mut parent, gold, &ts.fields, tnode.pos);
         }
         c.diags.append(&mut parent.diags);
+        c.warnings.append(&mut parent.warnings);
     }
     let spec = LocalSpec {
         train: train.map(|src| match src {
