@@ -364,6 +364,109 @@ fn ticket_ids_that_differ_only_by_case_or_spaces_are_warnings() {
     insta::assert_snapshot!("warn_ticket_ids_differ_by_case", stderr);
 }
 
+// Issue 11 item 3: variant discovery.
+fixture!(variant_glob_matches_stray_yaml, path: true, contains: [
+    "eval.yaml:4:5: variants[0]: \"prompts/*.yaml\" matched prompts/train.yaml, which does not look like a variant",
+    "narrow the pattern so it does not match \"train.yaml\"",
+    "prompts/train.yaml:1:1: fields: unknown key `fields`",
+]);
+fixture!(tool_schema_ref_points_nowhere, path: true, contains: [
+    "variant.yaml:16:21: tools[0].input_schema.properties.department: $ref \"#/$defs/dept\" points at nothing in input_schema (defined: #/$defs/department, #/$defs/intent)",
+]);
+
+/// `verdict validate` in a copy of a fixture folder under tests/fixtures/discovery, after
+/// `prepare` has changed it; returns (exit code, stdout, stderr).
+fn validate_discovery(name: &str, prepare: impl FnOnce(&Path)) -> (i32, String, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/discovery")
+            .join(name),
+        tmp.path(),
+    );
+    prepare(tmp.path());
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["validate", "eval.yaml"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A local `$ref` in a tool's input_schema is followed (it was rejected as "type (none)").
+#[test]
+fn tool_schema_with_a_local_ref_is_valid() {
+    let (code, stdout, stderr) = validate_discovery("schema_local_ref", |_| {});
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("eval.yaml: ok: "), "{stdout}");
+}
+
+/// Moves the fixture's variant into prompts/ and points `variants:` at `pattern`.
+fn into_prompts(dir: &Path, pattern: &str) {
+    std::fs::create_dir(dir.join("prompts")).unwrap();
+    std::fs::rename(dir.join("variant.yaml"), dir.join("prompts/variant.yaml")).unwrap();
+    let eval = std::fs::read_to_string(dir.join("eval.yaml")).unwrap();
+    std::fs::write(
+        dir.join("eval.yaml"),
+        eval.replace("  - variant.yaml", &format!("  - {pattern:?}")),
+    )
+    .unwrap();
+}
+
+/// A `**` pattern through a symlink that loops back into its folder: one line, not one
+/// "already included" line per extra match.
+#[cfg(unix)]
+#[test]
+fn glob_through_a_symlink_loop_is_reported_once() {
+    let (code, stdout, stderr) = validate_discovery("schema_local_ref", |d| {
+        into_prompts(d, "prompts/**/*.yaml");
+        std::os::unix::fs::symlink(".", d.join("prompts/loop")).unwrap();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(!stderr.contains("already included"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(
+        stderr.contains("eval.yaml:4:5: variants[0]: \"prompts/**/*.yaml\" reaches the same variant files again through the symlink prompts/loop"),
+        "{stderr}"
+    );
+    // The count of extra matches depends on the system's symlink limit.
+    let stable: String = stderr
+        .split('(')
+        .enumerate()
+        .map(|(i, part)| if i == 1 { "(N extra matches of 1 file): a symlink that loops back into the folder; remove the link or use a pattern that does not go through it\n".to_string() } else { part.to_string() })
+        .collect::<Vec<_>>()
+        .join("");
+    insta::assert_snapshot!("variant_glob_symlink_loop", stable);
+}
+
+/// An unreadable prompts folder is reported as such, not as "matches no file". Root reads
+/// any folder, so the test has nothing to check when run as root.
+#[cfg(unix)]
+#[test]
+fn unreadable_prompts_folder_is_reported_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut as_root = false;
+    let (code, _, stderr) = validate_discovery("schema_local_ref", |d| {
+        into_prompts(d, "prompts/*.yaml");
+        let p = d.join("prompts");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+        as_root = std::fs::read_dir(&p).is_ok();
+    });
+    if as_root {
+        eprintln!("skipped: running as root, every folder is readable");
+        return;
+    }
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("matches no file"), "{stderr}");
+    assert!(stderr.contains("cannot read prompts"), "{stderr}");
+}
+
 /// Likely mistakes that do not stop a run (issue 11 item 1): `validate` exits 0 with its `ok`
 /// line on stdout and one `warning: file:line:col: ...` line per mistake on stderr.
 fn run_warning_fixture(name: &str) -> String {

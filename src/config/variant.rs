@@ -591,6 +591,31 @@ fn check_schema(
         );
         return None;
     }
+    // Properties (and their `items`) may be local references (`$ref: "#/$defs/dept"`): the
+    // checks below look at what they point to.
+    let mut props = schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .cloned()
+        .unwrap_or_default();
+    let mut ok = true;
+    for (name, prop) in props.iter_mut() {
+        match resolve_refs(schema, prop, 0) {
+            Ok(resolved) => *prop = resolved,
+            Err(msg) => {
+                let at = child(node, "properties").and_then(|p| child(p, name));
+                c.error(
+                    Some(at.map_or(node.pos, |n| n.pos)),
+                    &format!("{path}.properties.{name}"),
+                    msg,
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
     if let Err(e) = jsonschema::validator_for(schema) {
         c.error(
             Some(node.pos),
@@ -599,13 +624,53 @@ fn check_schema(
         );
         return None;
     }
-    Some(
-        schema
-            .get("properties")
-            .and_then(|p| p.as_object())
-            .cloned()
-            .unwrap_or_default(),
-    )
+    Some(props)
+}
+
+/// `value` with its `$ref` (and its `items`' `$ref`) replaced by what they point to in
+/// `root`. Only local references (`#/...`) are resolved; a reference that points nowhere,
+/// or a chain of more than 16, is an error.
+fn resolve_refs(
+    root: &serde_json::Value,
+    value: &serde_json::Value,
+    depth: usize,
+) -> Result<serde_json::Value, String> {
+    let Some(obj) = value.as_object() else {
+        return Ok(value.clone());
+    };
+    if let Some(r) = obj.get("$ref").and_then(|r| r.as_str()) {
+        if depth > 16 {
+            return Err(format!(
+                "$ref {r:?} is part of a chain of references that does not end"
+            ));
+        }
+        let Some(pointer) = r.strip_prefix('#') else {
+            return Err(format!(
+                "$ref {r:?} is not a local reference (valid: \"#/$defs/<name>\", a definition in this input_schema)"
+            ));
+        };
+        let target = root.pointer(pointer).ok_or_else(|| {
+            let defs: Vec<String> = ["$defs", "definitions"]
+                .iter()
+                .filter_map(|k| root.get(*k).and_then(|d| d.as_object()).map(|d| (k, d)))
+                .flat_map(|(k, d)| d.keys().map(move |n| format!("#/{k}/{n}")))
+                .collect();
+            format!(
+                "$ref {r:?} points at nothing in input_schema (defined: {})",
+                if defs.is_empty() {
+                    "none".to_string()
+                } else {
+                    list(&defs)
+                }
+            )
+        })?;
+        return resolve_refs(root, target, depth + 1);
+    }
+    let mut out = obj.clone();
+    if let Some(items) = obj.get("items") {
+        out.insert("items".into(), resolve_refs(root, items, depth + 1)?);
+    }
+    Ok(serde_json::Value::Object(out))
 }
 
 /// Reads a mapping of gold field -> value (a tool's `sets`, a local example's `labels`),
