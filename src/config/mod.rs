@@ -553,10 +553,13 @@ fn stray_file_hint(
     file: &Path,
     others: &[Diagnostic],
 ) {
-    let unknown_top_key = others.iter().any(|d| {
-        d.file == file && !d.path.contains(['.', '[']) && d.message.starts_with("unknown key")
-    });
-    if !unknown_top_key {
+    // Unknown top-level keys and no `name`: not a variant with a typo, another kind of file.
+    let top = |start: &str| {
+        others
+            .iter()
+            .any(|d| d.file == file && !d.path.contains(['.', '[']) && d.message.starts_with(start))
+    };
+    if !(top("unknown key") && top("missing required key `name`")) {
         return;
     }
     let name = file
