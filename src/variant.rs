@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gold::{FieldKind, GoldSet, GoldValue};
 use crate::template::UserTemplate;
 
 /// Which backend classifies.
@@ -125,6 +126,42 @@ pub struct LocalSpec {
     pub model: Option<String>,
     /// `None`: the classifier's default regularisation.
     pub c: Option<f64>,
+}
+
+impl LocalSpec {
+    /// The (text, class) pairs that train the model of gold field `field`: from the training
+    /// set and the inline examples, the class being the index of the gold field's value (a
+    /// flag: 0 false, 1 true). A `labels` field has none (a local variant does not predict it).
+    pub fn examples_for(&self, gold: &GoldSet, field: usize) -> Vec<(String, u32)> {
+        let gf = &gold.fields[field];
+        let mut out = Vec::new();
+        if let Some(train) = &self.train_set {
+            if let Some((ti, tf)) = train.field(&gf.name) {
+                for t in &train.tickets {
+                    let class = match (&t.labels[ti], gf.kind) {
+                        (GoldValue::Label(i), FieldKind::Label) => {
+                            gf.index_of(&tf.values[*i as usize])
+                        }
+                        (GoldValue::Flag(b), FieldKind::Flag) => Some(*b as u32),
+                        _ => None,
+                    };
+                    if let Some(class) = class {
+                        out.push((t.text.clone(), class));
+                    }
+                }
+            }
+        }
+        for (text, labels) in &self.examples {
+            if let Some((_, v)) = labels.iter().find(|(f, _)| f == &gf.name) {
+                match GoldValue::from_json(gf, v) {
+                    Ok(GoldValue::Label(i)) => out.push((text.clone(), i)),
+                    Ok(GoldValue::Flag(b)) => out.push((text.clone(), b as u32)),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
 }
 
 impl LlmSpec {

@@ -1107,3 +1107,102 @@ fn huge_numbers_in_predictions_are_an_error_or_scored_never_a_crash() {
         }
     }
 }
+
+/// Issue 11 item 5: CSV dialect errors in the banking77 test set (a quote opened at the start
+/// of a random cell, `;` or tab separators, a column name used twice, a label with spaces
+/// around it): each is an error at a position in the CSV that says what is wrong, never a
+/// panic, a pass or advice about commas.
+#[test]
+fn csv_dialect_errors_are_named() {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed_of("csv-dialect"));
+    let tree = banking_tree();
+    let rel = "evals/banking77/test.csv";
+    let orig = String::from_utf8(tree.original(rel).to_vec()).unwrap();
+    let lines: Vec<&str> = orig.lines().collect();
+    // Cells as written: (line index, byte offset of the cell in the line).
+    let mut starts: Vec<(usize, usize)> = Vec::new();
+    for (i, l) in lines.iter().enumerate().skip(1) {
+        // Unquoted lines only, so that every comma separates cells.
+        if !l.contains('"') {
+            starts.push((i, 0));
+            starts.extend(l.match_indices(',').map(|(b, _)| (i, b + 1)));
+        }
+    }
+    let with_line = |i: usize, new: String| {
+        let mut ls: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        ls[i] = new;
+        ls.join("\n") + "\n"
+    };
+    let mut cases: Vec<(String, String, &str)> = vec![
+        (
+            "semicolons".into(),
+            lines
+                .iter()
+                .map(|l| {
+                    if l.contains('"') {
+                        l.to_string()
+                    } else {
+                        l.replace(',', ";")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n",
+            "separated by semicolons",
+        ),
+        (
+            "tabs".into(),
+            with_line(0, lines[0].replace(',', "\t")),
+            "separated by tabs",
+        ),
+        (
+            "duplicate column".into(),
+            with_line(0, lines[0].replace("category", "text")),
+            "is used twice in the header",
+        ),
+    ];
+    for _ in 0..40 {
+        let (i, b) = starts[rng.gen_range(0..starts.len())];
+        let mut l = lines[i].to_string();
+        l.insert(b, '"');
+        cases.push((
+            format!("quote opened at line {} byte {b}", i + 1),
+            with_line(i, l),
+            "unclosed quote",
+        ));
+    }
+    for _ in 0..10 {
+        let i = rng.gen_range(1..lines.len());
+        let Some((text, label)) = lines[i].rsplit_once(',') else {
+            continue;
+        };
+        cases.push((
+            format!("spaces around the label on line {}", i + 1),
+            with_line(i, format!("{text}, {label} ")),
+            "has surrounding spaces",
+        ));
+    }
+    let mut failures = Vec::new();
+    for (desc, text, needle) in &cases {
+        tree.write(rel, text.as_bytes());
+        let eval = tree.dir.path().join(&tree.eval);
+        let result = catch_unwind(AssertUnwindSafe(|| verdict::config::load_eval(&eval)));
+        match result {
+            Ok(Err(Error::Invalid(diags)))
+                if diags.iter().any(|d| {
+                    d.file.ends_with(rel) && d.pos.is_some() && d.message.contains(needle)
+                }) && !diags.iter().any(|d| {
+                    d.message.contains("quote a value that contains a comma")
+                        && *needle == "unclosed quote"
+                }) => {}
+            Ok(other) => failures.push(format!(
+                "{desc}: {:?}",
+                other.map(|_| ()).map_err(|e| e.to_string())
+            )),
+            Err(_) => failures.push(format!("{desc}: panicked")),
+        }
+    }
+    tree.write(rel, orig.as_bytes());
+    assert!(cases.len() >= 50, "{}", cases.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -276,9 +276,9 @@ fn jsonl_wrong_types_are_reported_per_row() {
     assert_eq!(
         lines,
         [
-            "g.jsonl:1: row 1.u: \"maybe\" is not a flag value (valid: true, false, yes, no, 1, 0)",
-            "g.jsonl:2: row 2.d: expected a string for label field `department`, found a number",
-            "g.jsonl:3: row 3.d: \"legal\" is not a value of field `department` (valid: billing, technical)",
+            "g.jsonl:1: ticket 1: u: \"maybe\" is not a flag value (valid: true, false, yes, no, 1, 0)",
+            "g.jsonl:2: ticket 2: d: expected a string for label field `department`, found a number",
+            "g.jsonl:3: ticket 3: d: \"legal\" is not a value of field `department` (valid: billing, technical)",
         ]
     );
 }
@@ -367,7 +367,7 @@ fn csv_errors_point_at_the_row_after_multi_line_rows() {
     };
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0].pos.unwrap().line, 6);
-    assert_eq!(diags[0].path, "row 3.dept");
+    assert_eq!(diags[0].path, "ticket 3: dept");
     assert!(diags[0]
         .message
         .contains("\"biling\" is not a value of field `department`"));
@@ -661,7 +661,7 @@ fn csv_with_crlf_line_ends_reports_the_right_line() {
             .iter()
             .map(|d| (d.pos.unwrap().line, d.path.as_str()))
             .collect();
-        assert_eq!(got, [(6, "row 4")], "{name}: {diags:?}");
+        assert_eq!(got, [(6, "ticket 4")], "{name}: {diags:?}");
         // The row error stops the table; without it, the bad label is on line 5.
         let fixed = csv.replace(&format!("{eol}x,y,z"), "");
         std::fs::write(dir.path().join("g.csv"), format!("{fixed}{eol}")).unwrap();
@@ -672,7 +672,7 @@ fn csv_with_crlf_line_ends_reports_the_right_line() {
             .iter()
             .map(|d| (d.pos.unwrap().line, d.path.as_str()))
             .collect();
-        assert_eq!(got, [(5, "row 3.dept")], "{name}: {diags:?}");
+        assert_eq!(got, [(5, "ticket 3: dept")], "{name}: {diags:?}");
     }
 }
 
@@ -705,12 +705,12 @@ fn csv_empty_label_cell_is_a_missing_label() {
         [
             (
                 3,
-                "row 2.dept",
+                "ticket 2: dept",
                 "missing label for field `department` (valid: billing, technical)"
             ),
             (
                 4,
-                "row 3.urgent",
+                "ticket 3: urgent",
                 "missing label for field `urgent` (valid: true, false, yes, no, 1, 0)"
             ),
         ]

@@ -124,7 +124,8 @@ fn check_shape(name: &str, stderr: &str, expect_path: bool) -> usize {
                 .split_once(": ")
                 .unwrap_or_else(|| panic!("{name}: no field path in {p:?}"));
             assert!(
-                !path.is_empty() && !path.contains(' ') || path.starts_with("row "),
+                // `ticket 2: labels.department`: a ticket's 1-based number, then the path in it.
+                !path.is_empty() && !path.contains(' ') || path.starts_with("ticket "),
                 "{name}: bad field path {path:?} in {p:?}"
             );
             assert!(!msg.is_empty());
@@ -176,27 +177,27 @@ fixture!(number_out_of_range, path: true, contains: [
     "variant.yaml:5:14: temperature: 3.5 is out of range (valid: 0 to 2)",
 ]);
 fixture!(duplicate_ticket_id, path: true, contains: [
-    "gold.yaml:12:9: tickets[2].id: duplicate ticket id \"T-1\" (first used at line 6)",
+    "gold.yaml:12:9: ticket 3: id: duplicate ticket id \"T-1\" (first used at line 6)",
 ]);
 fixture!(empty_ticket_text, path: true, contains: [
-    "gold.yaml:13:11: tickets[2].text: ticket text is empty (\"   \")",
+    "gold.yaml:13:11: ticket 3: text: ticket text is empty (\"   \")",
 ]);
 fixture!(label_not_a_value, path: true, contains: [
-    "gold.yaml:11:26: tickets[1].labels.department: \"techincal\" is not a value of field `department`",
+    "gold.yaml:11:26: ticket 2: labels.department: \"techincal\" is not a value of field `department`",
     "valid: billing, technical, sales; did you mean \"technical\"?",
 ]);
 fixture!(labels_value_not_a_value, path: true, contains: [
-    "gold.yaml:11:62: tickets[1].labels.intents[1]: \"password_reset\" is not a value of field `intents`",
+    "gold.yaml:11:62: ticket 2: labels.intents[1]: \"password_reset\" is not a value of field `intents`",
     "(valid: refund_request, how_to, outage_report)",
 ]);
 fixture!(flag_not_boolean, path: true, contains: [
-    "gold.yaml:11:79: tickets[1].labels.requires_human: expected true or false, found \"maybe\"",
+    "gold.yaml:11:79: ticket 2: labels.requires_human: expected true or false, found \"maybe\"",
 ]);
 fixture!(ticket_missing_label, path: true, contains: [
-    "gold.yaml:14:13: tickets[2].labels.requires_human: missing label for field `requires_human`",
+    "gold.yaml:14:13: ticket 3: labels.requires_human: missing label for field `requires_human`",
 ]);
 fixture!(label_for_unknown_field, path: true, contains: [
-    "gold.yaml:14:75: tickets[2].labels.priority: unknown field `priority`",
+    "gold.yaml:14:75: ticket 3: labels.priority: unknown field `priority`",
     "(fields: department, intents, requires_human)",
 ]);
 fixture!(tool_enum_lacks_value, path: true, contains: [
@@ -243,10 +244,10 @@ fixture!(csv_column_missing, path: true, contains: [
     "did you mean \"department\"? columns: ticket_id, body, department",
 ]);
 fixture!(csv_bad_row, path: true, contains: [
-    "gold.csv:3:1: row 2: this row has 4 fields but the header has 3 (ticket_id, body, department)",
+    "gold.csv:3:1: ticket 2: this row has 4 fields but the header has 3 (ticket_id, body, department)",
 ]);
 fixture!(jsonl_malformed_line, path: true, contains: [
-    "gold.jsonl:2:113: row 2: invalid JSON: EOF while parsing an object (valid: one JSON object per line)",
+    "gold.jsonl:2:113: ticket 2: invalid JSON: EOF while parsing an object (valid: one JSON object per line)",
 ]);
 fixture!(duplicate_variant_names, path: true, contains: [
     "variant-copy.yaml:1:7: name: variant name \"classify\" is already the name of variant.yaml",
@@ -266,9 +267,9 @@ fixture!(many_problems, path: true, contains: [
     "error: 7 problems found:",
     "eval.yaml:2:1: descripton:",
     "eval.yaml:5:12: run.repeats:",
-    "gold.yaml:11:26: tickets[1].labels.department:",
-    "gold.yaml:12:9: tickets[2].id:",
-    "gold.yaml:13:11: tickets[2].text:",
+    "gold.yaml:11:26: ticket 2: labels.department:",
+    "gold.yaml:12:9: ticket 3: id:",
+    "gold.yaml:13:11: ticket 3: text:",
     "variant.yaml:4:13: max_tokens:",
     "variant.yaml:20:33: tool_choice.name:",
 ]);
@@ -310,6 +311,161 @@ fixture!(tool_choice_none_with_outputs, path: true, contains: [
     "variant.yaml:20:21: tool_choice.type: type none forbids tool calls",
     "(valid: tool, any, auto)",
 ]);
+
+// Issue 11 item 2: a local variant that `verdict run` could not train fails `validate`.
+fixture!(local_no_features, path: true, contains: [
+    "local.yaml:5:13: local.features: the 3 training texts of field `department` yield no features for word_2_2",
+    "e.g. word_1_2 or char_wb_2_5",
+]);
+fixture!(local_trains_no_field, path: true, contains: [
+    "local.yaml:5:5: local.examples: the training examples label none of the gold set's label or flag fields (department, requires_human)",
+]);
+
+/// `verdict run` on a local variant it could not train stops before writing anything (it
+/// used to exit 3 after creating the run folder).
+#[test]
+fn run_on_an_untrainable_local_variant_writes_nothing() {
+    let stderr = run_fixture("local_no_features", "run");
+    assert!(stderr.contains("yield no features"), "{stderr}");
+}
+
+// Issue 11 item 5: CSV and JSONL gold sets.
+fixture!(csv_unclosed_quote, path: true, contains: [
+    "gold.csv:3:5: ticket 2: unclosed quote: this `\"` opens a quoted value that is not closed",
+]);
+fixture!(csv_semicolon_delimiter, path: true, contains: [
+    "gold.csv:1:1: header: the header is one column",
+    "the file looks separated by semicolons",
+]);
+fixture!(csv_duplicate_header, path: true, contains: [
+    "gold.csv:1:50: header: column name \"department\" is used twice in the header (columns 3 and 6)",
+]);
+fixture!(csv_label_with_spaces, path: true, contains: [
+    "gold.csv:4:51: ticket 3: department: \" billing \" has surrounding spaces",
+]);
+fixture!(csv_list_column_undeclared, path: true, contains: [
+    "gold.csv:3:62: ticket 2: intents: column \"intents\" holds a list of values",
+    "in eval.yaml under `gold.fields`, add `intents: {kind: labels}`",
+]);
+fixture!(jsonl_array_column_undeclared, path: true, contains: [
+    "gold.jsonl:1:94: ticket 1: intents: column \"intents\" holds a list of values",
+    "add `fields: {intents: {kind: labels}}` to `gold`",
+    "gold.jsonl:1:132: ticket 1: requires_human: column \"requires_human\" holds true/false",
+]);
+
+#[test]
+fn ticket_ids_that_differ_only_by_case_or_spaces_are_warnings() {
+    let stderr = run_warning_fixture("ticket_ids_differ_by_case");
+    assert!(
+        stderr.contains("warning: gold.csv:3:1: ticket 2: ticket_id: ticket id \"t-1\" differs from \"T-1\" (ticket 1) only by case"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("only by surrounding spaces"), "{stderr}");
+    insta::assert_snapshot!("warn_ticket_ids_differ_by_case", stderr);
+}
+
+// Issue 11 item 3: variant discovery.
+fixture!(variant_glob_matches_stray_yaml, path: true, contains: [
+    "eval.yaml:4:5: variants[0]: \"prompts/*.yaml\" matched prompts/train.yaml, which does not look like a variant",
+    "narrow the pattern so it does not match \"train.yaml\"",
+    "prompts/train.yaml:1:1: fields: unknown key `fields`",
+]);
+fixture!(tool_schema_ref_points_nowhere, path: true, contains: [
+    "variant.yaml:16:21: tools[0].input_schema.properties.department: $ref \"#/$defs/dept\" points at nothing in input_schema (defined: #/$defs/department, #/$defs/intent)",
+]);
+
+/// `verdict validate` in a copy of a fixture folder under tests/fixtures/discovery, after
+/// `prepare` has changed it; returns (exit code, stdout, stderr).
+fn validate_discovery(name: &str, prepare: impl FnOnce(&Path)) -> (i32, String, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/discovery")
+            .join(name),
+        tmp.path(),
+    );
+    prepare(tmp.path());
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(tmp.path())
+        .args(["validate", "eval.yaml"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// A local `$ref` in a tool's input_schema is followed (it was rejected as "type (none)").
+#[test]
+fn tool_schema_with_a_local_ref_is_valid() {
+    let (code, stdout, stderr) = validate_discovery("schema_local_ref", |_| {});
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("eval.yaml: ok: "), "{stdout}");
+}
+
+/// Moves the fixture's variant into prompts/ and points `variants:` at `pattern`.
+fn into_prompts(dir: &Path, pattern: &str) {
+    std::fs::create_dir(dir.join("prompts")).unwrap();
+    std::fs::rename(dir.join("variant.yaml"), dir.join("prompts/variant.yaml")).unwrap();
+    let eval = std::fs::read_to_string(dir.join("eval.yaml")).unwrap();
+    std::fs::write(
+        dir.join("eval.yaml"),
+        eval.replace("  - variant.yaml", &format!("  - {pattern:?}")),
+    )
+    .unwrap();
+}
+
+/// A `**` pattern through a symlink that loops back into its folder: one line, not one
+/// "already included" line per extra match.
+#[cfg(unix)]
+#[test]
+fn glob_through_a_symlink_loop_is_reported_once() {
+    let (code, stdout, stderr) = validate_discovery("schema_local_ref", |d| {
+        into_prompts(d, "prompts/**/*.yaml");
+        std::os::unix::fs::symlink(".", d.join("prompts/loop")).unwrap();
+    });
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(!stderr.contains("already included"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
+    assert!(
+        stderr.contains("eval.yaml:4:5: variants[0]: \"prompts/**/*.yaml\" reaches the same variant files again through the symlink prompts/loop"),
+        "{stderr}"
+    );
+    // The count of extra matches depends on the system's symlink limit.
+    let stable: String = stderr
+        .split('(')
+        .enumerate()
+        .map(|(i, part)| if i == 1 { "(N extra matches of 1 file): a symlink that loops back into the folder; remove the link or use a pattern that does not go through it\n".to_string() } else { part.to_string() })
+        .collect::<Vec<_>>()
+        .join("");
+    insta::assert_snapshot!("variant_glob_symlink_loop", stable);
+}
+
+/// An unreadable prompts folder is reported as such, not as "matches no file". Root reads
+/// any folder, so the test has nothing to check when run as root.
+#[cfg(unix)]
+#[test]
+fn unreadable_prompts_folder_is_reported_as_such() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut as_root = false;
+    let (code, _, stderr) = validate_discovery("schema_local_ref", |d| {
+        into_prompts(d, "prompts/*.yaml");
+        let p = d.join("prompts");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+        as_root = std::fs::read_dir(&p).is_ok();
+    });
+    if as_root {
+        eprintln!("skipped: running as root, every folder is readable");
+        return;
+    }
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("matches no file"), "{stderr}");
+    assert!(stderr.contains("cannot read prompts"), "{stderr}");
+}
 
 /// Likely mistakes that do not stop a run (issue 11 item 1): `validate` exits 0 with its `ok`
 /// line on stdout and one `warning: file:line:col: ...` line per mistake on stderr.
@@ -412,7 +568,7 @@ fn paths_are_relative_to_the_working_directory() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("\nevals/check/gold.yaml:11:26: tickets[1].labels.department:"),
+        stderr.contains("\nevals/check/gold.yaml:11:26: ticket 2: labels.department:"),
         "{stderr}"
     );
 }

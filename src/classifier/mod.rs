@@ -163,6 +163,21 @@ impl From<ModelKind> for String {
     }
 }
 
+/// Whether any of `texts` yields at least one n-gram of any of `specs`: without one,
+/// [`TextClassifier::train`] fails ("the training texts yield no features"). Cheap (stops at
+/// the first n-gram), so the config loader can check it before a run starts.
+pub fn yields_features(texts: &[&str], specs: &[FeatureSpec]) -> bool {
+    let mut buf = String::new();
+    texts.iter().any(|t| {
+        let lowered = text::preprocess(t);
+        specs.iter().any(|spec| {
+            let mut any = false;
+            text::visit_ngrams(spec, &lowered, &mut buf, &mut |_| any = true);
+            any
+        })
+    })
+}
+
 /// Settings of the local classifier: features, model and regularisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

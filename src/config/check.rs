@@ -49,13 +49,22 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// `a.b` from `a` and `b`; `b` from `` and `b`.
+/// `a.b` from `a` and `b`; `b` from `` and `b`; `ticket 2: labels` from `ticket 2` and
+/// `labels` (a ticket of a gold set is named by its 1-based number in every format, and the
+/// path within it follows).
 pub fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
+    } else if path.starts_with("ticket ") && !path.contains(": ") {
+        format!("{path}: {key}")
     } else {
         format!("{path}.{key}")
     }
+}
+
+/// The path of the `i`-th (0-based) ticket of a gold set: `ticket 3` for `i` = 2.
+pub fn ticket(i: usize) -> String {
+    format!("ticket {}", i + 1)
 }
 
 /// `a[3]`.

@@ -5,10 +5,9 @@
 //! field's label and the tags. Every problem of every ticket is reported, not only the first.
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 
-use super::check::{did_you_mean, index, join, list, Checker};
+use super::check::{did_you_mean, index, join, list, ticket, Checker};
 use super::source::{self, ReadError};
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
 use crate::yaml::{Node, Pos, Value};
@@ -238,9 +237,14 @@ pub fn load(
             let node = source::parse_yaml(&t.text, &mut c)?;
             from_yaml(&mut c, &node, t.sha256)
         }
-        GoldSource::Table(spec) => from_table(&mut c, spec, parent, named_at, &t.text, t.sha256),
+        GoldSource::Table(spec) => {
+            let table = source::read_table(&t.text, file, &mut c)?;
+            from_table(&mut c, spec, parent, named_at, &table, &t.text, t.sha256)
+        }
     });
     out.append(&mut c.diags);
+    // Warnings go with the file that names the gold set (and so to the eval's warnings).
+    parent.warnings.append(&mut c.warnings);
     gold
 }
 
@@ -255,8 +259,11 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
     let mut tickets = Vec::with_capacity(items.len());
     let mut seen: HashMap<String, Pos> = HashMap::new();
     let before = c.diags.len();
+    // Ids that differ only by case or surrounding spaces ("T-1", "t-1 "): likely the same
+    // ticket written twice, or a typo; a warning, as both are valid ids.
+    let mut similar: HashMap<String, (String, usize)> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
-        let path = index("tickets", i);
+        let path = ticket(i);
         let Some(t) = c.map(
             item,
             &path,
@@ -290,6 +297,7 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
                 return None;
             }
             seen.insert(id.clone(), n.pos);
+            similar_id(c, &mut similar, &id, i, n.pos, &t.sub("id"));
             Some(id)
         });
         let text = t.get("text").and_then(|n| {
@@ -374,9 +382,56 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
     })
 }
 
+/// Warns when `id` differs from an earlier ticket's id only by case or surrounding spaces.
+fn similar_id(
+    c: &mut Checker,
+    similar: &mut HashMap<String, (String, usize)>,
+    id: &str,
+    i: usize,
+    pos: Pos,
+    path: &str,
+) {
+    let key = id.trim().to_lowercase();
+    match similar.get(&key) {
+        Some((first, n)) => {
+            let how = if first.trim() == id.trim() {
+                "only by surrounding spaces"
+            } else {
+                "only by case"
+            };
+            c.warn(
+                Some(pos),
+                path,
+                format!(
+                    "ticket id {id:?} differs from {first:?} (ticket {}) {how}; if they are the same ticket, keep one, otherwise give them distinct ids",
+                    n + 1
+                ),
+            );
+        }
+        None => {
+            similar.insert(key, (id.to_string(), i));
+        }
+    }
+}
+
+/// The message for a label with spaces around it, when the value without them is valid.
+fn spaces_hint(field: &Field, s: &str) -> Option<String> {
+    (s.trim() != s && field.index_of(s.trim()).is_some()).then(|| {
+        format!(
+            "{s:?} has surrounding spaces, so it is not the value {:?} of field `{}`; remove the spaces",
+            s.trim(),
+            field.name
+        )
+    })
+}
+
 /// Reads one label value from YAML, pointing at the offending item on error.
 fn value_from_node(c: &mut Checker, field: &Field, node: &Node, path: &str) -> Option<GoldValue> {
     let bad_label = |c: &mut Checker, n: &Node, p: &str, s: &str| {
+        if let Some(msg) = spaces_hint(field, s) {
+            c.error(Some(n.pos), p, msg);
+            return;
+        }
         let names: Vec<&str> = field.values.iter().map(String::as_str).collect();
         let hint = did_you_mean(s, &names)
             .map(|h| format!("; did you mean {h:?}?"))
@@ -446,61 +501,18 @@ fn value_from_node(c: &mut Checker, field: &Field, node: &Node, path: &str) -> O
     }
 }
 
-/// Builds a gold set from a table and its spec, in one pass over the rows: each row becomes a
-/// typed ticket at once (label ids interned per field, no `serde_json::Value` per cell), and
-/// the problems found are rendered in row order at the end, when the fields' values are known.
-/// Spec problems (a column that does not exist) are reported in the file that holds the spec
-/// (`parent`).
+/// Builds a gold set from a table and its spec. Spec problems (a column that does not exist)
+/// are reported in the file that holds the spec (`parent`).
 fn from_table(
     c: &mut Checker,
     spec: &TableSpec,
     parent: &mut Checker,
     named_at: (Pos, &str),
-    text: &str,
+    table: &source::Table,
+    raw: &str,
     sha256: String,
 ) -> Option<GoldSet> {
-    // Fields as the rows are read: declared, or one label field per column; a label(s) field
-    // without declared values takes the values seen (sorted once every row is read).
-    let mut fields: Vec<Field> = match &spec.fields {
-        Some(declared) => declared.clone(),
-        None => spec
-            .labels
-            .iter()
-            .map(|(name, _)| Field {
-                name: name.clone(),
-                kind: FieldKind::Label,
-                values: Vec::new(),
-            })
-            .collect(),
-    };
-    let seen_field: Vec<bool> = fields
-        .iter()
-        .map(|f| f.kind != FieldKind::Flag && f.values.is_empty())
-        .collect();
-    // The wanted columns: text, id, one per field (its label column), tags.
-    let label_cols: Vec<Option<&str>> = fields
-        .iter()
-        .map(|f| {
-            spec.labels
-                .iter()
-                .find(|(n, _)| n == &f.name)
-                .map(|(_, col)| col.as_str())
-        })
-        .collect();
-    let mut wanted: Vec<&str> = vec![spec.text.as_str(), spec.id.as_deref().unwrap_or("")];
-    let label_at = wanted.len();
-    // A field without a column is reported below; it reads a column no table has ("").
-    wanted.extend(label_cols.iter().map(|c| c.unwrap_or("")));
-    let tags_at = wanted.len();
-    wanted.extend(spec.tags.iter().map(String::as_str));
-    let mut rows = Rows::new(&fields, &seen_field);
-    let columns = {
-        let mut on_row = |pos: Pos, cells: &[Option<source::Cell>]| {
-            rows.add(spec, &fields, pos, cells, label_at, tags_at);
-        };
-        source::read_table(text, &spec.path, c, &wanted, &mut on_row)
-    }?;
-    let cols: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let cols: Vec<&str> = table.columns.iter().map(String::as_str).collect();
     let mut ok = true;
     let at = |key: &str| Some(spec.pos_of(key).unwrap_or(named_at.0));
     let mut check_col = |parent: &mut Checker, col: &str, key: &str| {
@@ -538,361 +550,233 @@ fn from_table(
     if !ok {
         return None;
     }
-    if let Some(declared) = &spec.fields {
-        for (name, _) in &spec.labels {
-            if !declared.iter().any(|f| &f.name == name) {
-                parent.error(
-                    at(&join("labels", name)),
-                    &format!("{}.labels.{name}", named_at.1),
-                    format!("field `{name}` is not declared in `fields`"),
-                );
-                ok = false;
+    // Fields: those declared in `fields:`, in its order, then one `label` field per other
+    // column of `labels:`, its values those seen (sorted). A cell that is not a single label
+    // in an undeclared column (a `|` list, a JSON array or boolean) is an error that prints
+    // the `fields:` entry to add: the kind is never guessed from the data.
+    let declared: &[Field] = spec.fields.as_deref().unwrap_or(&[]);
+    let inferred_field = |name: &str| {
+        let mut f = Field {
+            name: name.to_string(),
+            kind: FieldKind::Label,
+            values: Vec::new(),
+        };
+        f.values = seen_values(table, &spec.labels, &f);
+        f
+    };
+    let inferred: Vec<Field> = spec
+        .labels
+        .iter()
+        .filter(|(name, _)| !declared.iter().any(|f| &f.name == name))
+        .map(|(name, _)| inferred_field(name))
+        .collect();
+    let fields: Vec<Field> = match &spec.fields {
+        Some(declared) => {
+            let mut fs = Vec::new();
+            for f in declared {
+                if !spec.labels.iter().any(|(n, _)| n == &f.name) {
+                    parent.error(
+                        at("fields"),
+                        &format!("{}.fields.{}", named_at.1, f.name),
+                        format!("field `{}` has no column in `labels`", f.name),
+                    );
+                    ok = false;
+                }
+                let mut f = f.clone();
+                if f.kind != FieldKind::Flag && f.values.is_empty() {
+                    f.values = seen_values(table, &spec.labels, &f);
+                }
+                fs.push(f);
             }
+            fs.extend(inferred.iter().cloned());
+            fs
         }
-        for f in declared {
-            if !spec.labels.iter().any(|(n, _)| n == &f.name) {
-                parent.error(
-                    at("fields"),
-                    &format!("{}.fields.{}", named_at.1, f.name),
-                    format!("field `{}` has no column in `labels`", f.name),
-                );
-                ok = false;
-            }
+        None => inferred.clone(),
+    };
+    let is_inferred = |name: &str| inferred.iter().any(|f| f.name == name);
+    // Where a cell is, for messages: its line and column in the file.
+    let jsonl = !spec
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let cell_pos = |row: &source::Row, col: &str| -> Pos {
+        if jsonl {
+            source::jsonl_value_pos(raw, row.pos.line, col)
+        } else {
+            let i = table.columns.iter().position(|c| c == col).unwrap_or(0);
+            source::csv_cell_pos(raw, row.pos.line, i)
         }
-    }
+    };
+    let config_file = crate::error::display_path(&parent.file);
+    let mut kind_reported: Vec<&str> = Vec::new();
+    let mut similar: HashMap<String, (String, usize)> = HashMap::new();
     if !ok {
         return None;
     }
-    let Rows {
-        seen,
-        mut tickets,
-        problems,
-        n_rows,
-        ..
-    } = rows;
-    // The values seen, sorted; label ids interned in first-seen order are renumbered.
-    let mut renumber: Vec<Option<Vec<u32>>> = vec![None; fields.len()];
-    for (fi, values) in seen.into_iter().enumerate() {
-        let Some(values) = values else { continue };
-        let mut order: Vec<u32> = (0..values.names.len() as u32).collect();
-        order.sort_by(|&a, &b| values.names[a as usize].cmp(&values.names[b as usize]));
-        let mut new_id = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            new_id[old as usize] = new as u32;
-        }
-        let mut names = values.names;
-        fields[fi].values = order
-            .iter()
-            .map(|&old| std::mem::take(&mut names[old as usize]))
-            .collect();
-        renumber[fi] = Some(new_id);
-    }
     let before = c.diags.len();
-    for p in problems {
-        match p {
-            Problem::Ready { pos, path, message } => c.error(Some(pos), &path, message),
-            Problem::Label {
-                pos,
-                path,
-                field,
-                cell,
-            } => {
-                if let Err(message) = table_value(&fields[field], &cell) {
-                    c.error(Some(pos), &path, message);
+    let mut tickets = Vec::with_capacity(table.rows.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (r, row) in table.rows.iter().enumerate() {
+        let cell_str = |col: &str| -> Option<String> {
+            match row.get(col)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Null => None,
+                other => Some(other.to_string()),
+            }
+        };
+        let id = match &spec.id {
+            Some(col) => cell_str(col).unwrap_or_default(),
+            None => format!("row-{}", r + 1),
+        };
+        let rpath = ticket(r);
+        let id_col = spec.id.as_deref().unwrap_or("id");
+        let id_pos = || match &spec.id {
+            Some(col) => cell_pos(row, col),
+            None => row.pos,
+        };
+        if id.trim().is_empty() {
+            c.error(Some(id_pos()), &join(&rpath, id_col), "ticket id is empty");
+            continue;
+        }
+        if let Some(first) = seen.get(&id) {
+            c.error(
+                Some(id_pos()),
+                &join(&rpath, id_col),
+                format!("duplicate ticket id {id:?} (first at line {first})"),
+            );
+            continue;
+        }
+        seen.insert(id.clone(), row.pos.line);
+        similar_id(c, &mut similar, &id, r, id_pos(), &join(&rpath, id_col));
+        let text = cell_str(&spec.text).unwrap_or_default();
+        if text.trim().is_empty() {
+            c.error(
+                Some(cell_pos(row, &spec.text)),
+                &join(&rpath, &spec.text),
+                format!(
+                    "ticket text is empty (column {:?}); every ticket needs the customer's message",
+                    spec.text
+                ),
+            );
+            continue;
+        }
+        let mut labels = Vec::with_capacity(fields.len());
+        let mut row_ok = true;
+        for field in &fields {
+            let col = &spec
+                .labels
+                .iter()
+                .find(|(n, _)| n == &field.name)
+                .expect("checked")
+                .1;
+            let cell = row.get(col).cloned().unwrap_or(serde_json::Value::Null);
+            if is_inferred(&field.name) {
+                if let Some(kind) = undeclared_kind(&cell, jsonl) {
+                    row_ok = false;
+                    if !kind_reported.contains(&field.name.as_str()) {
+                        kind_reported.push(&field.name);
+                        let entry = format!("{}: {{kind: {}}}", field.name, kind.name());
+                        let entry = if spec.fields.is_some() {
+                            format!("under `{}.fields`, add `{entry}`", named_at.1)
+                        } else {
+                            format!("add `fields: {{{entry}}}` to `{}`", named_at.1)
+                        };
+                        c.error(
+                            Some(cell_pos(row, col)),
+                            &join(&rpath, col),
+                            format!(
+                                "column {col:?} holds {} ({}), but a column not declared in `fields:` holds one label per ticket; to read it as a {} field, in {config_file} {entry}",
+                                match kind {
+                                    FieldKind::Flag => "true/false",
+                                    _ => "a list of values",
+                                },
+                                cell,
+                                kind.name(),
+                            ),
+                        );
+                    }
+                    continue;
+                }
+            }
+            match table_value(field, &cell) {
+                Ok(v) => labels.push(v),
+                Err(msg) => {
+                    c.error(Some(cell_pos(row, col)), &join(&rpath, col), msg);
+                    row_ok = false;
                 }
             }
         }
+        let tags = spec
+            .tags
+            .iter()
+            .filter_map(|col| cell_str(col).filter(|s| !s.is_empty()))
+            .collect();
+        if row_ok {
+            tickets.push(Ticket {
+                id,
+                text,
+                labels,
+                tags,
+                clarification: None,
+            });
+        }
     }
-    if n_rows == 0 {
+    if table.rows.is_empty() {
         c.error(
             Some(Pos { line: 1, col: 1 }),
             "",
             "the table has no rows (one row per ticket is needed)",
         );
     }
-    if c.diags.len() != before || n_rows == 0 {
-        return None;
-    }
-    if renumber.iter().any(Option::is_some) {
-        for t in &mut tickets {
-            for (fi, v) in t.labels.iter_mut().enumerate() {
-                let Some(new_id) = &renumber[fi] else {
-                    continue;
-                };
-                match v {
-                    GoldValue::Label(i) => *i = new_id[*i as usize],
-                    GoldValue::Labels(items) => {
-                        for i in items.iter_mut() {
-                            *i = new_id[*i as usize];
-                        }
-                        items.sort_unstable();
-                    }
-                    GoldValue::Flag(_) => {}
-                }
-            }
-        }
-    }
-    tickets.shrink_to_fit();
-    Some(GoldSet {
+    (c.diags.len() == before && !table.rows.is_empty()).then_some(GoldSet {
         fields,
         tickets,
         sha256,
     })
 }
 
-/// A problem of a row, rendered once every row is read: a label's message may list the
-/// field's values, which for a field without declared values are the values of every row.
-enum Problem {
-    Ready {
-        pos: Pos,
-        path: String,
-        message: String,
-    },
-    /// The cell of `field` is not one of its values: [`table_value`] says why.
-    Label {
-        pos: Pos,
-        path: String,
-        field: usize,
-        cell: serde_json::Value,
-    },
-}
-
-/// Marks an index into [`Rows::orphans`].
-const ORPHAN: u32 = 1 << 31;
-
-/// The values of a field met in the rows, in first-seen order, and their ids.
-#[derive(Default)]
-struct Seen {
-    names: Vec<String>,
-    ids: hashbrown::HashMap<String, u32>,
-}
-
-impl Seen {
-    fn add(&mut self, s: &str) {
-        if !s.trim().is_empty() && !self.ids.contains_key(s) {
-            self.ids.insert(s.to_string(), self.names.len() as u32);
-            self.names.push(s.to_string());
-        }
+/// The kind a cell of an undeclared column holds when it is not a single label: a `|` list in
+/// CSV, a JSON array or a JSON boolean.
+fn undeclared_kind(cell: &serde_json::Value, jsonl: bool) -> Option<FieldKind> {
+    match cell {
+        serde_json::Value::String(s) if !jsonl && s.contains('|') => Some(FieldKind::Labels),
+        serde_json::Value::Array(_) => Some(FieldKind::Labels),
+        serde_json::Value::Bool(_) => Some(FieldKind::Flag),
+        _ => None,
     }
 }
 
-/// What the rows hold so far: the tickets, and the ids of rows whose text is empty (which
-/// still count for duplicates, as they did).
-struct Rows {
-    /// Per field: the declared values' ids, or `None` for a field that takes the values seen.
-    declared: Vec<Option<hashbrown::HashMap<String, u32>>>,
-    /// Per field that takes the values seen.
-    seen: Vec<Option<Seen>>,
-    /// Ids of rows with an empty text.
-    orphans: Vec<String>,
-    /// Every id met by hash: (hash, index into `tickets`, or into `orphans` with the top bit
-    /// set, line). The hash is kept so that growing the table and most mismatches do not read
-    /// the ids (a cache miss each, for 1M ids).
-    id_index: hashbrown::HashTable<(u64, u32, usize)>,
-    hasher: std::hash::RandomState,
-    tickets: Vec<Ticket>,
-    problems: Vec<Problem>,
-    n_rows: usize,
-}
-
-impl Rows {
-    fn new(fields: &[Field], seen_field: &[bool]) -> Self {
-        Rows {
-            declared: fields
-                .iter()
-                .zip(seen_field)
-                .map(|(f, &seen)| {
-                    (!seen).then(|| {
-                        let mut m = hashbrown::HashMap::new();
-                        for (i, v) in f.values.iter().enumerate() {
-                            // The first of a repeated value, as `Field::index_of` finds it.
-                            m.entry(v.clone()).or_insert(i as u32);
-                        }
-                        m
-                    })
-                })
+/// The values of a label(s) field seen in a table, sorted.
+fn seen_values(table: &source::Table, labels: &[(String, String)], field: &Field) -> Vec<String> {
+    let col = &labels
+        .iter()
+        .find(|(n, _)| n == &field.name)
+        .map(|(_, c)| c.clone())
+        .unwrap_or_default();
+    let mut vals: Vec<String> = Vec::new();
+    for row in &table.rows {
+        let parts: Vec<String> = match row.get(col) {
+            Some(serde_json::Value::String(s)) if field.kind == FieldKind::Labels => s
+                .split('|')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
                 .collect(),
-            seen: seen_field.iter().map(|&s| s.then(Seen::default)).collect(),
-            orphans: Vec::new(),
-            id_index: hashbrown::HashTable::new(),
-            hasher: std::hash::RandomState::new(),
-            tickets: Vec::new(),
-            problems: Vec::new(),
-            n_rows: 0,
+            // Surrounding spaces are an error at the cell, not a value of their own.
+            Some(serde_json::Value::String(s)) => vec![s.trim().to_string()],
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => vec![],
+        };
+        for p in parts {
+            if !p.trim().is_empty() && !vals.contains(&p) {
+                vals.push(p);
+            }
         }
     }
-
-    /// The id of a value of field `fi` (declared, or seen so far).
-    fn value_id(&self, fi: usize, s: &str) -> Option<u32> {
-        match (&self.declared[fi], &self.seen[fi]) {
-            (Some(m), _) => m.get(s).copied(),
-            (None, Some(seen)) => seen.ids.get(s).copied(),
-            (None, None) => None,
-        }
-    }
-
-    fn add(
-        &mut self,
-        spec: &TableSpec,
-        fields: &[Field],
-        pos: Pos,
-        cells: &[Option<source::Cell>],
-        label_at: usize,
-        tags_at: usize,
-    ) {
-        use source::Cell;
-        let r = self.n_rows;
-        self.n_rows += 1;
-        // The values seen count every row, whatever else is wrong with it.
-        for (fi, f) in fields.iter().enumerate() {
-            let Some(seen) = &mut self.seen[fi] else {
-                continue;
-            };
-            match &cells[label_at + fi] {
-                Some(Cell::Str(s)) if f.kind == FieldKind::Labels => {
-                    for p in s.split('|').map(str::trim).filter(|p| !p.is_empty()) {
-                        seen.add(p);
-                    }
-                }
-                Some(Cell::Str(s)) => seen.add(s),
-                Some(Cell::Json(serde_json::Value::Array(a))) => {
-                    for v in a {
-                        if let Some(s) = v.as_str() {
-                            seen.add(s);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        let cell_str = |cell: &Option<Cell>| -> Option<String> {
-            match cell.as_ref()? {
-                Cell::Str(s) => Some(s.to_string()),
-                Cell::Json(serde_json::Value::Null) => None,
-                Cell::Json(other) => Some(other.to_string()),
-            }
-        };
-        let rpath = || format!("row {}", r + 1);
-        let id_col = spec.id.as_deref().unwrap_or("id");
-        let id = match &spec.id {
-            Some(_) => cell_str(&cells[1]).unwrap_or_default(),
-            None => format!("row-{}", r + 1),
-        };
-        if id.trim().is_empty() {
-            self.problems.push(Problem::Ready {
-                pos,
-                path: join(&rpath(), id_col),
-                message: "ticket id is empty".into(),
-            });
-            return;
-        }
-        let hash = self.hasher.hash_one(id.as_str());
-        let (tickets, orphans) = (&self.tickets, &self.orphans);
-        let id_at = |i: u32| match i & ORPHAN {
-            0 => tickets[i as usize].id.as_str(),
-            _ => orphans[(i & !ORPHAN) as usize].as_str(),
-        };
-        if let Some(&(_, _, first)) = self
-            .id_index
-            .find(hash, |&(h, i, _)| h == hash && id_at(i) == id)
-        {
-            self.problems.push(Problem::Ready {
-                pos,
-                path: join(&rpath(), id_col),
-                message: format!("duplicate ticket id {id:?} (first at line {first})"),
-            });
-            return;
-        }
-        let text = cell_str(&cells[0]).unwrap_or_default();
-        let at = match text.trim().is_empty() {
-            true => self.orphans.len() as u32 | ORPHAN,
-            false => self.tickets.len() as u32,
-        };
-        self.id_index
-            .insert_unique(hash, (hash, at, pos.line), |&(h, _, _)| h);
-        if text.trim().is_empty() {
-            self.orphans.push(id);
-            self.problems.push(Problem::Ready {
-                pos,
-                path: join(&rpath(), &spec.text),
-                message: format!(
-                    "ticket text is empty (column {:?}); every ticket needs the customer's message",
-                    spec.text
-                ),
-            });
-            return;
-        }
-        let mut labels = Vec::with_capacity(fields.len());
-        for (fi, f) in fields.iter().enumerate() {
-            let cell = &cells[label_at + fi];
-            match self.fast_value(fi, f, cell.as_ref()) {
-                Some(v) => labels.push(v),
-                None => {
-                    let col = spec
-                        .labels
-                        .iter()
-                        .find(|(n, _)| n == &f.name)
-                        .map_or("", |(_, c)| c.as_str());
-                    self.problems.push(Problem::Label {
-                        pos,
-                        path: join(&rpath(), col),
-                        field: fi,
-                        cell: cell.as_ref().map_or(serde_json::Value::Null, Cell::to_json),
-                    });
-                    // A placeholder: the set is refused anyway.
-                    labels.push(GoldValue::Flag(false));
-                }
-            }
-        }
-        let tags = cells[tags_at..]
-            .iter()
-            .filter_map(|cell| cell_str(cell).filter(|s| !s.is_empty()))
-            .collect();
-        self.tickets.push(Ticket {
-            id,
-            text,
-            labels,
-            tags,
-            clarification: None,
-        });
-    }
-
-    /// A cell as a value of field `fi` when it is one (as [`table_value`] reads it); `None`
-    /// when it is not, for [`table_value`] to say why once the values are known.
-    fn fast_value(&self, fi: usize, f: &Field, cell: Option<&source::Cell>) -> Option<GoldValue> {
-        use serde_json::Value as J;
-        use source::Cell;
-        match (f.kind, cell?) {
-            (FieldKind::Label, Cell::Str(s)) if !s.trim().is_empty() => {
-                self.value_id(fi, s).map(GoldValue::Label)
-            }
-            (FieldKind::Labels, Cell::Str(s)) => {
-                let mut out = Vec::new();
-                for p in s.split('|').map(str::trim).filter(|p| !p.is_empty()) {
-                    out.push(self.value_id(fi, p)?);
-                }
-                out.sort_unstable();
-                out.dedup();
-                Some(GoldValue::Labels(out))
-            }
-            (FieldKind::Flag, Cell::Str(s)) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" => Some(GoldValue::Flag(true)),
-                "false" | "no" | "0" => Some(GoldValue::Flag(false)),
-                _ => None,
-            },
-            (FieldKind::Labels, Cell::Json(J::Array(items))) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(self.value_id(fi, item.as_str()?)?);
-                }
-                out.sort_unstable();
-                out.dedup();
-                Some(GoldValue::Labels(out))
-            }
-            (FieldKind::Flag, Cell::Json(J::Bool(b))) => Some(GoldValue::Flag(*b)),
-            _ => None,
-        }
-    }
+    vals.sort();
+    vals
 }
 
 fn missing_label(field: &Field) -> String {
@@ -931,6 +815,9 @@ fn table_value(field: &Field, cell: &serde_json::Value) -> Result<GoldValue, Str
         // empty (the empty set).
         (FieldKind::Label | FieldKind::Flag, J::String(s)) if s.trim().is_empty() => {
             Err(missing_label(field))
+        }
+        (FieldKind::Label, J::String(s)) if spaces_hint(field, s).is_some() => {
+            Err(spaces_hint(field, s).unwrap_or_default())
         }
         (FieldKind::Flag, J::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" => Ok(GoldValue::Flag(true)),

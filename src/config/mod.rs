@@ -485,6 +485,97 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// A `**` pattern through a symlink to a folder above it (`prompts/loop -> ..`) matches the
+/// same files again at every depth, until the system's limit on symlink chains. Each file is
+/// kept once, at its shortest path, and the loop is reported in one line (not one "already
+/// included" line per extra match).
+fn drop_symlink_loops(
+    c: &mut Checker,
+    pos: yaml_node::Pos,
+    ipath: &str,
+    pat: &str,
+    files: Vec<PathBuf>,
+) -> Vec<PathBuf> {
+    let mut by_file: Vec<(PathBuf, PathBuf)> = Vec::new(); // (canonical, kept path)
+    let mut extra = 0;
+    let mut via: Option<PathBuf> = None;
+    let mut sorted = files;
+    sorted.sort_by_key(|p| (p.components().count(), p.clone()));
+    let mut kept = Vec::new();
+    for f in sorted {
+        let Ok(canon) = f.canonicalize() else {
+            kept.push(f);
+            continue;
+        };
+        if by_file.iter().any(|(c, _)| *c == canon) {
+            extra += 1;
+            if via.is_none() {
+                // The first ancestor of the longer path that is a symlink.
+                via = f
+                    .ancestors()
+                    .skip(1)
+                    .find(|a| {
+                        a.symlink_metadata()
+                            .is_ok_and(|m| m.file_type().is_symlink())
+                    })
+                    .map(Path::to_path_buf);
+            }
+            continue;
+        }
+        by_file.push((canon, f.clone()));
+        kept.push(f);
+    }
+    if extra > 0 {
+        let link = via
+            .map(|l| format!(" through the symlink {}", crate::error::display_path(&l)))
+            .unwrap_or_default();
+        c.error(
+            Some(pos),
+            ipath,
+            format!(
+                "{pat:?} reaches the same variant files again{link} ({extra} extra matches of {} file{}): a symlink that loops back into the folder; remove the link or use a pattern that does not go through it",
+                by_file.len(),
+                if by_file.len() == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    kept.sort();
+    kept
+}
+
+/// When a file a glob matched is not a variant (unknown top-level keys, such as a training
+/// set in the variants folder), says that the pattern picked it up and how to leave it out.
+fn stray_file_hint(
+    c: &mut Checker,
+    pos: yaml_node::Pos,
+    ipath: &str,
+    pat: &str,
+    file: &Path,
+    others: &[Diagnostic],
+) {
+    // Unknown top-level keys and no `name`: not a variant with a typo, another kind of file.
+    let top = |start: &str| {
+        others
+            .iter()
+            .any(|d| d.file == file && !d.path.contains(['.', '[']) && d.message.starts_with(start))
+    };
+    if !(top("unknown key") && top("missing required key `name`")) {
+        return;
+    }
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    c.error(
+        Some(pos),
+        ipath,
+        format!(
+            "{pat:?} matched {}, which does not look like a variant (see its unknown keys); if it is not one, move it out of the folder or narrow the pattern so it does not match {name:?} (e.g. list the variant files, or name them variant-*.yaml)",
+            crate::error::display_path(file)
+        ),
+    );
+}
+
 fn read_variants(
     c: &mut Checker,
     node: Option<&yaml_node::Node>,
@@ -513,9 +604,39 @@ fn read_variants(
         };
         let full = source::resolve(&c.file, pat);
         let full_str = full.to_string_lossy().to_string();
-        let mut files: Vec<PathBuf> = if full_str.contains(['*', '?', '[']) {
+        let is_glob = full_str.contains(['*', '?', '[']);
+        let mut files: Vec<PathBuf> = if is_glob {
             match glob::glob(&full_str) {
-                Ok(paths) => paths.filter_map(|p| p.ok()).collect(),
+                Ok(paths) => {
+                    let mut found = Vec::new();
+                    // A folder the pattern cannot read: reported once per folder (it would
+                    // otherwise be "matches no file", pointing the wrong way).
+                    let mut unreadable: Vec<PathBuf> = Vec::new();
+                    for p in paths {
+                        match p {
+                            Ok(p) => found.push(p),
+                            Err(e) => {
+                                if !unreadable.iter().any(|u| u == e.path()) {
+                                    c.error(
+                                        Some(pos),
+                                        &ipath,
+                                        format!(
+                                            "{pat:?}: cannot read {}: {}",
+                                            crate::error::display_path(e.path()),
+                                            e.error()
+                                        ),
+                                    );
+                                    unreadable.push(e.path().to_path_buf());
+                                }
+                                ok = false;
+                            }
+                        }
+                    }
+                    if !unreadable.is_empty() && found.is_empty() {
+                        continue;
+                    }
+                    found
+                }
                 Err(e) => {
                     c.error(Some(pos), &ipath, format!("bad glob pattern {pat:?}: {e}"));
                     ok = false;
@@ -526,6 +647,9 @@ fn read_variants(
             vec![full.clone()]
         };
         files.sort();
+        if is_glob {
+            files = drop_symlink_loops(c, pos, &ipath, pat, files);
+        }
         if files.is_empty() {
             let searched = crate::error::display_path(&full);
             let hint = if searched == *pat {
@@ -568,7 +692,12 @@ fn read_variants(
                     c.error(Some(pos), &ipath, msg);
                     ok = false;
                 }
-                Ok(None) => ok = false,
+                Ok(None) => {
+                    ok = false;
+                    if is_glob {
+                        stray_file_hint(c, pos, &ipath, pat, &file, others);
+                    }
+                }
                 Ok(Some((v, name_pos))) => {
                     if let Some(first) = variants.iter().find(|o| o.name == v.name) {
                         // Reported at the second file's `name:`, which is what to change.

@@ -3,10 +3,7 @@
 //! Every failure becomes a diagnostic naming the file and, where there is one, the line and
 //! column, so a missing file, a stray Latin-1 byte and a YAML syntax error all read alike.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
 
 use sha2::{Digest, Sha256};
 
@@ -119,45 +116,34 @@ pub fn resolve(base_file: &Path, rel: &str) -> PathBuf {
     }
 }
 
-/// One cell of a table row, as a table gives it: CSV cells are strings; a JSONL cell keeps its
-/// JSON type (a string is borrowed from the line where it has no escapes, and only a cell that
-/// is not a string becomes a `serde_json::Value`).
-pub enum Cell<'a> {
-    Str(Cow<'a, str>),
-    Json(serde_json::Value),
+/// One row of a table: its position and its cells by column name.
+pub struct Row {
+    pub pos: Pos,
+    pub cells: Vec<(String, serde_json::Value)>,
 }
 
-impl Cell<'_> {
-    /// The cell as a JSON value (for the messages that quote it).
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Cell::Str(s) => serde_json::Value::String(s.to_string()),
-            Cell::Json(v) => v.clone(),
-        }
+impl Row {
+    pub fn get(&self, column: &str) -> Option<&serde_json::Value> {
+        self.cells.iter().find(|(c, _)| c == column).map(|(_, v)| v)
     }
 }
 
-/// Reads a CSV or JSONL table (by extension) in one pass, reporting problems into `checker`.
-/// `on_row` gets each row's position and the cells of the `wanted` columns, in that order
-/// (`None`: the row has no such column); other columns are skipped without being copied.
-/// Returns the table's columns (CSV: the header; JSONL: every key met, in first-seen order)
-/// when every row could be read; after a problem the remaining rows are still read (to report
-/// every problem at once) but may not be given to `on_row`.
-pub fn read_table(
-    text: &str,
-    path: &Path,
-    checker: &mut Checker,
-    wanted: &[&str],
-    on_row: &mut dyn FnMut(Pos, &[Option<Cell<'_>>]),
-) -> Option<Vec<String>> {
+/// A table read from CSV (header row) or JSONL (one object per line).
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Reads a CSV or JSONL table (by extension), reporting problems into `checker`.
+pub fn read_table(text: &str, path: &Path, checker: &mut Checker) -> Option<Table> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     match ext.as_str() {
-        "csv" => read_csv(text, checker, wanted, on_row),
-        "jsonl" | "ndjson" => read_jsonl(text, checker, wanted, on_row),
+        "csv" => read_csv(text, checker),
+        "jsonl" | "ndjson" => read_jsonl(text, checker),
         _ => {
             checker.error(
                 None,
@@ -169,12 +155,7 @@ pub fn read_table(
     }
 }
 
-fn read_csv(
-    text: &str,
-    checker: &mut Checker,
-    wanted: &[&str],
-    on_row: &mut dyn FnMut(Pos, &[Option<Cell<'_>>]),
-) -> Option<Vec<String>> {
+fn read_csv(text: &str, checker: &mut Checker) -> Option<Table> {
     // Spreadsheet exports often start with a byte order mark; it is not part of the header.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rdr = csv::ReaderBuilder::new()
@@ -187,36 +168,33 @@ fn read_csv(
             return None;
         }
     };
-    // The first column of each wanted name (as a lookup by name finds it).
-    let at: Vec<Option<usize>> = wanted
-        .iter()
-        .map(|w| columns.iter().position(|c| c == w))
-        .collect();
+    if !check_header(text, &columns, checker) {
+        return None;
+    }
+    let mut rows = Vec::new();
     let mut ok = true;
+    let diags_before = checker.diags.len();
     let mut lines = LineCounter::new(text);
-    let mut rec = csv::StringRecord::new();
-    loop {
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {
+    for record in rdr.records() {
+        match record {
+            Ok(rec) => {
                 let line = rec.position().map_or(0, |p| lines.line_at(p));
-                if ok {
-                    let cells: Vec<Option<Cell>> = at
-                        .iter()
-                        .map(|i| {
-                            i.and_then(|i| rec.get(i))
-                                .map(|v| Cell::Str(Cow::Borrowed(v)))
-                        })
-                        .collect();
-                    on_row(Pos { line, col: 1 }, &cells);
-                }
+                let cells = columns
+                    .iter()
+                    .zip(rec.iter())
+                    .map(|(c, v)| (c.clone(), serde_json::Value::String(v.to_string())))
+                    .collect();
+                rows.push(Row {
+                    pos: Pos { line, col: 1 },
+                    cells,
+                });
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| lines.line_at(p));
                 // The csv crate numbers records from 0, the header being record 0.
                 let row = e
                     .position()
-                    .map_or(String::new(), |p| format!("row {}", p.record()));
+                    .map_or(String::new(), |p| format!("ticket {}", p.record()));
                 let message = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
@@ -237,7 +215,169 @@ fn read_csv(
             }
         }
     }
-    ok.then_some(columns)
+    // A quote left open swallows what follows into one value, up to the next quote (or the
+    // end of the file): rows then seem to lack fields, or a value holds a line break and runs
+    // on after its closing quote. Checked only then (the scan reads the file once more).
+    if !ok
+        || rows.iter().any(|r| {
+            r.cells
+                .iter()
+                .any(|(_, v)| v.as_str().is_some_and(|s| s.contains('\n')))
+        })
+    {
+        if let Some((q, record)) = unclosed_quote(text, 0) {
+            checker.diags.truncate(diags_before);
+            checker.error(
+                Some(yaml::pos_at_byte(text.as_bytes(), q)),
+                &format!("ticket {record}"),
+                UNCLOSED_QUOTE,
+            );
+            return None;
+        }
+    }
+    ok.then_some(Table { columns, rows })
+}
+
+const UNCLOSED_QUOTE: &str = "unclosed quote: this `\"` opens a quoted value that is not closed where the value ends, so what follows (line breaks and commas included) is read into it up to the next quote; close it, and write a quote inside a quoted value as `\"\"`";
+
+/// The byte offset where line `line` (1-based) starts.
+fn line_start(text: &str, line: usize) -> usize {
+    if line <= 1 {
+        return 0;
+    }
+    text.match_indices('\n')
+        .nth(line - 2)
+        .map_or(text.len(), |(i, _)| i + 1)
+}
+
+/// Where each field of the CSV record starting at byte `from` begins (byte offsets), and
+/// whether the record ends inside an open quote (then the offset of that quote). RFC 4180:
+/// a quote opens a quoted value only at the start of a field; `""` inside it is a quote.
+fn scan_record(text: &str, from: usize) -> (Vec<usize>, Option<usize>, usize) {
+    let b = text.as_bytes();
+    let mut starts = vec![from];
+    let mut i = from;
+    let mut field_start = true;
+    while i < b.len() {
+        match b[i] {
+            b'"' if field_start => {
+                let open = i;
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return (starts, Some(open), b.len()),
+                        Some(b'"') if b.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => {
+                            i += 1;
+                            // A value ends at its closing quote: text after it means this
+                            // quote closed an earlier, unclosed one.
+                            if !matches!(b.get(i), None | Some(b',' | b'\r' | b'\n')) {
+                                return (starts, Some(open), b.len());
+                            }
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                field_start = false;
+                continue;
+            }
+            b',' => {
+                starts.push(i + 1);
+                field_start = true;
+            }
+            b'\n' | b'\r' => break,
+            _ => field_start = false,
+        }
+        i += 1;
+    }
+    (starts, None, i)
+}
+
+/// The offset of the first quote opened in or after the record at byte `from` that is not
+/// closed where its value ends, and the number of its record (the header is 0).
+fn unclosed_quote(text: &str, from: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut at = from.min(b.len());
+    let mut record = 0;
+    while at < b.len() {
+        let (_, open, end) = scan_record(text, at);
+        if let Some(q) = open {
+            return Some((q, record));
+        }
+        // The next record starts after the line end the scan stopped at (blank lines are
+        // not records).
+        if !text[at..end].trim().is_empty() {
+            record += 1;
+        }
+        at = end + 1;
+    }
+    None
+}
+
+/// The position of the `index`-th cell (0-based) of the CSV record that starts on `line`.
+pub fn csv_cell_pos(text: &str, line: usize, index: usize) -> Pos {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let from = line_start(text, line);
+    let (starts, _, _) = scan_record(text, from);
+    let at = starts.get(index).copied().unwrap_or(from);
+    yaml::pos_at_byte(text.as_bytes(), at)
+}
+
+/// The position of the value of `key` on a JSONL line (`line` 1-based), or its start.
+pub fn jsonl_value_pos(text: &str, line: usize, key: &str) -> Pos {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let from = line_start(text, line);
+    let end = text[from..].find('\n').map_or(text.len(), |n| from + n);
+    let l = &text[from..end];
+    let quoted = serde_json::to_string(key).unwrap_or_default();
+    let col = l
+        .find(&format!("{quoted}:"))
+        .or_else(|| l.find(&quoted))
+        .map(|k| {
+            let mut v = k + quoted.len();
+            let rest = l[v..].trim_start_matches([' ', ':']);
+            v = l.len() - rest.len();
+            l[..v].chars().count() + 1
+        })
+        .unwrap_or(1);
+    Pos { line, col }
+}
+
+/// Checks a CSV header: a file separated by `;` or tabs (read as one column), and a column
+/// name used twice (a lookup by name would only ever see the first).
+fn check_header(text: &str, columns: &[String], checker: &mut Checker) -> bool {
+    if columns.len() == 1 {
+        for (sep, name) in [(';', "semicolons"), ('\t', "tabs")] {
+            if columns[0].contains(sep) {
+                checker.error(
+                    Some(Pos { line: 1, col: 1 }),
+                    "header",
+                    format!(
+                        "the header is one column {:?}: the file looks separated by {name}, but a .csv gold file is separated by commas; export it again with commas (or as .jsonl)",
+                        columns[0]
+                    ),
+                );
+                return false;
+            }
+        }
+    }
+    let mut ok = true;
+    for (i, c) in columns.iter().enumerate() {
+        if let Some(first) = columns[..i].iter().position(|o| o == c) {
+            checker.error(
+                Some(csv_cell_pos(text, 1, i)),
+                "header",
+                format!(
+                    "column name {c:?} is used twice in the header (columns {} and {}); rename one, each column needs its own name",
+                    first + 1,
+                    i + 1
+                ),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// The line a CSV record starts on, counted incrementally: records come in file order, so each
@@ -282,64 +422,33 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn read_jsonl(
-    text: &str,
-    checker: &mut Checker,
-    wanted: &[&str],
-    on_row: &mut dyn FnMut(Pos, &[Option<Cell<'_>>]),
-) -> Option<Vec<String>> {
+fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
     let mut columns: Vec<String> = Vec::new();
+    let mut rows = Vec::new();
     let mut ok = true;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut n_rows = 0;
-    let mut seed = RowSeed {
-        wanted,
-        cells: Vec::with_capacity(wanted.len()),
-        keys: Vec::new(),
-    };
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         n_rows += 1;
+        let row = format!("ticket {n_rows}");
         let pos = Pos {
             line: i + 1,
             col: 1,
         };
-        // The fast path: an object, read into the wanted cells only. Anything else is read
-        // again as a `serde_json::Value`, for the messages below.
-        let mut de = serde_json::Deserializer::from_str(line);
-        let fast = serde::de::DeserializeSeed::deserialize(&mut seed, &mut de)
-            .and_then(|()| de.end())
-            .is_ok();
-        if fast {
-            for k in seed.keys.drain(..) {
-                if !columns.iter().any(|c| *c == *k) {
-                    columns.push(k.into_owned());
-                }
-            }
-            if ok {
-                on_row(pos, &seed.cells);
-            }
-            continue;
-        }
-        seed.keys.clear();
-        let row = format!("row {n_rows}");
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(obj)) => {
-                // Not expected (the fast path reads every object); read it the slow way.
                 for k in obj.keys() {
                     if !columns.contains(k) {
                         columns.push(k.clone());
                     }
                 }
-                let cells: Vec<Option<Cell>> = wanted
-                    .iter()
-                    .map(|w| obj.get(*w).map(|v| json_cell(v.clone())))
-                    .collect();
-                if ok {
-                    on_row(pos, &cells);
-                }
+                rows.push(Row {
+                    pos,
+                    cells: obj.into_iter().collect(),
+                });
             }
             Ok(other) => {
                 checker.error(
@@ -376,133 +485,7 @@ fn read_jsonl(
             }
         }
     }
-    ok.then_some(columns)
-}
-
-fn json_cell<'a>(v: serde_json::Value) -> Cell<'a> {
-    match v {
-        serde_json::Value::String(s) => Cell::Str(Cow::Owned(s)),
-        other => Cell::Json(other),
-    }
-}
-
-/// Reads one JSONL object: the wanted cells (a repeated key: the last wins, as in a
-/// `serde_json::Value`) and every key, into buffers reused from row to row.
-struct RowSeed<'w, 'a> {
-    wanted: &'w [&'w str],
-    cells: Vec<Option<Cell<'a>>>,
-    keys: Vec<Cow<'a, str>>,
-}
-
-impl<'de, 'w> serde::de::DeserializeSeed<'de> for &mut RowSeed<'w, 'de> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, 'w> serde::de::Visitor<'de> for &mut RowSeed<'w, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
-        self.cells.clear();
-        self.cells.resize_with(self.wanted.len(), || None);
-        self.keys.clear();
-        while let Some(Key(k)) = m.next_key()? {
-            match self.wanted.iter().position(|w| **w == *k) {
-                Some(i) => {
-                    let cell = m.next_value::<CellIn>()?.0;
-                    // Every wanted column of this name gets the cell.
-                    for (j, w) in self.wanted.iter().enumerate().skip(i + 1) {
-                        if **w == *k {
-                            self.cells[j] = Some(clone_cell(&cell));
-                        }
-                    }
-                    self.cells[i] = Some(cell);
-                }
-                None => {
-                    m.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-            self.keys.push(k);
-        }
-        Ok(())
-    }
-}
-
-fn clone_cell<'a>(c: &Cell<'a>) -> Cell<'a> {
-    match c {
-        Cell::Str(s) => Cell::Str(s.clone()),
-        Cell::Json(v) => Cell::Json(v.clone()),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
-
-/// A cell: a string borrowed where it can be, anything else as a `serde_json::Value`.
-struct CellIn<'a>(Cell<'a>);
-
-impl<'de> serde::Deserialize<'de> for CellIn<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = CellIn<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                s: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Str(Cow::Borrowed(s))))
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Str(Cow::Owned(s.to_string()))))
-            }
-            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Str(Cow::Owned(s))))
-            }
-            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Json(serde_json::Value::Bool(b))))
-            }
-            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Json(n.into())))
-            }
-            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Json(n.into())))
-            }
-            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Json(
-                    serde_json::Number::from_f64(n).map_or(serde_json::Value::Null, Into::into),
-                )))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-                Ok(CellIn(Cell::Json(serde_json::Value::Null)))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                let v = serde_json::Value::deserialize(
-                    serde::de::value::SeqAccessDeserializer::new(a),
-                )?;
-                Ok(CellIn(Cell::Json(v)))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                a: A,
-            ) -> Result<Self::Value, A::Error> {
-                let v = serde_json::Value::deserialize(
-                    serde::de::value::MapAccessDeserializer::new(a),
-                )?;
-                Ok(CellIn(Cell::Json(v)))
-            }
-        }
-        d.deserialize_any(V)
-    }
+    ok.then_some(Table { columns, rows })
 }
 
 pub use crate::diag::json_kind;

@@ -591,6 +591,31 @@ fn check_schema(
         );
         return None;
     }
+    // Properties (and their `items`) may be local references (`$ref: "#/$defs/dept"`): the
+    // checks below look at what they point to.
+    let mut props = schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .cloned()
+        .unwrap_or_default();
+    let mut ok = true;
+    for (name, prop) in props.iter_mut() {
+        match resolve_refs(schema, prop, 0) {
+            Ok(resolved) => *prop = resolved,
+            Err(msg) => {
+                let at = child(node, "properties").and_then(|p| child(p, name));
+                c.error(
+                    Some(at.map_or(node.pos, |n| n.pos)),
+                    &format!("{path}.properties.{name}"),
+                    msg,
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
     if let Err(e) = jsonschema::validator_for(schema) {
         c.error(
             Some(node.pos),
@@ -599,13 +624,53 @@ fn check_schema(
         );
         return None;
     }
-    Some(
-        schema
-            .get("properties")
-            .and_then(|p| p.as_object())
-            .cloned()
-            .unwrap_or_default(),
-    )
+    Some(props)
+}
+
+/// `value` with its `$ref` (and its `items`' `$ref`) replaced by what they point to in
+/// `root`. Only local references (`#/...`) are resolved; a reference that points nowhere,
+/// or a chain of more than 16, is an error.
+fn resolve_refs(
+    root: &serde_json::Value,
+    value: &serde_json::Value,
+    depth: usize,
+) -> Result<serde_json::Value, String> {
+    let Some(obj) = value.as_object() else {
+        return Ok(value.clone());
+    };
+    if let Some(r) = obj.get("$ref").and_then(|r| r.as_str()) {
+        if depth > 16 {
+            return Err(format!(
+                "$ref {r:?} is part of a chain of references that does not end"
+            ));
+        }
+        let Some(pointer) = r.strip_prefix('#') else {
+            return Err(format!(
+                "$ref {r:?} is not a local reference (valid: \"#/$defs/<name>\", a definition in this input_schema)"
+            ));
+        };
+        let target = root.pointer(pointer).ok_or_else(|| {
+            let defs: Vec<String> = ["$defs", "definitions"]
+                .iter()
+                .filter_map(|k| root.get(*k).and_then(|d| d.as_object()).map(|d| (k, d)))
+                .flat_map(|(k, d)| d.keys().map(move |n| format!("#/{k}/{n}")))
+                .collect();
+            format!(
+                "$ref {r:?} points at nothing in input_schema (defined: {})",
+                if defs.is_empty() {
+                    "none".to_string()
+                } else {
+                    list(&defs)
+                }
+            )
+        })?;
+        return resolve_refs(root, target, depth + 1);
+    }
+    let mut out = obj.clone();
+    if let Some(items) = obj.get("items") {
+        out.insert("items".into(), resolve_refs(root, items, depth + 1)?);
+    }
+    Ok(serde_json::Value::Object(out))
 }
 
 /// Reads a mapping of gold field -> value (a tool's `sets`, a local example's `labels`),
@@ -906,6 +971,7 @@ fn read_local(
     gold_diags: &mut Vec<crate::error::Diagnostic>,
 ) -> Option<LocalSpec> {
     let f = c.map(node, "local", LOCAL_KEYS, &[])?;
+    let gold_diags_before = gold_diags.len();
     let train = f
         .get("train")
         .and_then(|n| read_source(c, n, "local.train"));
@@ -983,8 +1049,9 @@ fn read_local(
             check_train_fields(&mut parent, gold, &ts.fields, tnode.pos);
         }
         c.diags.append(&mut parent.diags);
+        c.warnings.append(&mut parent.warnings);
     }
-    Some(LocalSpec {
+    let spec = LocalSpec {
         train: train.map(|src| match src {
             super::gold::GoldSource::Yaml(p) => p,
             super::gold::GoldSource::Table(t) => t.path,
@@ -994,7 +1061,97 @@ fn read_local(
         features: features.map(|f| (!f.is_empty()).then_some(f))?,
         model: model?,
         c: c_value?,
-    })
+    };
+    // What `verdict run` would find only when training: checked now, if nothing else is wrong
+    // (a bad training file or label already says why).
+    if let Some(gold) = gold {
+        if c.diags.is_empty() && gold_diags.len() == gold_diags_before {
+            check_trainable(c, gold, &spec, &f, node.pos);
+        }
+    }
+    Some(spec)
+}
+
+/// Checks that `verdict run` can train the variant: some gold label or flag field has
+/// training examples, and the texts of each such field yield features (n-grams) for the
+/// variant's feature blocks (`word_2_2` on one-word texts yields none, and training fails).
+fn check_trainable(c: &mut Checker, gold: &GoldSet, spec: &LocalSpec, f: &Fields, at: Pos) {
+    use crate::classifier::{yields_features, FeatureSpec, LocalConfig};
+    let pos_of = |key: &str| f.get(key).map(|n| n.pos);
+    let features: Vec<FeatureSpec> = match &spec.features {
+        Some(fs) => match fs.iter().map(|s| s.parse()).collect() {
+            Ok(fs) => fs,
+            Err(_) => return, // reported at the feature
+        },
+        None => LocalConfig::default().features,
+    };
+    let mut trained = 0;
+    for (fi, gf) in gold.fields.iter().enumerate() {
+        let examples = spec.examples_for(gold, fi);
+        if examples.is_empty() {
+            continue;
+        }
+        trained += 1;
+        let mut classes: Vec<u32> = examples.iter().map(|e| e.1).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        if classes.len() < 2 {
+            continue; // one class: predicted without a model
+        }
+        let texts: Vec<&str> = examples.iter().map(|e| e.0.as_str()).collect();
+        if yields_features(&texts, &features) {
+            continue;
+        }
+        let names: Vec<String> = features.iter().map(ToString::to_string).collect();
+        let (pos, path, fix) = match pos_of("features") {
+            Some(p) => (
+                p,
+                "local.features",
+                "list features that short texts have (e.g. word_1_2 or char_wb_2_5)",
+            ),
+            None => (
+                pos_of("train").or(pos_of("examples")).unwrap_or(at),
+                if f.get("train").is_some() {
+                    "local.train"
+                } else {
+                    "local.examples"
+                },
+                "give longer training texts",
+            ),
+        };
+        let sample: Vec<String> = texts.iter().take(3).map(|t| format!("{t:?}")).collect();
+        c.error(
+            Some(pos),
+            path,
+            format!(
+                "the {} training texts of field `{}` yield no features for {} (none has such an n-gram; e.g. {}), so `verdict run` could not train this variant; {fix}",
+                texts.len(),
+                gf.name,
+                names.join(" + "),
+                sample.join(", "),
+            ),
+        );
+    }
+    if trained == 0 {
+        let names: Vec<&str> = gold
+            .fields
+            .iter()
+            .filter(|g| g.kind != FieldKind::Labels)
+            .map(|g| g.name.as_str())
+            .collect();
+        let (pos, path) = match pos_of("examples") {
+            Some(p) => (p, "local.examples"),
+            None => (pos_of("train").unwrap_or(at), "local.train"),
+        };
+        c.error(
+            Some(pos),
+            path,
+            format!(
+                "the training examples label none of the gold set's label or flag fields ({}), so `verdict run` would have nothing to train (a `labels` field is not predicted by a local variant)",
+                list(&names)
+            ),
+        );
+    }
 }
 
 fn feature_pos(n: &Node, i: usize) -> Pos {

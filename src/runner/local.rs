@@ -43,45 +43,6 @@ struct Head {
     model: Option<TextClassifier>,
 }
 
-/// Collects (text, class) pairs for one gold field from the training set and inline examples.
-fn examples_for(
-    gold: &GoldSet,
-    field: usize,
-    train: Option<&GoldSet>,
-    spec: &LocalSpec,
-) -> Vec<(String, u32)> {
-    let gf = &gold.fields[field];
-    let mut out = Vec::new();
-    if let Some(train) = train {
-        if let Some((ti, tf)) = train.field(&gf.name) {
-            for t in &train.tickets {
-                let class = match (&t.labels[ti], gf.kind) {
-                    (crate::gold::GoldValue::Label(i), FieldKind::Label) => {
-                        gf.index_of(&tf.values[*i as usize])
-                    }
-                    (crate::gold::GoldValue::Flag(b), FieldKind::Flag) => Some(*b as u32),
-                    _ => None,
-                };
-                if let Some(class) = class {
-                    out.push((t.text.clone(), class));
-                }
-            }
-        }
-    }
-    for (text, labels) in &spec.examples {
-        if let Some((_, v)) = labels.iter().find(|(f, _)| f == &gf.name) {
-            if let Ok(gv) = crate::gold::GoldValue::from_json(gf, v) {
-                match gv {
-                    crate::gold::GoldValue::Label(i) => out.push((text.clone(), i)),
-                    crate::gold::GoldValue::Flag(b) => out.push((text.clone(), b as u32)),
-                    crate::gold::GoldValue::Labels(_) => {}
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Trains the heads of a local variant.
 fn train(gold: &GoldSet, spec: &LocalSpec, cfg: &LocalConfig) -> Result<Vec<Head>, String> {
     let mut heads = Vec::new();
@@ -89,7 +50,7 @@ fn train(gold: &GoldSet, spec: &LocalSpec, cfg: &LocalConfig) -> Result<Vec<Head
         if gf.kind == FieldKind::Labels {
             continue;
         }
-        let examples = examples_for(gold, fi, spec.train_set.as_ref(), spec);
+        let examples = spec.examples_for(gold, fi);
         if examples.is_empty() {
             continue;
         }
