@@ -29,6 +29,8 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
         Command::Report(args) => {
             crate::commands::report_command(&args.run, &output(&args.format, args.width))
         }
+        Command::Compare(args) => crate::gate::command::compare_command(&args),
+        Command::Gate(args) => crate::gate::command::gate_command(&args),
     }
 }
 
@@ -70,6 +72,7 @@ fn print_warnings(eval: &Eval) {
 
 fn validate(path: &Path) -> Result<Exit> {
     let eval = config::load_eval(path)?;
+    crate::gate::command::eval_rules(path, &eval.gold.fields)?;
     print_warnings(&eval);
     let n_local = eval
         .variants

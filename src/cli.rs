@@ -27,6 +27,64 @@ pub enum Command {
     Score(ScoreArgs),
     /// Render a saved run again.
     Report(ReportArgs),
+    /// Compare two runs (or two variants of one run) ticket by ticket.
+    Compare(CompareArgs),
+    /// Check a run against rules, and against a baseline run; exit 1 when a rule fails.
+    Gate(GateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline: a run folder, or RUN:VARIANT.
+    pub baseline: String,
+    /// The candidate: a run folder, or RUN:VARIANT (graded against its gold set).
+    pub candidate: String,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write the comparison as GitHub markdown to this file.
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// The run folder to gate.
+    pub run: PathBuf,
+    /// The run folder to compare against (regression rules).
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<PathBuf>,
+    /// Gate without a baseline when the folder is missing: regression rules are skipped.
+    #[arg(long)]
+    pub baseline_optional: bool,
+    /// The rules (YAML; default: the eval's `gate:` section).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Gate only these candidate variants (repeatable).
+    #[arg(long = "variant", value_name = "NAME")]
+    pub variants: Vec<String>,
+    /// Pair a baseline variant with a differently named candidate variant (repeatable).
+    #[arg(long = "pair", value_name = "BASE=CAND")]
+    pub pairs: Vec<String>,
+    /// What an INCONCLUSIVE significance rule does to the gate.
+    #[arg(long, value_enum, default_value_t = Inconclusive::Fail)]
+    pub inconclusive: Inconclusive,
+    /// Write a JUnit XML report (one test case per rule and variant).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write the result as GitHub markdown (a pull-request comment).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// What an INCONCLUSIVE rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Inconclusive {
+    /// The gate fails (the default: too few tickets to know is not a pass).
+    Fail,
+    /// The gate passes.
+    Pass,
 }
 
 #[derive(Debug, Args)]

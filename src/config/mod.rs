@@ -82,6 +82,8 @@ const EVAL_KEYS: &[&str] = &[
     "calibration",
     "routing",
     "prices",
+    // Gate rules: read and checked by `crate::gate::rules` (`verdict validate`, `verdict gate`).
+    "gate",
 ];
 const RUN_KEYS: &[&str] = &[
     "concurrency",

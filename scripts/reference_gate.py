@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Reference values for `verdict compare` and `verdict gate` (src/compare.rs,
+src/onesided.rs, src/gate/).
+
+Writes into tests/fixtures/gate/:
+
+* stats.json        one-sided exact McNemar p-values (statsmodels binom_test,
+                    alternative="larger"), two-sided exact McNemar (statsmodels
+                    mcnemar), Connor's one-sided sample size (scipy normal
+                    quantiles), Holm adjustments (statsmodels multipletests),
+                    for the gate's significance fixtures and a grid of cases;
+* compare/gold.yaml, compare/predictions.jsonl, compare/expected.json:
+                    a gold set and two variants' predictions (a baseline and a
+                    worse candidate, with invalid outputs), and every number of
+                    the comparison computed with scikit-learn / statsmodels /
+                    numpy: accuracy, macro F1, per-class recall and precision
+                    (invalid outputs are wrong and outside the label set, as in
+                    docs/metrics.md), invalid rate, the agreement table,
+                    McNemar p-values.
+
+tests/gate_reference.rs checks verdict against these to 1e-9 (bootstrap
+interval bounds come from verdict's own seeded generator and are checked for
+sanity instead). Run:
+
+    python3 -m venv /tmp/gateenv && /tmp/gateenv/bin/pip install -r scripts/requirements.txt
+    /tmp/gateenv/bin/python scripts/reference_gate.py
+
+Seeded: the output is byte-identical between runs with the same packages.
+"""
+
+import json
+import os
+
+import numpy as np
+from scipy.stats import norm
+from sklearn.metrics import f1_score, precision_score, recall_score
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import binom_test
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests", "fixtures", "gate")
+
+
+def one_sided(b, c):
+    if b + c == 0 or b == 0:
+        return 1.0
+    return float(binom_test(b, b + c, 0.5, alternative="larger"))
+
+
+def two_sided(b, c):
+    if b + c == 0:
+        return 1.0
+    return float(mcnemar([[0, b], [c, 0]], exact=True).pvalue)
+
+
+def required_n(psi, delta, alpha, power):
+    za = norm.ppf(1 - alpha)
+    zb = norm.ppf(power)
+    psi = max(psi, delta)
+    root = za * np.sqrt(psi) + zb * np.sqrt(max(psi - delta * delta, 0.0))
+    return float(root * root / (delta * delta))
+
+
+def stats_fixture():
+    mc = []
+    for b, c in [(12, 2), (4, 3), (0, 0), (0, 5), (1, 0), (7, 7), (30, 12), (100, 70), (3, 0),
+                 (250, 200), (1000, 900)]:
+        mc.append({"b": b, "c": c, "p_one_sided": one_sided(b, c), "p_two_sided": two_sided(b, c)})
+    ns = []
+    for psi, delta, alpha, power in [(0.07, 0.01, 0.05, 0.8), (0.035, 0.05, 0.05, 0.8),
+                                     (0.035, 0.02, 0.05, 0.8), (0.1, 0.02, 0.025, 0.9),
+                                     (0.0, 0.05, 0.05, 0.8), (0.2, 0.05, 0.01, 0.8)]:
+        ns.append({"psi": psi, "delta": delta, "alpha": alpha, "power": power,
+                   "n": required_n(psi, delta, alpha, power)})
+    holm = []
+    for ps in [[0.01, 0.04, 0.03, 0.2], [0.006469726562500001, 0.5, 0.02], [0.001, 0.001, 0.9]]:
+        reject, adj, _, _ = multipletests(ps, alpha=0.05, method="holm")
+        holm.append({"p": ps, "adjusted": [float(x) for x in adj],
+                     "reject": [bool(x) for x in reject]})
+    # The gate's fixtures: 200 tickets.
+    fixtures = {
+        "fails": {"n": 200, "b": 12, "c": 2, "p": one_sided(12, 2)},
+        "passes": {"n": 200, "b": 4, "c": 3, "p": one_sided(4, 3),
+                   "margin": 0.05, "required_n": required_n(7 / 200, 0.05, 0.05, 0.8)},
+        "inconclusive": {"n": 200, "b": 4, "c": 3, "margin": 0.01,
+                         "required_n": required_n(7 / 200, 0.01, 0.05, 0.8)},
+    }
+    return {"mcnemar": mc, "required_n": ns, "holm": holm, "fixtures": fixtures}
+
+
+# ---------------------------------------------------------------- compare
+
+VALUES = ["billing", "technical", "sales", "account", "general"]
+K = len(VALUES)
+
+
+def compare_fixture(d):
+    rng = np.random.default_rng(20261125)
+    n = 400
+    gold = rng.choice(K, size=n, p=[0.3, 0.3, 0.15, 0.15, 0.1])
+    tags = [["fr"] if rng.random() < 0.2 else ["en"] for _ in range(n)]
+    ids = [f"T-{i:04d}" for i in range(n)]
+
+    def predict(p_correct, p_invalid):
+        out = []
+        for g in gold:
+            u = rng.random()
+            if u < p_invalid:
+                out.append(None)
+            elif u < p_invalid + p_correct:
+                out.append(int(g))
+            else:
+                out.append(int(rng.choice([k for k in range(K) if k != g])))
+        return out
+
+    base = predict(0.88, 0.01)
+    cand = predict(0.80, 0.04)
+    conf_b = [round(float(x), 3) for x in rng.uniform(0.5, 1.0, n)]
+    conf_c = [round(float(x), 3) for x in rng.uniform(0.5, 1.0, n)]
+    lines = ["# Generated by scripts/reference_gate.py; do not edit.", "fields:",
+             f"  department: {{kind: label, values: [{', '.join(VALUES)}]}}", "tickets:"]
+    for i in range(n):
+        lines.append(f"  - id: {ids[i]}")
+        lines.append(f"    text: {json.dumps(f'ticket {i} about {VALUES[gold[i]]}')}")
+        lines.append(f"    labels: {{department: {VALUES[gold[i]]}}}")
+        lines.append(f"    tags: [{tags[i][0]}]")
+    with open(os.path.join(d, "gold.yaml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(d, "predictions.jsonl"), "w") as f:
+        for name, preds, confs in [("base", base, conf_b), ("cand", cand, conf_c)]:
+            for i in range(n):
+                r = {"v": 1, "variant": name, "ticket": ids[i], "repeat": 0}
+                if preds[i] is None:
+                    r.update({"outcome": "invalid_output", "outputs": {}})
+                else:
+                    r.update({"outcome": "ok", "outputs": {"department": VALUES[preds[i]]},
+                              "confidence": confs[i]})
+                f.write(json.dumps(r, separators=(",", ":")) + "\n")
+
+    def metrics(preds):
+        y = np.array(gold)
+        p = np.array([-1 if x is None else x for x in preds])
+        labels = sorted(set(y.tolist()) | set(x for x in p.tolist() if x >= 0))
+        acc = float(np.mean(p == y))
+        macro = float(f1_score(y, p, labels=labels, average="macro", zero_division=0))
+        rec = recall_score(y, p, labels=list(range(K)), average=None, zero_division=0)
+        prec = precision_score(y, p, labels=list(range(K)), average=None, zero_division=0)
+        inv = float(np.mean(p == -1))
+        return acc, macro, [float(x) for x in rec], [float(x) for x in prec], inv
+
+    ab, mb, rb, pb, ib = metrics(base)
+    ac, mc_, rc, pc, ic = metrics(cand)
+    right_b = [p == g for p, g in zip(base, gold)]
+    right_c = [p == g for p, g in zip(cand, gold)]
+    b = sum(1 for x, y in zip(right_b, right_c) if x and not y)
+    c = sum(1 for x, y in zip(right_b, right_c) if y and not x)
+    expected = {
+        "n": n,
+        "accuracy": [ab, ac, ac - ab],
+        "macro_f1": [mb, mc_, mc_ - mb],
+        "invalid_rate": [ib, ic, ic - ib],
+        "recall": {VALUES[k]: [rb[k], rc[k], rc[k] - rb[k]] for k in range(K)},
+        "precision": {VALUES[k]: [pb[k], pc[k], pc[k] - pb[k]] for k in range(K)},
+        "right_to_wrong": b,
+        "wrong_to_right": c,
+        "mcnemar_two_sided": two_sided(b, c),
+        "mcnemar_one_sided": one_sided(b, c),
+        "tag_fr_accuracy": [
+            float(np.mean([right_b[i] for i in range(n) if tags[i] == ["fr"]])),
+            float(np.mean([right_c[i] for i in range(n) if tags[i] == ["fr"]])),
+        ],
+    }
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def main():
+    os.makedirs(os.path.join(OUT, "compare"), exist_ok=True)
+    with open(os.path.join(OUT, "stats.json"), "w") as f:
+        json.dump(stats_fixture(), f, indent=1, sort_keys=True)
+        f.write("\n")
+    compare_fixture(os.path.join(OUT, "compare"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,498 @@
+//! The edges of `verdict compare` and `verdict gate`: read run folders, grade them, call the
+//! pure [`crate::compare::compare`] and [`super::gate`], print and write the outputs.
+//!
+//! A run folder is graded from its own gold snapshot when it has one (`gold.jsonl` +
+//! `snapshot.json`, run.json version 2); a version 1 folder is graded against the eval its
+//! run.json names (`spec.eval_path`, resolved against `spec.cwd`), which must still exist.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::output;
+use super::rules::RuleSet;
+use super::{CandidateVariant, GateInput, GateOptions};
+use crate::compare::{self, CompareOptions, Comparison, Paired, Side};
+use crate::error::{display_path, Error, Result};
+use crate::eval_log::PredictionRecord;
+use crate::exit::Exit;
+use crate::gold::GoldSet;
+use crate::score::{RunReport, ScoreSettings, ScoredVariant};
+
+/// A run folder, graded.
+pub struct RunFolder {
+    pub dir: PathBuf,
+    pub gold: GoldSet,
+    pub settings: ScoreSettings,
+    pub variants: Vec<ScoredVariant>,
+    pub records: Vec<PredictionRecord>,
+    /// The eval it came from, when it still exists (its `gate:` section).
+    pub eval_path: Option<PathBuf>,
+    pub report: RunReport,
+}
+
+impl RunFolder {
+    fn label(&self) -> String {
+        display_path(&self.dir)
+    }
+
+    fn variant(&self, name: &str) -> Result<&ScoredVariant> {
+        self.variants
+            .iter()
+            .find(|v| v.name == name)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{} has no variant {name:?} (variants: {})",
+                    self.label(),
+                    self.variants
+                        .iter()
+                        .map(|v| v.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+}
+
+/// `RUN` or `RUN:VARIANT` (the part after the last `:` when the part before is a folder).
+pub fn split_run_arg(arg: &str) -> (PathBuf, Option<String>) {
+    if let Some((dir, variant)) = arg.rsplit_once(':') {
+        if !variant.is_empty() && !variant.contains('/') && Path::new(dir).is_dir() {
+            return (PathBuf::from(dir), Some(variant.to_string()));
+        }
+    }
+    (PathBuf::from(arg), None)
+}
+
+/// Reads and grades a run folder. Unfinished runs (status `running`, or tickets without a
+/// record) are exit 3.
+pub fn load_run(dir: &Path) -> Result<RunFolder> {
+    let text = crate::run_dir::read_run_json(dir)?;
+    let path = dir.join("run.json");
+    let doc: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
+    let version = doc.get("version").and_then(Value::as_u64).unwrap_or(0);
+    if version > u64::from(crate::run_dir::RUN_VERSION) {
+        return Err(Error::Usage(format!(
+            "{} has run.json version {version}, newer than this verdict reads; upgrade verdict",
+            display_path(&path)
+        )));
+    }
+    let status = doc.get("status").and_then(Value::as_str).unwrap_or("");
+    if status != "complete" {
+        return Err(Error::RunFailed(format!(
+            "{} is not finished (status {status:?}); finish it with `verdict run --resume {}` before comparing or gating it",
+            display_path(dir),
+            display_path(dir)
+        )));
+    }
+    let spec: crate::run_dir::RunSpec = serde_json::from_value(doc["spec"].clone())
+        .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
+    let eval_path = if spec.eval_path.is_absolute() {
+        spec.eval_path.clone()
+    } else {
+        spec.cwd.join(&spec.eval_path)
+    };
+    let (gold, settings) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
+        // The folder stands alone: its gold snapshot and settings.
+        let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;
+        let settings = ScoreSettings {
+            calibration: snapshot.calibration.clone(),
+            routing: snapshot.routing.clone(),
+            seed: snapshot.run.seed,
+        };
+        (gold, settings)
+    } else {
+        // A version 1 folder: the eval it names, if its gold set is unchanged.
+        if !eval_path.exists() {
+            return Err(Error::Usage(format!(
+                "{} has no gold snapshot and its eval {} no longer exists; re-run it with this verdict",
+                display_path(dir),
+                display_path(&eval_path)
+            )));
+        }
+        let eval = crate::config::load_eval(&eval_path)?;
+        if eval.gold.sha256 != spec.gold_sha256 {
+            return Err(Error::Usage(format!(
+                "{}: the gold set {} changed since the run, and the folder has no snapshot of it; re-run it",
+                display_path(dir),
+                display_path(&eval.gold_path)
+            )));
+        }
+        let settings = crate::commands::score_settings(&eval);
+        let mut gold = eval.gold;
+        let n = spec
+            .limit
+            .unwrap_or(gold.tickets.len())
+            .min(gold.tickets.len());
+        gold.tickets.truncate(n);
+        (gold, settings)
+    };
+    let eval_path = eval_path.exists().then_some(eval_path);
+    let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
+        &dir.join("predictions.jsonl"),
+    )?);
+    let variants: Vec<ScoredVariant> = spec
+        .variants
+        .iter()
+        .map(|v| ScoredVariant {
+            name: v.name.clone(),
+            provider: v.provider.clone(),
+            model: v.model.clone(),
+        })
+        .collect();
+    // Every ticket needs a record of every variant (repeat 0).
+    let have: std::collections::HashSet<(&str, &str)> = records
+        .iter()
+        .filter(|r| r.repeat == 0)
+        .map(|r| (r.variant.as_str(), r.ticket.as_str()))
+        .collect();
+    for v in &variants {
+        let missing = gold
+            .tickets
+            .iter()
+            .filter(|t| !have.contains(&(v.name.as_str(), t.id.as_str())))
+            .count();
+        if missing > 0 {
+            return Err(Error::RunFailed(format!(
+                "{} is unfinished: variant {:?} has no record for {missing} of {} tickets; finish it with `verdict run --resume {}`",
+                display_path(dir),
+                v.name,
+                gold.tickets.len(),
+                display_path(dir)
+            )));
+        }
+    }
+    let report = crate::score::score(&gold, &settings, &variants, &records, gold.tickets.len());
+    Ok(RunFolder {
+        dir: dir.to_path_buf(),
+        gold,
+        settings,
+        variants,
+        records,
+        eval_path,
+        report,
+    })
+}
+
+/// Whether a record came back with usage but no price.
+fn unpriced(records: &[PredictionRecord], variant: &str) -> bool {
+    records
+        .iter()
+        .any(|r| r.variant == variant && !r.cached && r.usage.is_some() && r.cost_usd.is_none())
+}
+
+fn side<'a>(run: &'a RunFolder, v: &'a ScoredVariant) -> Side<'a> {
+    Side {
+        label: format!("{}:{}", run.label(), v.name),
+        gold: &run.gold,
+        variant: v,
+        records: &run.records,
+    }
+}
+
+/// run.json's pair index for variants `i` and `j` of one run (pairs i < j in order).
+fn pair_index(n: usize, i: usize, j: usize) -> (u64, bool) {
+    let (a, b, swapped) = if i < j { (i, j, false) } else { (j, i, true) };
+    let before: usize = (0..a).map(|x| n - 1 - x).sum();
+    ((before + (b - a - 1)) as u64, swapped)
+}
+
+fn compare_pair(
+    base: &RunFolder,
+    bv: &ScoredVariant,
+    cand: &RunFolder,
+    cv: &ScoredVariant,
+) -> (Comparison, Paired) {
+    let mut opts = CompareOptions {
+        seed: cand.settings.seed,
+        ..Default::default()
+    };
+    if base.dir == cand.dir {
+        let i = base.variants.iter().position(|v| v.name == bv.name);
+        let j = cand.variants.iter().position(|v| v.name == cv.name);
+        if let (Some(i), Some(j)) = (i, j) {
+            if i != j {
+                opts.same_run_pair = Some(pair_index(cand.variants.len(), i, j));
+            }
+        }
+    }
+    compare::compare(&side(base, bv), &side(cand, cv), &cand.settings, &opts)
+}
+
+/// Writes an output file whole.
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.is_dir() {
+            return Err(Error::Usage(format!(
+                "cannot write {}: the folder {} does not exist",
+                display_path(path),
+                display_path(parent)
+            )));
+        }
+    }
+    crate::run_dir::write_atomic(path, text.as_bytes())
+}
+
+/// Appends to `$GITHUB_STEP_SUMMARY` when it is set.
+fn step_summary(markdown: &str) -> Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return Ok(());
+    };
+    let path = PathBuf::from(path);
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    f.write_all(markdown.as_bytes())
+        .and_then(|_| f.write_all(b"\n"))
+        .map_err(|e| Error::io(&path, e))
+}
+
+/// `verdict compare BASE CANDIDATE`.
+pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
+    let (bdir, bvar) = split_run_arg(&args.baseline);
+    let (cdir, cvar) = split_run_arg(&args.candidate);
+    let base = load_run(&bdir)?;
+    let cand = if cdir == bdir {
+        None
+    } else {
+        Some(load_run(&cdir)?)
+    };
+    let cand_ref = cand.as_ref().unwrap_or(&base);
+    let pairs: Vec<(&ScoredVariant, &ScoredVariant)> = match (&bvar, &cvar) {
+        (Some(b), Some(c)) => vec![(base.variant(b)?, cand_ref.variant(c)?)],
+        (Some(b), None) => vec![(base.variant(b)?, cand_ref.variant(b)?)],
+        (None, Some(c)) => vec![(base.variant(c)?, cand_ref.variant(c)?)],
+        (None, None) => {
+            if cand.is_none() {
+                return Err(Error::Usage(
+                    "comparing a run with itself needs two variants: RUN:BASELINE RUN:CANDIDATE"
+                        .into(),
+                ));
+            }
+            let p: Vec<_> = cand_ref
+                .variants
+                .iter()
+                .filter_map(|c| {
+                    base.variants
+                        .iter()
+                        .find(|b| b.name == c.name)
+                        .map(|b| (b, c))
+                })
+                .collect();
+            if p.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{} and {} have no variant of the same name; name them: BASE:VARIANT CAND:VARIANT",
+                    base.label(),
+                    cand_ref.label()
+                )));
+            }
+            p
+        }
+    };
+    let comparisons: Vec<Comparison> = pairs
+        .iter()
+        .map(|(b, c)| compare_pair(&base, b, cand_ref, c).0)
+        .collect();
+    let md = || {
+        comparisons
+            .iter()
+            .map(output::compare_markdown)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    if let Some(path) = &args.markdown {
+        write_file(path, &md())?;
+    }
+    let text = match args.format {
+        crate::cli::Format::Table => comparisons
+            .iter()
+            .map(output::compare_text)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        crate::cli::Format::Md => md(),
+        crate::cli::Format::Html => return Err(no_html("compare")),
+        crate::cli::Format::Json => {
+            let mut s = if comparisons.len() == 1 {
+                serde_json::to_string_pretty(&comparisons[0])
+            } else {
+                serde_json::to_string_pretty(&comparisons)
+            }
+            .expect("serializes");
+            s.push('\n');
+            s
+        }
+    };
+    crate::commands::print(&text)?;
+    Ok(Exit::Ok)
+}
+
+/// The gate section of an eval file, if it has one, checked against the gold set's fields.
+pub fn eval_rules(eval: &Path, fields: &[crate::gold::Field]) -> Result<Option<RuleSet>> {
+    let mut c = crate::config::check::Checker::new(eval);
+    let Ok(text) = std::fs::read_to_string(eval) else {
+        return Ok(None);
+    };
+    let Some(node) = crate::config::source::parse_yaml(&text, &mut c) else {
+        return Err(Error::Invalid(c.diags));
+    };
+    let crate::yaml::Value::Map(entries) = &node.value else {
+        return Ok(None);
+    };
+    let Some((_, g)) = entries.iter().find(|(k, _)| k.as_str() == Some("gate")) else {
+        return Ok(None);
+    };
+    match super::rules::read_gate(&mut c, g, "gate", Some(fields)) {
+        Some(set) if c.diags.is_empty() => Ok(Some(set)),
+        _ => Err(Error::Invalid(c.diags)),
+    }
+}
+
+/// `verdict gate RUN [--baseline RUN] [--rules FILE]`.
+pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
+    let cand = load_run(&args.run)?;
+    let set = match &args.rules {
+        Some(path) => super::rules::load_rules_file(path, Some(&cand.gold.fields))?,
+        None => match cand.eval_path.as_deref() {
+            Some(eval) => eval_rules(eval, &cand.gold.fields)?.ok_or_else(|| {
+                Error::Usage(format!(
+                    "no gate rules: the eval {} has no `gate:` section; add one or pass --rules FILE (see docs/gate.md)",
+                    display_path(eval)
+                ))
+            })?,
+            None => {
+                return Err(Error::Usage(
+                    "no gate rules: pass --rules FILE (see docs/gate.md)".into(),
+                ))
+            }
+        },
+    };
+    // Which candidate variants.
+    for v in &args.variants {
+        cand.variant(v)?;
+    }
+    let selected: Vec<&ScoredVariant> = cand
+        .variants
+        .iter()
+        .filter(|v| args.variants.is_empty() || args.variants.contains(&v.name))
+        .collect();
+    // The baseline.
+    let needs_baseline = set.rules.iter().any(|r| r.kind.is_regression());
+    let (base, skipped) = match &args.baseline {
+        Some(dir) if !dir.exists() && args.baseline_optional => (
+            None,
+            Some(format!("baseline folder {} does not exist", display_path(dir))),
+        ),
+        Some(dir) if !dir.exists() => {
+            return Err(Error::Usage(format!(
+                "the baseline folder {} does not exist (pass --baseline-optional to gate without it, skipping regression rules)",
+                display_path(dir)
+            )))
+        }
+        Some(dir) => (Some(load_run(dir)?), None),
+        None if needs_baseline && args.baseline_optional => {
+            (None, Some("no --baseline given".to_string()))
+        }
+        None if needs_baseline => {
+            return Err(Error::Usage(
+                "the gate has rules against a baseline (max_drop, significant_drop); pass --baseline RUN, or --baseline-optional to skip them".into(),
+            ))
+        }
+        None => (None, None),
+    };
+    // Pairing: by name, or --pair BASE=CAND.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for p in &args.pairs {
+        let Some((b, c)) = p.split_once('=') else {
+            return Err(Error::Usage(format!(
+                "--pair {p:?}: expected BASE=CAND (a baseline variant and a candidate variant)"
+            )));
+        };
+        pairs.push((b.to_string(), c.to_string()));
+    }
+    if let Some(base) = &base {
+        for (b, c) in &pairs {
+            base.variant(b)?;
+            cand.variant(c)?;
+        }
+    }
+    let own: Vec<(Comparison, Paired)> = selected
+        .iter()
+        .map(|v| compare_pair(&cand, v, &cand, v))
+        .collect();
+    let paired: Vec<Option<(String, Comparison, Paired)>> = selected
+        .iter()
+        .map(|v| {
+            let base = base.as_ref()?;
+            let bname = pairs
+                .iter()
+                .find(|(_, c)| c == &v.name)
+                .map(|(b, _)| b.clone())
+                .unwrap_or_else(|| v.name.clone());
+            let bv = base.variants.iter().find(|x| x.name == bname)?;
+            let (c, p) = compare_pair(base, bv, &cand, v);
+            Some((bname, c, p))
+        })
+        .collect();
+    let variants: Vec<CandidateVariant> = selected
+        .iter()
+        .enumerate()
+        .map(|(i, v)| CandidateVariant {
+            name: v.name.clone(),
+            report: cand
+                .report
+                .variants
+                .iter()
+                .find(|r| r.name == v.name)
+                .expect("scored"),
+            own: &own[i].1,
+            unpriced: unpriced(&cand.records, &v.name),
+            pair: paired[i].as_ref().map(|(b, c, p)| (b.clone(), c, p)),
+        })
+        .collect();
+    let input = GateInput {
+        candidate: cand.label(),
+        baseline: base.as_ref().map(RunFolder::label),
+        baseline_skipped: skipped,
+        fields: &cand.gold.fields,
+        variants,
+    };
+    let report = super::gate(
+        &input,
+        &set,
+        &GateOptions {
+            inconclusive_passes: args.inconclusive == crate::cli::Inconclusive::Pass,
+        },
+    )
+    .map_err(Error::Usage)?;
+    let markdown = output::gate_markdown(&report);
+    if let Some(path) = &args.junit {
+        write_file(path, &output::gate_junit(&report))?;
+    }
+    if let Some(path) = &args.markdown {
+        write_file(path, &markdown)?;
+    }
+    step_summary(&markdown)?;
+    let text = match args.format {
+        crate::cli::Format::Table => output::gate_text(&report),
+        crate::cli::Format::Md => markdown,
+        crate::cli::Format::Json => output::gate_json(&report),
+        crate::cli::Format::Html => return Err(no_html("gate")),
+    };
+    crate::commands::print(&text)?;
+    Ok(if report.passed {
+        Exit::Ok
+    } else {
+        Exit::GateFailed
+    })
+}
+
+/// `--format html` is the run report's; compare and gate print text, Markdown or JSON.
+fn no_html(command: &str) -> Error {
+    Error::Usage(format!(
+        "`verdict {command}` has no HTML format yet: use --format table, md or json (the HTML report of each run is its report.html)"
+    ))
+}

@@ -1,0 +1,237 @@
+//! `verdict compare` and `verdict gate` through the binary, on real run folders of the
+//! shipped support eval's local (offline) variants: exit codes, the CI outputs, and
+//! examples/ci/gate.sh run offline.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn verdict(args: &[&str]) -> Output {
+    Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(root())
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// A finished run of the support eval's two local variants.
+fn local_run(dir: &Path) -> PathBuf {
+    let out = dir.join("run");
+    let o = verdict(&[
+        "run",
+        "evals/support.yaml",
+        "--variant",
+        "local-word",
+        "--variant",
+        "local-word-char",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    out
+}
+
+#[test]
+fn gate_compare_and_their_exit_codes_on_a_local_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = local_run(tmp.path());
+    let run_s = run.to_str().unwrap();
+
+    // The eval's own gate, against itself as the baseline: passes.
+    let o = verdict(&["gate", run_s, "--baseline", run_s]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.starts_with("gate passed: 16 rules"), "{out}");
+
+    // Regression rules without a baseline: exit 2, unless --baseline-optional.
+    let o = verdict(&["gate", run_s]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--baseline"), "{}", text(&o));
+    let missing = tmp.path().join("nope");
+    let o = verdict(&["gate", run_s, "--baseline", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = verdict(&[
+        "gate",
+        run_s,
+        "--baseline",
+        missing.to_str().unwrap(),
+        "--baseline-optional",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("regression rules skipped"),
+        "{}",
+        text(&o)
+    );
+
+    // A failing rule: exit 1; JUnit, markdown and the step summary name it.
+    let rules = tmp.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "rules:\n  - {name: billing recall, metric: \"recall[billing]\", min: 0.95}\n  - {metric: accuracy, min: 0.5}\n",
+    )
+    .unwrap();
+    let junit = tmp.path().join("junit.xml");
+    let md = tmp.path().join("gate.md");
+    let summary = tmp.path().join("summary.md");
+    let o = Command::cargo_bin("verdict")
+        .unwrap()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["gate", run_s, "--rules"])
+        .arg(&rules)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--markdown")
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).starts_with("gate failed: 2 of 4 rules"),
+        "{}",
+        text(&o)
+    );
+    let j = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        j.contains("failures=\"2\"") && j.contains("billing recall [local-word]"),
+        "{j}"
+    );
+    let m = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        m.contains("billing recall") && m.contains("**FAIL**"),
+        "{m}"
+    );
+    assert_eq!(std::fs::read_to_string(&summary).unwrap().trim(), m.trim());
+
+    // --format json.
+    let o = verdict(&[
+        "gate",
+        run_s,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 4);
+
+    // Bad rules: exit 2 with file:line:column.
+    std::fs::write(&rules, "rules:\n  - {metric: acuracy, min: 0.5}\n").unwrap();
+    let o = verdict(&["gate", run_s, "--rules", rules.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("rules.yaml:2:14: rules[0].metric: unknown metric `acuracy`"),
+        "{}",
+        text(&o)
+    );
+
+    // compare of two variants of one run equals run.json's comparisons.
+    let o = verdict(&[
+        "compare",
+        &format!("{run_s}:local-word-char"),
+        &format!("{run_s}:local-word"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    for fc in doc["metrics"]["comparisons"].as_array().unwrap() {
+        let pair = &fc["report"]["pairs"][0];
+        assert_eq!(pair["a"], "local-word-char");
+        let f = c["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == fc["field"])
+            .unwrap();
+        assert_eq!(f["accuracy_interval"], pair["diff"], "{}", fc["field"]);
+        assert_eq!(f["mcnemar"], pair["mcnemar"]);
+        assert_eq!(f["table"]["a_only"], pair["table"]["a_only"]);
+    }
+
+    // An unfinished run: exit 3.
+    let unfinished = tmp.path().join("unfinished");
+    std::fs::create_dir(&unfinished).unwrap();
+    for f in ["run.json", "predictions.jsonl"] {
+        std::fs::copy(run.join(f), unfinished.join(f)).unwrap();
+    }
+    let doc = std::fs::read_to_string(unfinished.join("run.json")).unwrap();
+    std::fs::write(
+        unfinished.join("run.json"),
+        doc.replacen("\"complete\"", "\"running\"", 1),
+    )
+    .unwrap();
+    let o = verdict(&["gate", unfinished.to_str().unwrap(), "--baseline", run_s]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+}
+
+#[test]
+fn the_ci_example_script_gates_the_local_variants_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ci-run");
+    let bin = assert_cmd::cargo::cargo_bin("verdict");
+    // First run: no baseline yet, regression rules are skipped, the gate passes.
+    let o = std::process::Command::new("bash")
+        .current_dir(root())
+        .arg("examples/ci/gate.sh")
+        .arg("evals/support.yaml")
+        .arg(&out)
+        .env("VERDICT", &bin)
+        .env(
+            "VERDICT_RUN_ARGS",
+            "--variant local-word --variant local-word-char",
+        )
+        .env("BASELINE_DIR", tmp.path().join("baseline-run"))
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let md = std::fs::read_to_string(out.join("gate.md")).unwrap();
+    assert!(md.contains("No baseline"), "{md}");
+    assert!(out.join("gate-junit.xml").exists() && out.join("gate.json").exists());
+    // Second run with the first as the baseline (what the workflow downloads): passes, with
+    // the regression rules evaluated.
+    let baseline = tmp.path().join("baseline-run");
+    std::fs::rename(&out, &baseline).unwrap();
+    let o = std::process::Command::new("bash")
+        .current_dir(root())
+        .arg("examples/ci/gate.sh")
+        .arg("evals/support.yaml")
+        .arg(&out)
+        .env("VERDICT", &bin)
+        .env(
+            "VERDICT_RUN_ARGS",
+            "--variant local-word --variant local-word-char",
+        )
+        .env("BASELINE_DIR", &baseline)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("gate.json")).unwrap()).unwrap();
+    assert!(json["baseline"].is_string());
+    assert!(json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["kind"] == "significance" && c["status"] == "PASS"));
+}
