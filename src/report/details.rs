@@ -114,15 +114,6 @@ pub fn details_with(report: &RunReport, opts: &Options<'_>) -> Doc {
         }
         out.table(t);
 
-        // Per category: support, then precision / recall / F1 for each variant.
-        let mut t = TableModel::default();
-        let mut header = vec![Cell::new(&field.name), Cell::new("support")];
-        for (v, _) in &vs {
-            header.push(Cell::new(format!("{} P", v.name)));
-            header.push(Cell::new("R"));
-            header.push(Cell::new("F1"));
-        }
-        t.set_header(header);
         // Lowest F1 of the focus variant first; ties in the field's order.
         let focus = vs
             .iter()
@@ -138,15 +129,32 @@ pub fn details_with(report: &RunReport, opts: &Options<'_>) -> Doc {
         } else {
             order.len().min(CATEGORIES_SHOWN)
         };
+        // Per category: support, the focus variant's precision and recall, then F1 for each
+        // variant (the focus first), so the table fits a terminal.
+        let mut cols: Vec<usize> = vec![focus];
+        cols.extend((0..vs.len()).filter(|&i| i != focus));
+        let mut t = TableModel::default();
+        let mut header = vec![
+            Cell::new(&field.name),
+            Cell::new("support"),
+            Cell::new(format!("{} P", vs[focus].0.name)),
+            Cell::new("R"),
+        ];
+        header.extend(
+            cols.iter()
+                .map(|&i| Cell::new(format!("{} F1", vs[i].0.name))),
+        );
+        t.set_header(header);
         for &ci in &order[..shown] {
             let value = &field.values[ci];
-            let mut row = vec![Cell::new(value), int(vs[0].1.per_class[ci].support)];
-            for (_, l) in &vs {
-                let c = &l.per_class[ci];
-                row.push(num(c.precision));
-                row.push(num(c.recall));
-                row.push(num(c.f1));
-            }
+            let c = &vs[focus].1.per_class[ci];
+            let mut row = vec![
+                Cell::new(value),
+                int(c.support),
+                num(c.precision),
+                num(c.recall),
+            ];
+            row.extend(cols.iter().map(|&i| num(vs[i].1.per_class[ci].f1)));
             t.add_row(row);
         }
         if shown < order.len() {
