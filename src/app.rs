@@ -23,12 +23,14 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     match cli.command {
         Command::Validate { eval } => validate(&eval),
         Command::Run(args) => run(args, interrupted),
-        Command::Score(args) => {
-            crate::commands::score_command(&args, &output(&args.format, args.width))
-        }
-        Command::Report(args) => {
-            crate::commands::report_command(&args.run, &output(&args.format, args.width))
-        }
+        Command::Score(args) => crate::commands::score_command(
+            &args,
+            &output(&args.format, args.width).shown(args.quiet, args.all),
+        ),
+        Command::Report(args) => crate::commands::report_command(
+            &args.run,
+            &output(&args.format, args.width).shown(args.quiet, args.all),
+        ),
         Command::Compare(args) => crate::gate::command::compare_command(&args),
         Command::Gate(args) => crate::gate::command::gate_command(&args),
     }
@@ -40,6 +42,7 @@ fn output(formats: &[Format], width: Option<u16>) -> Output {
         formats: formats.iter().map(|f| f.to_lib()).collect(),
         layout: Layout {
             width: terminal_width(width.map(usize::from)),
+            ..Layout::default()
         },
     }
 }
@@ -417,7 +420,7 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     )?;
     write_atomic(&dir.join("report.html"), &page)?;
     crate::commands::print_errors(&report);
-    let out = output(&args.format, args.width);
+    let out = output(&args.format, args.width).shown(args.quiet, args.all);
     if out.formats.first() == Some(&crate::report::Format::Html) {
         print_bytes(&page)?;
     } else {

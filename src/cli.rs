@@ -140,6 +140,12 @@ pub struct RunArgs {
     /// Fit tables to N columns (default: the terminal's width; piped output is never cut).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
     pub width: Option<u16>,
+    /// Print the summary only (which variant, why, cost, coverage, gate, warnings).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Show every category in the per-category tables (default: the 10 lowest-F1).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +169,12 @@ pub struct ScoreArgs {
     /// Fit tables to N columns (default: the terminal's width; piped output is never cut).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
     pub width: Option<u16>,
+    /// Print the summary only (which variant, why, cost, coverage, gate, warnings).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Show every category in the per-category tables (default: the 10 lowest-F1).
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +188,12 @@ pub struct ReportArgs {
     /// Fit tables to N columns (default: the terminal's width; piped output is never cut).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
     pub width: Option<u16>,
+    /// Print the summary only (which variant, why, cost, coverage, gate, warnings).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Show every category in the per-category tables (default: the 10 lowest-F1).
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Output formats.

@@ -91,6 +91,11 @@ pub fn save_formats(
     layout: crate::report::Layout,
 ) -> Result<Vec<std::path::PathBuf>> {
     let mut written = Vec::new();
+    // A saved report is whole: --quiet shortens what is printed, not the files.
+    let layout = crate::report::Layout {
+        quiet: false,
+        ..layout
+    };
     for f in formats {
         let exporter = f.exporter(layout);
         let path = dir.join(format!("report.{}", exporter.extension()));

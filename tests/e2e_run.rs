@@ -263,7 +263,7 @@ fn run_writes_correct_predictions_run_json_and_tables() {
     for (i, (_, v)) in order.iter().enumerate() {
         assert_eq!(
             cells[i + 1],
-            format!("{:.4}", expected[*v]),
+            format!("{:.1}%", expected[*v] * 100.0),
             "accuracy of {v} in {acc_line:?}"
         );
     }
@@ -343,19 +343,23 @@ fn report_renders_the_same_tables_and_json_parses() {
 
     let out = verdict(&["report", run.dir.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.dir.join("run.json")).unwrap()).unwrap();
+    // The summary comes first, then every metric of run.json.
+    let summary = report.as_object_mut().unwrap().remove("summary").unwrap();
+    assert_eq!(summary["gate"], "no gate rules set");
     assert_eq!(report, run_json["metrics"]);
 }
 
 #[test]
 fn run_with_json_format_prints_json() {
     let run = run_mini(&["--format", "json"]);
-    let doc: serde_json::Value = serde_json::from_str(&run.stdout)
+    let mut doc: serde_json::Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", run.stdout));
     let run_json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.dir.join("run.json")).unwrap()).unwrap();
+    assert!(doc.as_object_mut().unwrap().remove("summary").is_some());
     assert_eq!(doc, run_json["metrics"]);
     assert_eq!(doc["variants"].as_array().unwrap().len(), 2);
 }

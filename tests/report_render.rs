@@ -59,3 +59,41 @@ fn json_is_the_report() {
     assert!(json["variants"].as_array().is_some_and(|v| !v.is_empty()));
     assert!(json["comparisons"].is_array());
 }
+
+/// The terminal format at a fixed width.
+fn render_at(width: u16) -> String {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/scoring/random_small"
+    );
+    let out = Command::cargo_bin("verdict")
+        .unwrap()
+        .current_dir(dir)
+        .args([
+            "score",
+            "--gold",
+            "gold.yaml",
+            "--predictions",
+            "predictions.jsonl",
+        ])
+        .args(["--width", &width.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn terminal_at_120_columns() {
+    let s = render_at(120);
+    assert!(s.lines().all(|l| l.chars().count() <= 120), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn terminal_at_80_columns() {
+    let s = render_at(80);
+    let wide: Vec<&str> = s.lines().filter(|l| l.chars().count() > 80).collect();
+    assert!(wide.is_empty(), "lines wider than 80: {wide:#?}");
+    insta::assert_snapshot!(s);
+}

@@ -4,11 +4,25 @@
 
 use super::model::{Cell, Doc, TableModel};
 
+use super::summary::{fixed, p_value, plural};
 use crate::gold::{Field, FieldKind};
 use crate::score::{RunReport, VariantReport};
 
+/// Categories the per-category table shows without `--all`.
+pub const CATEGORIES_SHOWN: usize = 10;
+
+/// What the details show.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// Every category, not only the [`CATEGORIES_SHOWN`] lowest-F1 of the focus variant.
+    pub all_categories: bool,
+    /// The variant whose F1 orders the categories (the recommended one); the first variant
+    /// of a field when `None` or when it does not predict the field.
+    pub focus: Option<&'a str>,
+}
+
 fn num(v: f64) -> Cell {
-    Cell::new(format!("{v:.4}")).right()
+    Cell::new(fixed(v, 4)).right()
 }
 
 fn int(v: impl std::fmt::Display) -> Cell {
@@ -19,8 +33,19 @@ fn label_name(field: &Field, i: u32) -> &str {
     field.values.get(i as usize).map_or("?", String::as_str)
 }
 
-/// Every detail table of a run, in reading order.
+/// Every detail table of a run, in reading order, every category shown.
 pub fn details(report: &RunReport) -> Doc {
+    details_with(
+        report,
+        &Options {
+            all_categories: true,
+            focus: None,
+        },
+    )
+}
+
+/// Every detail table of a run, in reading order.
+pub fn details_with(report: &RunReport, opts: &Options<'_>) -> Doc {
     let mut out = Doc::default();
     for field in report.fields.iter().filter(|f| f.kind == FieldKind::Label) {
         let vs: Vec<(&VariantReport, &crate::metrics::SingleLabelReport)> = report
@@ -32,10 +57,10 @@ pub fn details(report: &RunReport) -> Doc {
             continue;
         }
         out.heading(format!(
-            "{} ({} values, {} tickets)",
+            "{} ({}, {})",
             field.name,
-            field.values.len(),
-            report.n_tickets
+            plural(field.values.len() as u64, "value", "values"),
+            plural(report.n_tickets as u64, "ticket", "tickets")
         ));
         let mut t = TableModel::default();
         let mut header = vec![Cell::new("")];
@@ -47,7 +72,7 @@ pub fn details(report: &RunReport) -> Doc {
         );
         let rows: [Row; 8] = [
             ("n", |_, l| int(l.n)),
-            ("accuracy", |_, l| num(l.accuracy)),
+            ("accuracy", |_, l| pct(l.accuracy)),
             ("macro precision", |_, l| num(l.macro_avg.precision)),
             ("macro recall", |_, l| num(l.macro_avg.recall)),
             ("macro F1", |_, l| num(l.macro_avg.f1)),
@@ -74,8 +99,8 @@ pub fn details(report: &RunReport) -> Doc {
             let mut row = vec![Cell::new("accuracy over repeats")];
             row.extend(repeats.iter().map(|r| {
                 r.map_or(Cell::new("-"), |r| {
-                    let std = r.std.map_or("-".to_string(), |s| format!("{s:.4}"));
-                    Cell::new(format!("{:.4} ± {std} (k={})", r.mean, r.k)).right()
+                    let std = r.std.map_or("-".to_string(), |s| fixed(s, 4));
+                    Cell::new(format!("{} ± {std} (k={})", fixed(r.mean, 4), r.k)).right()
                 })
             }));
             t.add_row(row);
@@ -89,26 +114,65 @@ pub fn details(report: &RunReport) -> Doc {
         }
         out.table(t);
 
-        // Per category: support, then precision / recall / F1 for each variant.
+        // Lowest F1 of the focus variant first; ties in the field's order.
+        let focus = vs
+            .iter()
+            .position(|(v, _)| Some(v.name.as_str()) == opts.focus)
+            .unwrap_or(0);
+        let mut order: Vec<usize> = (0..field.values.len()).collect();
+        order.sort_by(|&a, &b| {
+            let f = &vs[focus].1.per_class;
+            f[a].f1.total_cmp(&f[b].f1)
+        });
+        let shown = if opts.all_categories {
+            order.len()
+        } else {
+            order.len().min(CATEGORIES_SHOWN)
+        };
+        // Per category: support, the focus variant's precision and recall, then F1 for each
+        // variant (the focus first), so the table fits a terminal.
+        let mut cols: Vec<usize> = vec![focus];
+        cols.extend((0..vs.len()).filter(|&i| i != focus));
         let mut t = TableModel::default();
-        let mut header = vec![Cell::new(&field.name), Cell::new("support")];
-        for (v, _) in &vs {
-            header.push(Cell::new(format!("{} P", v.name)));
-            header.push(Cell::new("R"));
-            header.push(Cell::new("F1"));
-        }
+        let mut header = vec![
+            Cell::new(&field.name),
+            Cell::new("support"),
+            Cell::new(format!("{} P", vs[focus].0.name)),
+            Cell::new("R"),
+        ];
+        header.extend(
+            cols.iter()
+                .map(|&i| Cell::new(format!("{} F1", vs[i].0.name))),
+        );
         t.set_header(header);
-        for (ci, value) in field.values.iter().enumerate() {
-            let mut row = vec![Cell::new(value), int(vs[0].1.per_class[ci].support)];
-            for (_, l) in &vs {
-                let c = &l.per_class[ci];
-                row.push(num(c.precision));
-                row.push(num(c.recall));
-                row.push(num(c.f1));
-            }
+        for &ci in &order[..shown] {
+            let value = &field.values[ci];
+            let c = &vs[focus].1.per_class[ci];
+            let mut row = vec![
+                Cell::new(value),
+                int(c.support),
+                num(c.precision),
+                num(c.recall),
+            ];
+            row.extend(cols.iter().map(|&i| num(vs[i].1.per_class[ci].f1)));
             t.add_row(row);
         }
+        if shown < order.len() {
+            out.heading(format!(
+                "{}: the {} lowest-F1 categories of {}",
+                field.name, shown, vs[focus].0.name
+            ));
+        } else {
+            out.heading(format!("{}: per category", field.name));
+        }
         out.table(t);
+        if shown < order.len() {
+            let rest = order.len() - shown;
+            out.text(format!(
+                "{} not shown (--all shows every one).",
+                plural(rest as u64, "more category", "more categories")
+            ));
+        }
 
         // The most frequent confusions of each variant.
         let mut t = TableModel::default();
@@ -131,6 +195,7 @@ pub fn details(report: &RunReport) -> Doc {
 
     out.extend(other_fields(report));
     out.extend(confidence_tables(report));
+    out.extend(slice_table(report));
     out.extend(comparison_lines(report));
 
     // Outcomes, cost and latency. Latency is end to end (retries and waits included), with
@@ -189,7 +254,50 @@ fn opt(v: Option<f64>) -> Cell {
 }
 
 fn pct(v: f64) -> Cell {
-    Cell::new(format!("{:.1}%", v * 100.0)).right()
+    Cell::new(super::summary::pct(v)).right()
+}
+
+/// Per-tag slices of every variant: tickets, accuracy and macro F1 on the primary field,
+/// and the auto-routed share.
+fn slice_table(report: &RunReport) -> Doc {
+    let mut out = Doc::default();
+    if report.variants.iter().all(|v| v.slices.is_empty()) {
+        return out;
+    }
+    let field = super::summary::primary_field(report).map(|f| f.name.as_str());
+    let mut t = TableModel::default();
+    let acc = field.map_or("accuracy".to_string(), |f| format!("{f} accuracy"));
+    t.set_header(vec![
+        Cell::new("variant"),
+        Cell::new("tag"),
+        Cell::new("tickets"),
+        Cell::new(acc),
+        Cell::new("macro F1"),
+        Cell::new("auto-routed"),
+    ]);
+    for v in &report.variants {
+        for s in &v.slices {
+            let label = field.and_then(|f| {
+                s.fields
+                    .iter()
+                    .find(|x| x.field == f)
+                    .and_then(|x| x.label.as_ref())
+            });
+            t.add_row(vec![
+                Cell::new(&v.name),
+                Cell::new(&s.tag),
+                int(s.n),
+                label.map_or(Cell::new("-"), |l| pct(l.accuracy)),
+                label.map_or(Cell::new("-"), |l| num(l.macro_avg.f1)),
+                s.routing
+                    .as_ref()
+                    .map_or(Cell::new("-"), |r| pct(r.auto.share)),
+            ]);
+        }
+    }
+    out.heading("per tag");
+    out.table(t);
+    out
 }
 
 /// Flag and multi-label fields: one comparison table each.
@@ -384,11 +492,20 @@ fn comparison_lines(report: &RunReport) -> Doc {
             "95% interval",
         ]);
         for v in &fc.report.variants {
-            let iv = |i: &crate::stats::Interval| Cell::new(format!("[{:.4}, {:.4}]", i.lo, i.hi));
+            let iv = |i: &crate::stats::Interval| {
+                Cell::new(format!("[{}, {}]", fixed(i.lo, 4), fixed(i.hi, 4)))
+            };
+            let pct_iv = |i: &crate::stats::Interval| {
+                Cell::new(format!(
+                    "[{}, {}]",
+                    super::summary::pct(i.lo),
+                    super::summary::pct(i.hi)
+                ))
+            };
             t.add_row(vec![
                 Cell::new(&v.name),
-                num(v.accuracy.estimate),
-                iv(&v.accuracy),
+                pct(v.accuracy.estimate),
+                pct_iv(&v.accuracy),
                 v.macro_f1
                     .as_ref()
                     .map_or(Cell::new("-"), |m| num(m.estimate)),
@@ -401,8 +518,10 @@ fn comparison_lines(report: &RunReport) -> Doc {
                 .pairs
                 .iter()
                 .map(|p| {
+                    let p_holm = p_value(p.p_holm);
+                    let eq = if p_holm.starts_with('<') { "" } else { "= " };
                     format!(
-                        "{} (McNemar b={}, c={})",
+                        "{} (McNemar b={}, c={}, Holm p {eq}{p_holm})",
                         p.verdict, p.mcnemar.b, p.mcnemar.c
                     )
                 })

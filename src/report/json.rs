@@ -1,4 +1,5 @@
-//! The JSON exporter: every metric of a run (the `metrics` object of run.json), or a
+//! The JSON exporter: the summary and every metric of a run (the `metrics` object of
+//! run.json), or a
 //! dry-run plan, pretty-printed with a trailing newline.
 
 use super::{Exporter, PlanView, RunView};
@@ -6,7 +7,17 @@ use crate::error::Result;
 
 /// JSON for programs (`jq`, a CI step).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct JsonExporter;
+pub struct JsonExporter {
+    pub layout: super::Layout,
+}
+
+/// The report with its summary first; `--quiet`: the summary alone.
+#[derive(serde::Serialize)]
+struct WithSummary<'a> {
+    summary: super::summary::Summary,
+    #[serde(flatten)]
+    report: &'a crate::score::RunReport,
+}
 
 fn pretty(value: &impl serde::Serialize) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).expect("reports serialize");
@@ -22,7 +33,14 @@ impl Exporter for JsonExporter {
         "json"
     }
     fn export_run(&self, view: &RunView<'_>) -> Result<Vec<u8>> {
-        Ok(pretty(view.report))
+        let summary = super::run_summary(view);
+        if self.layout.quiet {
+            return Ok(pretty(&summary));
+        }
+        Ok(pretty(&WithSummary {
+            summary,
+            report: view.report,
+        }))
     }
     fn export_plan(&self, plan: &PlanView) -> Result<Vec<u8>> {
         Ok(pretty(plan))

@@ -12,6 +12,7 @@ pub mod json;
 pub mod markdown;
 pub mod model;
 pub mod plan;
+pub mod summary;
 pub mod terminal;
 
 use serde::Serialize;
@@ -82,6 +83,10 @@ pub enum Format {
 pub struct Layout {
     /// Columns available for the terminal format (`None`: no limit, nothing is cut).
     pub width: Option<usize>,
+    /// Print the summary only (`--quiet`).
+    pub quiet: bool,
+    /// Every category in the per-category tables (`--all`), not only the 10 lowest-F1.
+    pub all: bool,
 }
 
 /// What a command renders: one or more formats (the first is printed) and the layout.
@@ -92,6 +97,13 @@ pub struct Output {
 }
 
 impl Output {
+    /// The same output with `--quiet` and `--all` applied.
+    pub fn shown(mut self, quiet: bool, all: bool) -> Self {
+        self.layout.quiet = quiet;
+        self.layout.all = all;
+        self
+    }
+
     /// One format.
     pub fn one(format: Format, layout: Layout) -> Self {
         Output {
@@ -120,15 +132,48 @@ impl Format {
     pub fn exporter(self, layout: Layout) -> Box<dyn Exporter> {
         match self {
             Format::Table => Box::new(TableExporter { layout }),
-            Format::Markdown => Box::new(MarkdownExporter),
-            Format::Json => Box::new(json::JsonExporter),
+            Format::Markdown => Box::new(MarkdownExporter { layout }),
+            Format::Json => Box::new(json::JsonExporter { layout }),
             Format::Html => Box::new(HtmlExporter),
         }
     }
 }
 
-/// The report as a document: a heading with the run's context, then the details.
-pub fn run_doc(view: &RunView<'_>) -> model::Doc {
+/// The summary of a run view: [`summary::summarize`] with the eval's name.
+pub fn run_summary(view: &RunView<'_>) -> summary::Summary {
+    let mut s = summary::summarize(view.report);
+    if !view.meta.eval_name.is_empty() {
+        s.eval = Some(view.meta.eval_name.clone());
+    }
+    s
+}
+
+/// The summary as document blocks: a heading, its sentences, the warnings.
+pub fn summary_doc(s: &summary::Summary) -> model::Doc {
+    let mut doc = model::Doc::default();
+    doc.heading("summary");
+    let mut lines = s.lines();
+    lines.insert(1, s.headline.clone());
+    for l in lines {
+        doc.text(l);
+    }
+    if !s.warnings.is_empty() {
+        doc.text(format!(
+            "{}:",
+            if s.warnings.len() == 1 {
+                "Warning"
+            } else {
+                "Warnings"
+            }
+        ));
+        doc.list(s.warnings.clone());
+    }
+    doc
+}
+
+/// The report as a document: a heading with the run's context, the summary, then (unless
+/// `layout.quiet`) the details.
+pub fn run_doc(view: &RunView<'_>, layout: Layout) -> model::Doc {
     let mut doc = model::Doc::default();
     let m = view.meta;
     if !m.eval_name.is_empty() {
@@ -154,7 +199,18 @@ pub fn run_doc(view: &RunView<'_>) -> model::Doc {
             lines,
         });
     }
-    doc.extend(details::details(view.report));
+    let summary = run_summary(view);
+    doc.extend(summary_doc(&summary));
+    if !layout.quiet {
+        let focus = summary.recommended.as_ref().map(|r| r.variant.as_str());
+        doc.extend(details::details_with(
+            view.report,
+            &details::Options {
+                all_categories: layout.all,
+                focus,
+            },
+        ));
+    }
     doc
 }
 
@@ -172,7 +228,7 @@ impl Exporter for TableExporter {
         "txt"
     }
     fn export_run(&self, view: &RunView<'_>) -> Result<Vec<u8>> {
-        Ok(terminal::render(&run_doc(view), self.layout.width).into_bytes())
+        Ok(terminal::render(&run_doc(view, self.layout), self.layout.width).into_bytes())
     }
     fn export_plan(&self, plan: &PlanView) -> Result<Vec<u8>> {
         Ok(terminal::render(&plan.doc(), self.layout.width).into_bytes())
@@ -181,7 +237,9 @@ impl Exporter for TableExporter {
 
 /// Markdown, to paste into a pull request.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MarkdownExporter;
+pub struct MarkdownExporter {
+    pub layout: Layout,
+}
 
 impl Exporter for MarkdownExporter {
     fn name(&self) -> &'static str {
@@ -191,7 +249,7 @@ impl Exporter for MarkdownExporter {
         "md"
     }
     fn export_run(&self, view: &RunView<'_>) -> Result<Vec<u8>> {
-        Ok(markdown::render(&run_doc(view)).into_bytes())
+        Ok(markdown::render(&run_doc(view, self.layout)).into_bytes())
     }
     fn export_plan(&self, plan: &PlanView) -> Result<Vec<u8>> {
         Ok(markdown::render(&plan.doc()).into_bytes())

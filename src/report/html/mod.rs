@@ -249,133 +249,18 @@ struct Page {
     tickets: TicketSection,
 }
 
-/// The label field the report leads with: the routing field, else the first label field.
-fn primary_field(report: &RunReport) -> Option<&crate::gold::Field> {
-    let routing = report.settings.routing.as_ref().map(|r| r.field.as_str());
-    report
-        .fields
-        .iter()
-        .filter(|f| f.kind == FieldKind::Label)
-        .find(|f| Some(f.name.as_str()) == routing)
-        .or_else(|| report.fields.iter().find(|f| f.kind == FieldKind::Label))
-}
+use crate::report::summary::primary_field;
 
-fn accuracy_on(v: &VariantReport, field: &str) -> Option<f64> {
-    v.field(field)?.label.as_ref().map(|l| l.accuracy)
-}
-
-/// The answer first: which variant, why, at what cost and coverage, and what to worry about.
-fn summary(report: &RunReport, field: Option<&str>) -> Summary {
-    let mut lines = Vec::new();
-    let mut warnings = Vec::new();
-    let headline = match field {
-        None => "No single-label field to rank the variants on.".to_string(),
-        Some(field) => {
-            let mut ranked: Vec<(&VariantReport, f64)> = report
-                .variants
-                .iter()
-                .filter_map(|v| accuracy_on(v, field).map(|a| (v, a)))
-                .collect();
-            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-            match ranked.as_slice() {
-                [] => "No variant predicts the routing field.".to_string(),
-                [(v, acc)] => format!("{} reaches {} accuracy on {field}.", v.name, pct(*acc)),
-                [(best, acc), (second, acc2), ..] => {
-                    let pair = report
-                        .comparisons
-                        .iter()
-                        .filter(|c| c.field == field)
-                        .flat_map(|c| &c.report.pairs)
-                        .find(|p| {
-                            (p.a == best.name && p.b == second.name)
-                                || (p.b == best.name && p.a == second.name)
-                        });
-                    let significant = pair.is_none_or(|p| p.significant);
-                    if significant {
-                        format!(
-                            "Ship {}: the most accurate on {field} ({} vs {} for {}).",
-                            best.name,
-                            pct(*acc),
-                            pct(*acc2),
-                            second.name
-                        )
-                    } else {
-                        let lead = format!(
-                            "{} is the most accurate on {field} ({} vs {} for {}), but its lead is not significant",
-                            best.name,
-                            pct(*acc),
-                            pct(*acc2),
-                            second.name,
-                        );
-                        let (c1, c2) = (best.cost.usd_per_1000, second.cost.usd_per_1000);
-                        if c1 == c2 {
-                            format!("{lead}: the two are equally good at the same cost.")
-                        } else {
-                            let cheaper = if c2 < c1 { second } else { best };
-                            format!(
-                                "{lead}: {} is as good and the cheaper of the two.",
-                                cheaper.name
-                            )
-                        }
-                    }
-                }
-            }
-        }
-    };
-    if let Some(field) = field {
-        if let Some(best) = report
-            .variants
-            .iter()
-            .filter(|v| accuracy_on(v, field).is_some())
-            .max_by(|a, b| {
-                accuracy_on(a, field)
-                    .unwrap_or(0.0)
-                    .total_cmp(&accuracy_on(b, field).unwrap_or(0.0))
-            })
-        {
-            let mut s = format!(
-                "{}: ${:.4} per 1,000 tickets",
-                best.name, best.cost.usd_per_1000
-            );
-            if let Some(r) = &best.routing {
-                s.push_str(&format!(
-                    "; routes {} of tickets automatically at confidence ≥ {} ({} accurate there)",
-                    pct(r.auto.share),
-                    r.policy.route_at,
-                    r.auto.accuracy.map_or("-".into(), pct)
-                ));
-            }
-            s.push('.');
-            lines.push(s);
-        }
-    }
-    lines.push("Gate: no gate rules set.".to_string());
-    for v in &report.variants {
-        let failed: Vec<String> = v
-            .outcomes
-            .iter()
-            .filter(|(k, n)| k.as_str() != "ok" && **n > 0)
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect();
-        if !failed.is_empty() {
-            warnings.push(format!(
-                "{}: {} of {} tickets have no valid answer ({}).",
-                v.name,
-                v.n_records - v.outcomes.get("ok").copied().unwrap_or(0),
-                v.n_records,
-                failed.join(", ")
-            ));
-        }
-        for f in &report.fields {
-            if v.field(&f.name).is_none() {
-                warnings.push(format!("{} does not predict the field {}.", v.name, f.name));
-            }
-        }
+/// The answer first: the same [`crate::report::summary::Summary`] as every exporter.
+fn summary(input: &HtmlInput<'_>) -> Summary {
+    let mut s = crate::report::summary::summarize(input.report);
+    if !input.meta.eval_name.is_empty() {
+        s.eval = Some(input.meta.eval_name.clone());
     }
     Summary {
-        headline,
-        lines,
-        warnings,
+        headline: s.headline.clone(),
+        lines: s.lines(),
+        warnings: s.warnings,
     }
 }
 
@@ -768,7 +653,7 @@ pub fn render(input: &HtmlInput, opts: &HtmlOptions) -> String {
         js: JS,
         n_tickets: report.n_tickets,
         n_variants: report.variants.len(),
-        summary: summary(report, primary),
+        summary: summary(input),
         variants: variant_rows(report, primary),
         primary_field: primary.unwrap_or("").to_string(),
         labels: label_sections(report, opts),
