@@ -310,7 +310,7 @@ fn prepare_resume(dir: &Path, args: &RunArgs) -> Result<Prepared> {
     }
     let journal_path = dir.join(run_dir::PREDICTIONS_JSONL);
     let raw = eval_log::read_journal(&journal_path)?;
-    crate::commands::check_known_tickets(&journal_path, &raw, &eval.gold)?;
+    crate::commands::check_known_tickets(&journal_path, &raw, &eval.gold, doc.spec.repeats)?;
     let options = runner::Options {
         concurrency: Some(args.concurrency.unwrap_or(o.concurrency)),
         no_cache: o.no_cache,

@@ -315,7 +315,7 @@ fn score_folder(dir: &Path, eval: Option<&Path>, output: &Output) -> Result<Exit
     }
     let journal = dir.join(crate::run_dir::PREDICTIONS_JSONL);
     let raw = crate::eval_log::read_journal(&journal)?;
-    check_known_tickets(&journal, &raw, &gold)?;
+    check_known_tickets(&journal, &raw, &gold, doc.spec.repeats)?;
     let records = crate::eval_log::dedup_latest(raw);
     if doc.status != "complete" {
         let expected = gold.tickets.len() * snapshot.variants.len() * snapshot.run.repeats as usize;
@@ -347,9 +347,12 @@ pub fn check_known_tickets(
     path: &Path,
     records: &[PredictionRecord],
     gold: &GoldSet,
+    repeats: u32,
 ) -> Result<()> {
     let ids: std::collections::HashSet<&str> = gold.tickets.iter().map(|t| t.id.as_str()).collect();
-    if records.iter().all(|r| ids.contains(r.ticket.as_str())) {
+    let repeats = repeats.max(1);
+    let bad = |r: &PredictionRecord| !ids.contains(r.ticket.as_str()) || r.repeat >= repeats;
+    if !records.iter().any(bad) {
         return Ok(());
     }
     // Only now the line numbers: records are the file's non-empty lines, in order (a torn
@@ -363,16 +366,36 @@ pub fn check_known_tickets(
     let strangers: Vec<crate::error::Diagnostic> = records
         .iter()
         .zip(lines)
-        .filter(|(r, _)| !ids.contains(r.ticket.as_str()))
+        .filter(|(r, _)| bad(r))
         .take(20)
-        .map(|(r, line)| crate::error::Diagnostic {
-            file: path.to_path_buf(),
-            pos: Some(crate::yaml::Pos { line, col: 1 }),
-            path: "ticket".into(),
-            message: format!(
-                "ticket {:?} (variant {:?}) is not in the gold set",
-                r.ticket, r.variant
-            ),
+        .map(|(r, line)| {
+            let (path_, message) = if !ids.contains(r.ticket.as_str()) {
+                (
+                    "ticket",
+                    format!(
+                        "ticket {:?} (variant {:?}) is not in the gold set",
+                        r.ticket, r.variant
+                    ),
+                )
+            } else {
+                (
+                    "repeat",
+                    format!(
+                        "repeat {} of ticket {:?} (variant {:?}) is not one of this run's: it has {repeats} repeat{} (valid: 0 to {})",
+                        r.repeat,
+                        r.ticket,
+                        r.variant,
+                        if repeats == 1 { "" } else { "s" },
+                        repeats.saturating_sub(1)
+                    ),
+                )
+            };
+            crate::error::Diagnostic {
+                file: path.to_path_buf(),
+                pos: Some(crate::yaml::Pos { line, col: 1 }),
+                path: path_.into(),
+                message,
+            }
         })
         .collect();
     Err(Error::Invalid(strangers))

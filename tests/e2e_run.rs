@@ -608,3 +608,36 @@ fn the_html_report_of_a_copied_run_folder_shows_its_tickets() {
     let id = first["id"].as_str().unwrap();
     assert!(page.contains(id), "ticket {id} not in the page");
 }
+
+/// Issue 9 item 5, the resume side: a journal line whose `repeat` is not one of the run's
+/// (`"repeat": 20000000` in a run of 1 repeat) is refused at its line by `verdict score RUN`
+/// and `verdict run --resume RUN`, with exit 2, before anything is allocated for it.
+#[test]
+fn a_journal_repeat_beyond_the_runs_repeats_is_refused_at_its_line() {
+    let run = run_mini(&[]);
+    let journal = run.dir.join("predictions.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let n_lines = text.lines().count();
+    let mut rec: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    rec["repeat"] = serde_json::json!(20_000_000u64);
+    std::fs::write(&journal, format!("{text}{rec}\n")).unwrap();
+    let want = format!(
+        "predictions.jsonl:{}:1: repeat: repeat 20000000 of ticket",
+        n_lines + 1
+    );
+    let out = verdict(&["score", run.dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&want), "{stderr}");
+    assert!(stderr.contains("valid: 0 to 0"), "{stderr}");
+    // Mark the run unfinished so the resume reads its journal.
+    let run_json = run.dir.join("run.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&run_json).unwrap()).unwrap();
+    doc["status"] = serde_json::json!("running");
+    std::fs::write(&run_json, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    let out = verdict(&["run", "--resume", run.dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&want), "{stderr}");
+}
