@@ -23,13 +23,23 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     match cli.command {
         Command::Validate { eval } => validate(&eval),
         Command::Run(args) => run(args, interrupted),
-        Command::Score(args) => crate::commands::score_command(
-            &args,
-            &output(&args.format, args.width).shown(args.quiet, args.all),
-        ),
+        Command::Score(args) => {
+            // A run folder graded with its own settings gets the eval's gate line; with
+            // --eval (other settings) or outside a folder there is no gate verdict to show.
+            let gate = match (&args.run, &args.eval) {
+                (Some(dir), None) => crate::gate::command::summary_gate_lines(dir),
+                _ => Default::default(),
+            };
+            crate::commands::score_command(
+                &args,
+                &output(&args.format, args.width).shown(args.quiet, args.all),
+                gate,
+            )
+        }
         Command::Report(args) => crate::commands::report_command(
             &args.run,
             &output(&args.format, args.width).shown(args.quiet, args.all),
+            crate::gate::command::summary_gate_lines(&args.run),
         ),
         Command::Compare(args) => crate::gate::command::compare_command(&args),
         Command::Gate(args) => crate::gate::command::gate_command(&args),
@@ -238,7 +248,9 @@ fn prepare_new(args: &RunArgs) -> Result<Prepared> {
             .unwrap_or_default(),
         cache_dir,
     };
-    let snapshot = Snapshot::of(&eval, n_tickets, options);
+    let mut snapshot = Snapshot::of(&eval, n_tickets, options);
+    snapshot.gate = crate::gate::command::eval_rules(&eval.file, &eval.gold.fields)?
+        .map(|rules| serde_json::to_value(rules).expect("gate rules serialize"));
     // The run is over the first `n_tickets` tickets, exactly as the snapshot holds them, so
     // a run and a re-grade of its folder see the same gold set.
     eval.gold.tickets.truncate(n_tickets);
@@ -406,7 +418,11 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     let report = crate::commands::score_run(&eval, &spec, &records, n_tickets);
     run_dir::write_run_json(&dir, &spec, Some(&report))?;
     // Every run folder holds its report as one HTML page.
-    let meta = crate::commands::run_meta(&spec);
+    // The summary says whether each variant passes the eval's gate rules.
+    let meta = crate::report::RunMeta {
+        gate: crate::gate::command::summary_gate_lines(&dir),
+        ..crate::commands::run_meta(&spec)
+    };
     let tickets = &eval.gold.tickets[..n_tickets];
     let page = crate::report::Exporter::export_run(
         &crate::report::HtmlExporter,

@@ -46,6 +46,7 @@ pub fn run_meta(spec: &RunSpec) -> RunMeta {
         started_at: spec.started_at.clone(),
         git_rev: spec.git_rev.clone(),
         verdict_version: spec.verdict_version.clone(),
+        gate: Default::default(),
     }
 }
 
@@ -106,7 +107,11 @@ pub fn save_formats(
 }
 
 /// Prints a report in the requested format (the first of a list).
-pub fn print_report(report: &RunReport, output: &Output) -> Result<()> {
+pub fn print_report(
+    report: &RunReport,
+    output: &Output,
+    gate: std::collections::BTreeMap<String, String>,
+) -> Result<()> {
     if !output.split()?.1.is_empty() {
         return Err(Error::Usage(
             "`verdict score` prints one format and writes no file: give --format one of table, md, json, html".into(),
@@ -117,10 +122,14 @@ pub fn print_report(report: &RunReport, output: &Output) -> Result<()> {
         RunMeta {
             eval_name: "verdict score".into(),
             verdict_version: env!("CARGO_PKG_VERSION").into(),
+            gate,
             ..Default::default()
         }
     } else {
-        RunMeta::default()
+        RunMeta {
+            gate,
+            ..Default::default()
+        }
     };
     print_run(
         &meta,
@@ -206,9 +215,16 @@ pub fn dry_run(
 
 /// `verdict score`: scores predictions made elsewhere. `--gold` is a gold YAML file or an
 /// eval config (whose gold source and calibration/routing settings are then used).
-pub fn score_command(args: &crate::cli::ScoreArgs, output: &Output) -> Result<Exit> {
+///
+/// `gate` is the summary's gate line per variant (the eval's rules on a run folder, computed
+/// by the caller; empty otherwise).
+pub fn score_command(
+    args: &crate::cli::ScoreArgs,
+    output: &Output,
+    gate: std::collections::BTreeMap<String, String>,
+) -> Result<Exit> {
     let (gold_path, predictions) = match (&args.run, &args.gold, &args.predictions) {
-        (Some(dir), _, _) => return score_folder(dir, args.eval.as_deref(), output),
+        (Some(dir), _, _) => return score_folder(dir, args.eval.as_deref(), output, gate),
         (None, Some(g), Some(p)) => (g, p),
         _ => {
             return Err(Error::Usage(
@@ -270,14 +286,19 @@ pub fn score_command(args: &crate::cli::ScoreArgs, output: &Output) -> Result<Ex
     std::mem::forget(graded);
     std::mem::forget(gold);
     print_errors(&report);
-    print_report(&report, output)?;
+    print_report(&report, output, Default::default())?;
     Ok(Exit::Ok)
 }
 
 /// `verdict score RUN [--eval EVAL]`: re-grades a run folder from its snapshot and journal
 /// alone (the eval's files are not needed) and prints the metrics; writes nothing. With
 /// `--eval`, that eval's calibration and routing settings are used instead of the run's.
-fn score_folder(dir: &Path, eval: Option<&Path>, output: &Output) -> Result<Exit> {
+fn score_folder(
+    dir: &Path,
+    eval: Option<&Path>,
+    output: &Output,
+    gate: std::collections::BTreeMap<String, String>,
+) -> Result<Exit> {
     let doc = crate::run_dir::open(dir, crate::run_dir::Need::Snapshot)?;
     let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;
     let mut settings = ScoreSettings {
@@ -337,7 +358,7 @@ fn score_folder(dir: &Path, eval: Option<&Path>, output: &Output) -> Result<Exit
         .collect();
     let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
     print_errors(&report);
-    print_report(&report, output)?;
+    print_report(&report, output, gate)?;
     Ok(Exit::Ok)
 }
 
@@ -465,8 +486,13 @@ pub fn failed_variants(eval: &Eval, records: &[PredictionRecord]) -> Option<Stri
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
-/// `verdict report RUN`: renders a saved run again.
-pub fn report_command(dir: &Path, output: &Output) -> Result<Exit> {
+/// `verdict report RUN`: renders a saved run again; `gate` is the summary's gate line per
+/// variant (the eval's rules on the folder, computed by the caller).
+pub fn report_command(
+    dir: &Path,
+    output: &Output,
+    gate: std::collections::BTreeMap<String, String>,
+) -> Result<Exit> {
     let doc: RunDoc = crate::run_dir::open(dir, crate::run_dir::Need::StoredMetrics)?;
     let Some(report) = doc.metrics else {
         return Err(Error::Usage(format!(
@@ -490,7 +516,10 @@ pub fn report_command(dir: &Path, output: &Output) -> Result<Exit> {
     } else {
         Ok(Vec::new())
     };
-    let meta = run_meta(&doc.spec);
+    let meta = RunMeta {
+        gate,
+        ..run_meta(&doc.spec)
+    };
     let tickets = tickets.as_deref().map_err(Clone::clone);
     print_run(&meta, &report, tickets.clone(), &records, output)?;
     let (tickets, missing) = match tickets {

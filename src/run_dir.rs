@@ -109,6 +109,10 @@ pub struct Snapshot {
     /// Every file the eval was loaded from, with its SHA-256 then: a resume names those
     /// that differ now (and goes on with the snapshot).
     pub files: Vec<SourceFile>,
+    /// The eval's `gate:` rules as checked at the start (the gate's own serialized rule
+    /// set, opaque here), so `verdict gate RUN` and the summary's gate line need no project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<serde_json::Value>,
 }
 
 /// Where the eval came from.
@@ -395,6 +399,7 @@ impl Snapshot {
             routing: eval.routing.clone(),
             options,
             files,
+            gate: None,
         }
     }
 

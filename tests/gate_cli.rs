@@ -235,3 +235,110 @@ fn the_ci_example_script_gates_the_local_variants_offline() {
         .iter()
         .any(|c| c["kind"] == "significance" && c["status"] == "PASS"));
 }
+
+/// Issue 12 item 1: the summary says whether the recommended variant is good enough, which is
+/// the verdict of the eval's `gate:` rules (those that need no baseline), and names a failing
+/// rule; with no rules it says so.
+#[test]
+fn the_summary_gate_line_is_the_verdict_of_the_evals_gate_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = local_run(tmp.path());
+    let run_s = run.to_str().unwrap();
+    let summary = |run: &str| -> serde_json::Value {
+        let o = verdict(&["report", run, "--format", "json", "--quiet"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        // With --quiet the JSON is the summary itself.
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let s = summary(run_s);
+    let gate = s["gate"].as_str().unwrap();
+    // The support eval's gate: 6 rules without a baseline, 2 against one (evals/support.yaml).
+    let o = verdict(&[
+        "gate",
+        run_s,
+        "--baseline-optional",
+        "--variant",
+        s["recommended"]["variant"].as_str().unwrap(),
+    ]);
+    let own = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{own}");
+    assert!(gate.starts_with("passes the eval's "), "{gate}");
+    assert!(
+        gate.ends_with("2 rules against a baseline need `verdict gate RUN --baseline BASE`"),
+        "{gate}"
+    );
+
+    // The same eval held to a stricter gate (a copy of the eval file, naming the repository's
+    // gold set and variants): the summary names the failing rule, in every format.
+    let eval = std::fs::read_to_string(root().join("evals/support.yaml")).unwrap();
+    let repo = root();
+    let repo = repo.to_str().unwrap();
+    let strict = eval
+        .replace(
+            "{name: department accuracy floor, metric: accuracy, field: department, min: 0.65}",
+            "{name: department accuracy floor, metric: accuracy, field: department, min: 0.99}",
+        )
+        .replace(
+            "gold: support/gold.yaml",
+            &format!("gold: {repo}/evals/support/gold.yaml"),
+        )
+        .replace(
+            "  - ../prompts/support/*.yaml",
+            &format!("  - {repo}/prompts/support/*.yaml"),
+        );
+    assert_eq!(
+        strict.matches(repo).count(),
+        2,
+        "the support eval's floor rule, gold or variants moved; update this test"
+    );
+    assert!(strict.contains("min: 0.99"));
+    let edited = tmp.path().join("strict.yaml");
+    std::fs::write(&edited, &strict).unwrap();
+    let strict_run = tmp.path().join("strict-run");
+    let o = verdict(&[
+        "run",
+        edited.to_str().unwrap(),
+        "--variant",
+        "local-word",
+        "--variant",
+        "local-word-char",
+        "--out",
+        strict_run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let printed = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{printed}");
+    let strict_s = strict_run.to_str().unwrap();
+    let gate = summary(strict_s)["gate"].as_str().unwrap().to_string();
+    assert!(
+        gate.starts_with("fails 1 of the eval's ") && gate.contains("(department accuracy floor)"),
+        "{gate}"
+    );
+    // What the run printed, and the markdown report, say the same.
+    assert!(printed.contains(&format!("Gate: {gate}.")), "{printed}");
+    let o = verdict(&["report", strict_s, "--quiet", "--format", "md"]);
+    assert!(text(&o).contains(&gate), "{}", text(&o));
+
+    // The rules are the run's own (its snapshot): deleting the eval changes nothing.
+    std::fs::remove_file(&edited).unwrap();
+    assert_eq!(summary(strict_s)["gate"], gate.as_str());
+
+    // No `gate:` section: "no gate rules set".
+    let none = tmp.path().join("none.yaml");
+    std::fs::write(&none, strict.split("\ngate:").next().unwrap()).unwrap();
+    let none_run = tmp.path().join("none-run");
+    let o = verdict(&[
+        "run",
+        none.to_str().unwrap(),
+        "--variant",
+        "local-word",
+        "--out",
+        none_run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        summary(none_run.to_str().unwrap())["gate"],
+        "no gate rules set"
+    );
+}

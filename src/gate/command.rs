@@ -28,6 +28,8 @@ pub struct RunFolder {
     pub records: Vec<PredictionRecord>,
     /// The eval it came from, when it still exists (its `gate:` section).
     pub eval_path: Option<PathBuf>,
+    /// The eval's `gate:` rules as the run's snapshot recorded them at its start.
+    pub rules: Option<RuleSet>,
     pub report: RunReport,
 }
 
@@ -93,15 +95,24 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
     } else {
         spec.cwd.join(&spec.eval_path)
     };
-    let (gold, settings) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
-        // The folder stands alone: its gold snapshot and settings.
+    let (gold, settings, rules) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
+        // The folder stands alone: its gold snapshot, settings and gate rules.
         let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;
         let settings = ScoreSettings {
             calibration: snapshot.calibration.clone(),
             routing: snapshot.routing.clone(),
             seed: snapshot.run.seed,
         };
-        (gold, settings)
+        let rules = match snapshot.gate {
+            Some(v) => Some(serde_json::from_value::<RuleSet>(v).map_err(|e| {
+                Error::io(
+                    &dir.join(crate::run_dir::SNAPSHOT_JSON),
+                    format!("its `gate` rules cannot be read: {e}"),
+                )
+            })?),
+            None => None,
+        };
+        (gold, settings, rules)
     } else {
         // A version 1 folder: the eval it names, if its gold set is unchanged.
         if !eval_path.exists() {
@@ -126,7 +137,7 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
             .unwrap_or(gold.tickets.len())
             .min(gold.tickets.len());
         gold.tickets.truncate(n);
-        (gold, settings)
+        (gold, settings, None)
     };
     let eval_path = eval_path.exists().then_some(eval_path);
     let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
@@ -171,6 +182,7 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
         variants,
         records,
         eval_path,
+        rules,
         report,
     })
 }
@@ -356,6 +368,7 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
     let cand = load_run(&args.run)?;
     let set = match &args.rules {
         Some(path) => super::rules::load_rules_file(path, Some(&cand.gold.fields))?,
+        None if cand.rules.is_some() => cand.rules.clone().expect("checked"),
         None => match cand.eval_path.as_deref() {
             Some(eval) => eval_rules(eval, &cand.gold.fields)?.ok_or_else(|| {
                 Error::Usage(format!(
@@ -403,9 +416,55 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
         }
         None => (None, None),
     };
+    let opts = GateOptions {
+        inconclusive_passes: args.inconclusive == crate::cli::Inconclusive::Pass,
+    };
+    let report = gate_run(
+        &cand,
+        &set,
+        &selected,
+        base.as_ref(),
+        skipped,
+        &args.pairs,
+        &opts,
+    )?;
+    let markdown = output::gate_markdown(&report);
+    if let Some(path) = &args.junit {
+        write_file(path, &output::gate_junit(&report))?;
+    }
+    if let Some(path) = &args.markdown {
+        write_file(path, &markdown)?;
+    }
+    step_summary(&markdown)?;
+    let text = match args.format {
+        crate::cli::Format::Table => output::gate_text(&report),
+        crate::cli::Format::Md => markdown,
+        crate::cli::Format::Json => output::gate_json(&report),
+        crate::cli::Format::Html => return Err(no_html("gate")),
+    };
+    crate::commands::print(&text)?;
+    Ok(if report.passed {
+        Exit::Ok
+    } else {
+        Exit::GateFailed
+    })
+}
+
+/// Gates the `selected` variants of a graded run with `set`, against `base` when given
+/// (`skipped` says why regression rules are skipped without one); `pairs_args` are the
+/// `--pair BASE=CAND` arguments.
+fn gate_run(
+    cand: &RunFolder,
+    set: &RuleSet,
+    selected: &[&ScoredVariant],
+    base: Option<&RunFolder>,
+    skipped: Option<String>,
+    pairs_args: &[String],
+    opts: &GateOptions,
+) -> Result<super::GateReport> {
     // Pairing: by name, or --pair BASE=CAND.
     let mut pairs: Vec<(String, String)> = Vec::new();
-    for p in &args.pairs {
+    for p in pairs_args {
         let Some((b, c)) = p.split_once('=') else {
             return Err(Error::Usage(format!(
                 "--pair {p:?}: expected BASE=CAND (a baseline variant and a candidate variant)"
@@ -413,7 +472,7 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
         };
         pairs.push((b.to_string(), c.to_string()));
     }
-    if let Some(base) = &base {
+    if let Some(base) = base {
         for (b, c) in &pairs {
             base.variant(b)?;
             cand.variant(c)?;
@@ -421,19 +480,19 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
     }
     let own: Vec<(Comparison, Paired)> = selected
         .iter()
-        .map(|v| compare_pair(&cand, v, &cand, v))
+        .map(|v| compare_pair(cand, v, cand, v))
         .collect();
     let paired: Vec<Option<(String, Comparison, Paired)>> = selected
         .iter()
         .map(|v| {
-            let base = base.as_ref()?;
+            let base = base?;
             let bname = pairs
                 .iter()
                 .find(|(_, c)| c == &v.name)
                 .map(|(b, _)| b.clone())
                 .unwrap_or_else(|| v.name.clone());
             let bv = base.variants.iter().find(|x| x.name == bname)?;
-            let (c, p) = compare_pair(base, bv, &cand, v);
+            let (c, p) = compare_pair(base, bv, cand, v);
             Some((bname, c, p))
         })
         .collect();
@@ -455,39 +514,130 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
         .collect();
     let input = GateInput {
         candidate: cand.label(),
-        baseline: base.as_ref().map(RunFolder::label),
+        baseline: base.map(RunFolder::label),
         baseline_skipped: skipped,
         fields: &cand.gold.fields,
         variants,
     };
-    let report = super::gate(
-        &input,
-        &set,
-        &GateOptions {
-            inconclusive_passes: args.inconclusive == crate::cli::Inconclusive::Pass,
-        },
-    )
-    .map_err(Error::Usage)?;
-    let markdown = output::gate_markdown(&report);
-    if let Some(path) = &args.junit {
-        write_file(path, &output::gate_junit(&report))?;
-    }
-    if let Some(path) = &args.markdown {
-        write_file(path, &markdown)?;
-    }
-    step_summary(&markdown)?;
-    let text = match args.format {
-        crate::cli::Format::Table => output::gate_text(&report),
-        crate::cli::Format::Md => markdown,
-        crate::cli::Format::Json => output::gate_json(&report),
-        crate::cli::Format::Html => return Err(no_html("gate")),
+    super::gate(&input, set, opts).map_err(Error::Usage)
+}
+
+/// The summary's gate line per variant: the verdict of the eval's `gate:` rules on a finished
+/// run folder, without a baseline (its regression rules are skipped and the line says so).
+/// Empty when the eval has no rules or can no longer be read with the folder.
+pub fn summary_gate_lines(dir: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut lines = std::collections::BTreeMap::new();
+    let Ok(run) = load_run(dir) else {
+        return lines;
     };
-    crate::commands::print(&text)?;
-    Ok(if report.passed {
-        Exit::Ok
+    let set = match (&run.rules, run.eval_path.as_deref()) {
+        (Some(set), _) => set.clone(),
+        (None, None) => return lines,
+        (None, Some(eval)) => match eval_rules(eval, &run.gold.fields) {
+            Ok(Some(set)) => set,
+            Ok(None) => return lines,
+            Err(_) => {
+                for v in &run.variants {
+                    lines.insert(
+                        v.name.clone(),
+                        format!(
+                            "not evaluated: the `gate:` section of {} has errors (`verdict validate` shows them)",
+                            display_path(eval)
+                        ),
+                    );
+                }
+                return lines;
+            }
+        },
+    };
+    let skipped = set
+        .rules
+        .iter()
+        .any(|r| r.kind.is_regression())
+        .then(|| "none in a run's own report".to_string());
+    let all: Vec<&ScoredVariant> = run.variants.iter().collect();
+    let report = match gate_run(
+        &run,
+        &set,
+        &all,
+        None,
+        skipped,
+        &[],
+        &GateOptions::default(),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            for v in &run.variants {
+                lines.insert(v.name.clone(), format!("not evaluated: {e}"));
+            }
+            return lines;
+        }
+    };
+    for v in &run.variants {
+        let checks: Vec<&super::Check> = report
+            .checks
+            .iter()
+            .filter(|c| c.variant == v.name)
+            .collect();
+        lines.insert(v.name.clone(), gate_line(&checks));
+    }
+    lines
+}
+
+/// One variant's checks in a line: "fails 1 of the eval's 4 gate rules (intent accuracy
+/// floor); 3 rules against a baseline need `verdict gate RUN --baseline BASE`".
+fn gate_line(all: &[&super::Check]) -> String {
+    use super::Status;
+    let plural = |k: usize, w: &str| format!("{k} {w}{}", if k == 1 { "" } else { "s" });
+    let against_baseline =
+        |c: &&&super::Check| matches!(c.kind.as_str(), "tolerance" | "significance");
+    let regression = all
+        .iter()
+        .filter(|c| c.status == Status::NotEvaluable && against_baseline(c))
+        .count();
+    let not_evaluable = all
+        .iter()
+        .filter(|c| c.status == Status::NotEvaluable && !against_baseline(c))
+        .count();
+    let checks: Vec<&super::Check> = all
+        .iter()
+        .copied()
+        .filter(|c| c.status != Status::NotEvaluable)
+        .collect();
+    let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
+    let mut failing: Vec<&str> = Vec::new();
+    for c in checks.iter().filter(|c| c.fails_gate) {
+        if !failing.contains(&c.rule.as_str()) {
+            failing.push(&c.rule);
+        }
+    }
+    let n = checks.len();
+    let mut line = if n == 0 {
+        "no rule of the eval's gate applies without a baseline".to_string()
+    } else if failing.is_empty() {
+        format!("passes the eval's {}", plural(n, "gate rule"))
     } else {
-        Exit::GateFailed
-    })
+        format!(
+            "fails {} of the eval's {} ({})",
+            checks.iter().filter(|c| c.fails_gate).count(),
+            plural(n, "gate rule"),
+            failing.join(", ")
+        )
+    };
+    let warned = count(Status::Warn);
+    if warned > 0 {
+        line.push_str(&format!(", {}", plural(warned, "warning")));
+    }
+    if not_evaluable > 0 {
+        line.push_str(&format!(", {not_evaluable} not evaluable"));
+    }
+    if regression > 0 {
+        line.push_str(&format!(
+            "; {} against a baseline need `verdict gate RUN --baseline BASE`",
+            plural(regression, "rule")
+        ));
+    }
+    line
 }
 
 /// `--format html` is the run report's; compare and gate print text, Markdown or JSON.

@@ -33,6 +33,10 @@ pub struct RunMeta {
     pub started_at: String,
     pub git_rev: Option<String>,
     pub verdict_version: String,
+    /// Per variant, the verdict of the eval's `gate:` rules on this run (without a baseline),
+    /// for the summary's gate line; empty when the eval sets no rules.
+    #[serde(skip)]
+    pub gate: std::collections::BTreeMap<String, String>,
 }
 
 /// Everything an exporter may show about a finished run.
@@ -144,6 +148,10 @@ pub fn run_summary(view: &RunView<'_>) -> summary::Summary {
     let mut s = summary::summarize(view.report);
     if !view.meta.eval_name.is_empty() {
         s.eval = Some(view.meta.eval_name.clone());
+    }
+    let shown = s.recommended.as_ref().map(|r| r.variant.as_str());
+    if let Some(line) = shown.and_then(|v| view.meta.gate.get(v)) {
+        s.gate = line.clone();
     }
     s
 }
