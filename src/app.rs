@@ -43,6 +43,11 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
         ),
         Command::Compare(args) => crate::gate::command::compare_command(&args),
         Command::Gate(args) => crate::gate::command::gate_command(&args),
+        Command::Init { dir } => crate::scaffold::init_command(&dir),
+        Command::Schema { kind } => {
+            print(kind.to_lib().schema())?;
+            Ok(Exit::Ok)
+        }
     }
 }
 

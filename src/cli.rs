@@ -31,6 +31,41 @@ pub enum Command {
     Compare(CompareArgs),
     /// Check a run against rules, and against a baseline run; exit 1 when a rule fails.
     Gate(GateArgs),
+    /// Write a small eval to start from into DIR (default: the current folder); never
+    /// overwrites a file.
+    Init {
+        /// The folder to write into (created if needed).
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print the JSON Schema (draft 2020-12) of an eval, gold or variant file.
+    Schema {
+        /// Which kind of file.
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+}
+
+/// The files `verdict schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// An eval config.
+    Eval,
+    /// A gold set (YAML); also a local variant's training file.
+    Gold,
+    /// A prompt variant.
+    Variant,
+}
+
+impl SchemaKind {
+    /// The library's kind (cli types stay in the binary's edge).
+    pub fn to_lib(self) -> crate::schema::FileKind {
+        match self {
+            SchemaKind::Eval => crate::schema::FileKind::Eval,
+            SchemaKind::Gold => crate::schema::FileKind::Gold,
+            SchemaKind::Variant => crate::schema::FileKind::Variant,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,8 @@ pub mod provider;
 pub mod report;
 pub mod run_dir;
 pub mod runner;
+pub mod scaffold;
+pub mod schema;
 pub mod score;
 pub mod stats;
 pub mod template;
