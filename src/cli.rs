@@ -91,7 +91,8 @@ pub struct GateArgs {
     /// Gate without a baseline when the folder is missing: regression rules are skipped.
     #[arg(long)]
     pub baseline_optional: bool,
-    /// The rules (YAML; default: the eval's `gate:` section).
+    /// The rules (YAML; default: the eval's `gate:` section as the run recorded it at its
+    /// start). See docs/gate.md.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
     /// Gate only these candidate variants (repeatable).
