@@ -95,5 +95,11 @@ fn terminal_at_80_columns() {
     let s = render_at(80);
     let wide: Vec<&str> = s.lines().filter(|l| l.chars().count() > 80).collect();
     assert!(wide.is_empty(), "lines wider than 80: {wide:#?}");
+    // No number is cut: the outcomes and cost table is split rather than truncated.
+    let cut = regex::Regex::new(r"[0-9.%/$]…").unwrap();
+    assert!(!cut.is_match(&s), "a truncated number: {s}");
+    for n in ["33554/3040", "0.9830", "1288.9", "1353.7"] {
+        assert!(s.contains(n), "{n} missing: {s}");
+    }
     insta::assert_snapshot!(s);
 }
