@@ -27,10 +27,11 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
             &args,
             &output(&args.format, args.width).shown(args.quiet, args.all),
         ),
-        Command::Report(args) => crate::commands::report_command(
-            &args.run,
-            &output(&args.format, args.width).shown(args.quiet, args.all),
-        ),
+        Command::Report(args) => {
+            let mut out = output(&[], args.width).shown(args.quiet, args.all);
+            out.formats = args.format.iter().map(|f| f.to_lib()).collect();
+            crate::commands::report_command(&args.run, &out, args.ticket_query().as_ref())
+        }
         Command::Compare(args) => crate::gate::command::compare_command(&args),
         Command::Gate(args) => crate::gate::command::gate_command(&args),
     }
