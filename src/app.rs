@@ -36,11 +36,17 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
                 gate,
             )
         }
-        Command::Report(args) => crate::commands::report_command(
-            &args.run,
-            &output(&args.format, args.width).shown(args.quiet, args.all),
-            crate::gate::command::summary_gate_lines(&args.run),
-        ),
+        Command::Report(args) => {
+            let mut out = output(&[], args.width).shown(args.quiet, args.all);
+            out.formats = args.format.iter().map(|f| f.to_lib()).collect();
+            // The ticket list has no summary, so no gate line to compute.
+            let query = args.ticket_query();
+            let gate = match &query {
+                Some(_) => Default::default(),
+                None => crate::gate::command::summary_gate_lines(&args.run),
+            };
+            crate::commands::report_command(&args.run, &out, query.as_ref(), gate)
+        }
         Command::Compare(args) => crate::gate::command::compare_command(&args),
         Command::Gate(args) => crate::gate::command::gate_command(&args),
         Command::Init { dir } => crate::scaffold::init_command(&dir),

@@ -218,9 +218,27 @@ pub struct ReportArgs {
     /// A run folder.
     pub run: PathBuf,
     /// How to print the run; a list prints the first and saves the others into the run
-    /// folder as report.<ext>.
+    /// folder as report.<ext>. `csv`: per-class metrics in long format, or with --tickets
+    /// the tickets.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "table")]
-    pub format: Vec<Format>,
+    pub format: Vec<ReportFormat>,
+    /// List tickets instead of the report: wrong (in any listed variant), disagree (the
+    /// variants differ), low-confidence (below routing.route_at), or all.
+    #[arg(long, value_enum, value_name = "WHICH", conflicts_with_all = ["quiet", "all"])]
+    pub tickets: Option<TicketSelection>,
+    /// With --tickets: only these variants (repeatable; default: every one).
+    #[arg(long = "variant", value_name = "NAME", requires = "tickets")]
+    pub variants: Vec<String>,
+    /// With --tickets: the field (default: the routing field, else the first label field).
+    #[arg(long, value_name = "FIELD", requires = "tickets")]
+    pub field: Option<String>,
+    /// With --tickets: only tickets with this tag.
+    #[arg(long, value_name = "TAG", requires = "tickets")]
+    pub tag: Option<String>,
+    /// With --tickets: at most N tickets (default: 50 in table and md, every one in json
+    /// and csv).
+    #[arg(long, value_name = "N", value_parser = limit, allow_negative_numbers = true, requires = "tickets")]
+    pub limit: Option<usize>,
     /// Fit tables to N columns (default: the terminal's width; piped output is never cut).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(20..))]
     pub width: Option<u16>,
@@ -230,6 +248,67 @@ pub struct ReportArgs {
     /// Show every category in the per-category tables (default: the 10 lowest-F1).
     #[arg(long)]
     pub all: bool,
+}
+
+impl ReportArgs {
+    /// The ticket query of `--tickets` (the library's type), if any.
+    pub fn ticket_query(&self) -> Option<crate::report::tickets::Query> {
+        use crate::report::tickets::Selection;
+        Some(crate::report::tickets::Query {
+            selection: match self.tickets? {
+                TicketSelection::Wrong => Selection::Wrong,
+                TicketSelection::Disagree => Selection::Disagree,
+                TicketSelection::LowConfidence => Selection::LowConfidence,
+                TicketSelection::All => Selection::All,
+            },
+            variants: self.variants.clone(),
+            field: self.field.clone(),
+            tag: self.tag.clone(),
+            limit: self.limit,
+        })
+    }
+}
+
+/// `verdict report --tickets`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TicketSelection {
+    /// Wrong in at least one listed variant (invalid and missing answers count as wrong).
+    Wrong,
+    /// The listed variants do not all give the same answer.
+    Disagree,
+    /// A listed variant states a confidence below the eval's routing.route_at.
+    LowConfidence,
+    /// Every ticket.
+    All,
+}
+
+/// `verdict report`'s formats: those of the other commands, and CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Tables for a terminal.
+    Table,
+    /// Every metric as JSON (the metrics object of run.json).
+    Json,
+    /// Markdown tables, to paste into a pull request.
+    Md,
+    /// One self-contained HTML page with charts and the tickets.
+    Html,
+    /// Per-class metrics in long format (one row per variant, field and category); with
+    /// --tickets, the tickets with their whole text.
+    Csv,
+}
+
+impl ReportFormat {
+    /// The library's format.
+    pub fn to_lib(self) -> crate::report::Format {
+        match self {
+            ReportFormat::Table => crate::report::Format::Table,
+            ReportFormat::Json => crate::report::Format::Json,
+            ReportFormat::Md => crate::report::Format::Markdown,
+            ReportFormat::Html => crate::report::Format::Html,
+            ReportFormat::Csv => crate::report::Format::Csv,
+        }
+    }
 }
 
 /// Output formats.

@@ -486,11 +486,13 @@ pub fn failed_variants(eval: &Eval, records: &[PredictionRecord]) -> Option<Stri
     (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
-/// `verdict report RUN`: renders a saved run again; `gate` is the summary's gate line per
-/// variant (the eval's rules on the folder, computed by the caller).
+/// `verdict report RUN`: renders a saved run again; with `--tickets`, lists its tickets.
+/// `gate` is the summary's gate line per variant (the eval's rules on the folder, computed
+/// by the caller).
 pub fn report_command(
     dir: &Path,
     output: &Output,
+    tickets: Option<&crate::report::tickets::Query>,
     gate: std::collections::BTreeMap<String, String>,
 ) -> Result<Exit> {
     let doc: RunDoc = crate::run_dir::open(dir, crate::run_dir::Need::StoredMetrics)?;
@@ -502,6 +504,9 @@ pub fn report_command(
             crate::error::display_path(dir)
         )));
     };
+    if let Some(query) = tickets {
+        return report_tickets(dir, &doc.spec, &report, query, output);
+    }
     // Only the HTML page shows the tickets and records; the text formats need neither.
     let html = output.formats.contains(&crate::report::Format::Html);
     let records = if html {
@@ -537,6 +542,60 @@ pub fn report_command(
     for path in save_formats(dir, &view, &rest, output.layout)? {
         eprintln!("wrote {}", crate::error::display_path(&path));
     }
+    Ok(Exit::Ok)
+}
+
+/// Tickets a table or Markdown lists without `--limit`.
+pub const TICKETS_SHOWN: usize = 50;
+
+/// `verdict report RUN --tickets ...`: the tickets of the run folder's own snapshot
+/// (gold.jsonl) and journal, so a copied run folder lists them too; one format, printed.
+fn report_tickets(
+    dir: &Path,
+    spec: &RunSpec,
+    report: &RunReport,
+    query: &crate::report::tickets::Query,
+    output: &Output,
+) -> Result<Exit> {
+    use crate::report::{markdown, terminal, tickets, Format};
+    let (format, rest) = output.split()?;
+    if !rest.is_empty() {
+        return Err(Error::Usage(
+            "--tickets prints one format and saves none: give --format one of table, md, json, csv"
+                .into(),
+        ));
+    }
+    if format == Format::Html {
+        return Err(Error::Usage(
+            "--tickets prints table, md, json or csv; the HTML page (`verdict report RUN --format html`) has its own ticket table".into(),
+        ));
+    }
+    let (_, gold) = crate::run_dir::read_snapshot(dir)?;
+    let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
+        &dir.join(crate::run_dir::PREDICTIONS_JSONL),
+    )?);
+    let mut query = query.clone();
+    if query.limit.is_none() && matches!(format, Format::Table | Format::Markdown) {
+        query.limit = Some(TICKETS_SHOWN);
+    }
+    let list = tickets::select(
+        &tickets::Source::of_run(report, &gold.tickets, &records),
+        &query,
+    )?;
+    let doc = || {
+        let mut d = crate::report::model::Doc::default();
+        d.blocks.extend(crate::report::title(&run_meta(spec)));
+        d.extend(tickets::render::doc(&list));
+        d
+    };
+    let bytes = match format {
+        Format::Table => terminal::render(&doc(), output.layout.width).into_bytes(),
+        Format::Markdown => markdown::render(&doc()).into_bytes(),
+        Format::Json => tickets::render::json(&list),
+        Format::Csv => tickets::render::csv(&list),
+        Format::Html => unreachable!("refused above"),
+    };
+    print_bytes(&bytes)?;
     Ok(Exit::Ok)
 }
 

@@ -48,11 +48,10 @@ pub fn table(t: &TableModel) -> String {
         .chain([t.header.len()])
         .max()
         .unwrap_or(0);
-    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let mut out = String::from("|");
     for i in 0..width {
         let h = t.header.get(i).map_or("", |c| c.text.as_str());
-        out.push_str(&format!(" {} |", cell(h)));
+        out.push_str(&format!(" {} |", cell_text(h)));
     }
     out.push_str("\n|");
     for i in 0..width {
@@ -69,9 +68,30 @@ pub fn table(t: &TableModel) -> String {
         out.push('|');
         for i in 0..width {
             let c = r.get(i).map_or("", |c| c.text.as_str());
-            out.push_str(&format!(" {} |", cell(c)));
+            out.push_str(&format!(" {} |", cell_text(c)));
         }
         out.push('\n');
+    }
+    out
+}
+
+/// A cell's text: `|` escaped so it cannot split the cell, line breaks as spaces, `<`, `>`
+/// and `&` as entities (a pull request would read them as HTML), and `\`, `*` and `` ` ``
+/// escaped so ticket text cannot turn into emphasis or code.
+fn cell_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '*' => out.push_str("\\*"),
+            '`' => out.push_str("\\`"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
     }
     out
 }
@@ -91,5 +111,13 @@ mod tests {
         let mut t = TableModel::new(["label", "n"]);
         t.add_row([Cell::new("a|b"), Cell::new("3").right()]);
         assert_eq!(table(&t), "| label | n |\n|---|---:|\n| a\\|b | 3 |\n");
+    }
+
+    #[test]
+    fn ticket_text_cannot_become_markup() {
+        assert_eq!(
+            cell_text("<b>*x*</b> `c` a\\b & d\ne"),
+            "&lt;b&gt;\\*x\\*&lt;/b&gt; \\`c\\` a\\\\b &amp; d e"
+        );
     }
 }

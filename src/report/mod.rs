@@ -3,9 +3,11 @@
 //! An [`Exporter`] never touches the file system or stdout: it returns bytes, and the caller
 //! prints them or hands them to the run folder's one writer ([`crate::run_dir`]), as
 //! hyperfine's exporters do. The terminal and Markdown exporters draw the same [`model::Doc`]
-//! (built by [`details`] from the view), so both say the same thing. A new format (HTML,
-//! CSV, JUnit) is one more file here implementing [`Exporter`] and one more [`Format`].
+//! (built by [`details`] from the view), so both say the same thing. A new format (JUnit)
+//! is one more file here implementing [`Exporter`] and one more [`Format`]. The tickets of
+//! `verdict report RUN --tickets ...` are [`tickets`]: a selection and its own renderers.
 
+pub mod csv;
 pub mod details;
 pub mod html;
 pub mod json;
@@ -14,6 +16,7 @@ pub mod model;
 pub mod plan;
 pub mod summary;
 pub mod terminal;
+pub mod tickets;
 
 use serde::Serialize;
 
@@ -80,6 +83,8 @@ pub enum Format {
     Json,
     /// One self-contained HTML page with charts and the tickets.
     Html,
+    /// Per-class metrics in long format (`verdict report`).
+    Csv,
 }
 
 /// How text is laid out.
@@ -139,6 +144,7 @@ impl Format {
             Format::Markdown => Box::new(MarkdownExporter { layout }),
             Format::Json => Box::new(json::JsonExporter { layout }),
             Format::Html => Box::new(HtmlExporter),
+            Format::Csv => Box::new(csv::CsvExporter),
         }
     }
 }
@@ -179,11 +185,9 @@ pub fn summary_doc(s: &summary::Summary) -> model::Doc {
     doc
 }
 
-/// The report as a document: a heading with the run's context, the summary, then (unless
-/// `layout.quiet`) the details.
-pub fn run_doc(view: &RunView<'_>, layout: Layout) -> model::Doc {
-    let mut doc = model::Doc::default();
-    let m = view.meta;
+/// The title of a run's report: the eval, then the run id, start, git revision and verdict
+/// version; `None` without an eval name (`verdict score`).
+pub fn title(m: &RunMeta) -> Option<model::Block> {
     if !m.eval_name.is_empty() {
         let mut lines = Vec::new();
         if !m.run_id.is_empty() {
@@ -202,11 +206,19 @@ pub fn run_doc(view: &RunView<'_>, layout: Layout) -> model::Doc {
         if !when.is_empty() {
             lines.push(when.join(", "));
         }
-        doc.blocks.push(model::Block::Title {
+        return Some(model::Block::Title {
             text: format!("verdict: {}", m.eval_name),
             lines,
         });
     }
+    None
+}
+
+/// The report as a document: a heading with the run's context, the summary, then (unless
+/// `layout.quiet`) the details.
+pub fn run_doc(view: &RunView<'_>, layout: Layout) -> model::Doc {
+    let mut doc = model::Doc::default();
+    doc.blocks.extend(title(view.meta));
     let summary = run_summary(view);
     doc.extend(summary_doc(&summary));
     if !layout.quiet {

@@ -61,6 +61,9 @@ impl From<&String> for Cell {
 pub struct TableModel {
     pub header: Vec<Cell>,
     pub rows: Vec<Vec<Cell>>,
+    /// The column that gives way first when the table is too wide for a terminal (a
+    /// ticket's text); `None`: every text column may be cut, numbers never are.
+    pub flex: Option<usize>,
 }
 
 impl TableModel {
@@ -69,6 +72,7 @@ impl TableModel {
         TableModel {
             header: header.into_iter().map(Into::into).collect(),
             rows: Vec::new(),
+            flex: None,
         }
     }
 
