@@ -585,6 +585,7 @@ const NOT_A_SCHEMA_ERROR: &[(&str, &str)] = &[
     ("csv_unclosed_quote", "CSV content"),
     ("jsonl_array_column_undeclared", "JSONL content"),
     ("jsonl_malformed_line", "JSONL content"),
+    ("jsonl_duplicate_key", "JSONL content"),
     // A value checked against another part of the file, or another file (the gold set's
     // fields and values, the tool's properties): JSON Schema cannot refer to data.
     ("label_for_unknown_field", "the gold set's declared fields"),

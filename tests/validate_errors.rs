@@ -249,6 +249,9 @@ fixture!(csv_bad_row, path: true, contains: [
 fixture!(jsonl_malformed_line, path: true, contains: [
     "gold.jsonl:2:113: ticket 2: invalid JSON: EOF while parsing an object (valid: one JSON object per line)",
 ]);
+fixture!(jsonl_duplicate_key, path: true, contains: [
+    "gold.jsonl:2:116: ticket 2: key \"department\" appears twice in this object, and only one value can be read",
+]);
 fixture!(duplicate_variant_names, path: true, contains: [
     "variant-copy.yaml:1:7: name: variant name \"classify\" is already the name of variant.yaml",
 ]);

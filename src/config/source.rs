@@ -422,6 +422,48 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// The first key a JSON object line repeats, with the 1-based character column of its second
+/// occurrence; `None` when the object's `distinct` keys are all its keys.
+fn repeated_key(line: &str, distinct: usize) -> Option<(String, usize)> {
+    struct Keys(Vec<String>);
+    impl<'de> serde::Deserialize<'de> for Keys {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Keys;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Keys, A::Error> {
+                    let mut keys = Vec::new();
+                    while let Some((k, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                        keys.push(k);
+                    }
+                    Ok(Keys(keys))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    let Keys(keys) = serde_json::from_str::<Keys>(line).ok()?;
+    if keys.len() == distinct {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let key = keys.into_iter().find(|k| !seen.insert(k.clone()))?;
+    // Where the second `"key":` starts (keys with escapes: column 1).
+    let quoted = serde_json::to_string(&key).ok()?;
+    let col = line
+        .match_indices(&quoted)
+        .filter(|(at, m)| line[at + m.len()..].trim_start().starts_with(':'))
+        .nth(1)
+        .map_or(1, |(at, _)| line[..at].chars().count() + 1);
+    Some((key, col))
+}
+
 fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
     let mut columns: Vec<String> = Vec::new();
     let mut rows = Vec::new();
@@ -440,6 +482,19 @@ fn read_jsonl(text: &str, checker: &mut Checker) -> Option<Table> {
         };
         match serde_json::from_str::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(obj)) => {
+                // serde_json keeps the last of repeated keys: a repeated column would drop a
+                // value without a word. Name it instead.
+                if let Some((key, col)) = repeated_key(line, obj.len()) {
+                    checker.error(
+                        Some(Pos { line: i + 1, col }),
+                        &row,
+                        format!(
+                            "key {key:?} appears twice in this object, and only one value can be read; give each key once per line"
+                        ),
+                    );
+                    ok = false;
+                    continue;
+                }
                 for k in obj.keys() {
                     if !columns.contains(k) {
                         columns.push(k.clone());
