@@ -1206,3 +1206,117 @@ fn csv_dialect_errors_are_named() {
     assert!(cases.len() >= 50, "{}", cases.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Huge numbers in a run folder's journal (issue 9 item 5, resume side): every numeric key of
+/// a journaled record set to values at and past the limits of its type, then `verdict score
+/// RUN` and `verdict run --resume RUN` on the folder. Each must give exit 0 or 2 with a message
+/// at the record's line, never a panic, a signal or an allocation sized by the number.
+#[test]
+fn huge_numbers_in_a_journal_are_an_error_or_graded_never_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(
+        p.join("gold.yaml"),
+        "fields:\n  dept: {kind: label, values: [billing, tech]}\ntickets:\n  - {id: T1, text: refund my invoice, labels: {dept: billing}}\n  - {id: T2, text: the app crashes, labels: {dept: tech}}\n  - {id: T3, text: charged twice, labels: {dept: billing}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("local.yaml"),
+        "name: local\nprovider: local\nlocal:\n  examples:\n    - {text: refund invoice charged, labels: {dept: billing}}\n    - {text: app crashes error, labels: {dept: tech}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("eval.yaml"),
+        "name: journal-fuzz\ngold: gold.yaml\nvariants: [local.yaml]\n",
+    )
+    .unwrap();
+    let verdict = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("verdict")
+            .unwrap()
+            .current_dir(p)
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let out = verdict(&["run", "eval.yaml", "--out", "run", "--quiet"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = p.join("run");
+    let journal = std::fs::read_to_string(run.join("predictions.jsonl")).unwrap();
+    let run_json = std::fs::read_to_string(run.join("run.json")).unwrap();
+    let mut running: serde_json::Value = serde_json::from_str(&run_json).unwrap();
+    running["status"] = serde_json::json!("running");
+    let running = serde_json::to_string_pretty(&running).unwrap();
+    let first = journal.lines().next().unwrap();
+    let rest: String = journal.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let huge = [
+        "1",
+        "1000",
+        "4294967296",
+        "18446744073709551615",
+        "18446744073709551616",
+        "1e308",
+        "-1e308",
+        "1e400",
+        "-1",
+        "123456789012345678901234567890",
+    ];
+    let mut tried = Vec::new();
+    for key in [
+        "v",
+        "repeat",
+        "confidence",
+        "latency_ms",
+        "latency_e2e_ms",
+        "attempts",
+    ] {
+        let needle = format!("\"{key}\":");
+        let Some(at) = first.find(&needle) else {
+            continue;
+        };
+        tried.push(key);
+        for n in huge {
+            let start = at + needle.len();
+            let end = start + first[start..].find([',', '}']).unwrap();
+            let mut rec = first.to_string();
+            rec.replace_range(start..end, n);
+            std::fs::write(run.join("predictions.jsonl"), format!("{rec}\n{rest}")).unwrap();
+            for (what, status, args) in [
+                (
+                    "score RUN",
+                    &run_json,
+                    vec!["score", "run", "--format", "json"],
+                ),
+                (
+                    "run --resume",
+                    &running,
+                    vec!["run", "--resume", "run", "--quiet"],
+                ),
+            ] {
+                std::fs::write(run.join("run.json"), status).unwrap();
+                let out = verdict(&args);
+                let code = out.status.code();
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    matches!(code, Some(0) | Some(2)),
+                    "{what}: {key} = {n}: exit {code:?}\n{err}"
+                );
+                if code == Some(2) {
+                    assert!(
+                        err.contains("predictions.jsonl:1:"),
+                        "{what}: {key} = {n}: {err}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        tried.contains(&"v") && tried.contains(&"repeat") && tried.contains(&"latency_ms"),
+        "the journal record lacks keys this test mutates: {first}"
+    );
+}
