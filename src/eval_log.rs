@@ -6,7 +6,7 @@
 //! run.json. Readers refuse versions they do not know.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -279,19 +279,86 @@ impl Journal {
 /// Reads a journal. A torn last line (a crash mid-write) is skipped; any other bad line is
 /// an error naming its line number.
 pub fn read_journal(path: &Path) -> Result<Vec<PredictionRecord>> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    read_journal_with(path, |line| {
+        serde_json::from_str::<PredictionRecord>(line).ok()
+    })
+}
+
+/// A journal line as the report pages' ticket tables need it: the answer, not its
+/// provenance (the `raw` tool input, usage, timings are not read).
+#[derive(Deserialize)]
+struct AnswerLine {
+    v: u32,
+    variant: String,
+    ticket: String,
+    #[serde(default)]
+    repeat: u32,
+    outcome: Outcome,
+    #[serde(default)]
+    outputs: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient_confidence")]
+    confidence: Option<f64>,
+}
+
+/// [`read_journal`] keeping of each record only its answer: variant, ticket, repeat,
+/// outcome, outputs and confidence (every other field at its default). The HTML report reads
+/// a journal of a million lines this way in well under half the time and memory. Lines are
+/// checked as [`read_journal`] checks them, with the same messages.
+pub fn read_journal_answers(path: &Path) -> Result<Vec<PredictionRecord>> {
+    read_journal_with(path, |line| {
+        let a = serde_json::from_str::<AnswerLine>(line).ok()?;
+        let mut r = PredictionRecord::new(&a.variant, &a.ticket, a.repeat, a.outcome);
+        r.v = a.v;
+        r.outputs = a.outputs;
+        r.confidence = a.confidence;
+        Some(r)
+    })
+}
+
+/// Reads a journal with `fast` turning each line into a record, on both cores; a line it
+/// cannot read (or of another version) goes through the careful reader, which says why with
+/// the line's position. A journal of a million lines reads in a fraction of the time a
+/// `Value` tree per line took.
+fn read_journal_with(
+    path: &Path,
+    fast: impl Fn(&str) -> Option<PredictionRecord> + Sync,
+) -> Result<Vec<PredictionRecord>> {
+    use rayon::prelude::*;
+    let text = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+            Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            )
+        })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let reader = std::io::BufReader::new(file);
-    let lines: Vec<String> = reader
-        .lines()
-        .collect::<std::io::Result<_>>()
-        .map_err(|e| Error::io(path, e))?;
+    let lines: Vec<&str> = text.lines().collect();
+    // A byte order mark (some editors and Windows tools add one) is not part of the JSON.
+    let line_at = |i: usize| -> &str {
+        if i == 0 {
+            lines[0].strip_prefix('\u{feff}').unwrap_or(lines[0])
+        } else {
+            lines[i]
+        }
+    };
+    let quick = |i: usize| fast(line_at(i)).filter(|r| r.v == PREDICTION_VERSION);
+    // Every line read by `fast` (the usual case): done, records built in place.
+    if let Some(all) = (0..lines.len())
+        .into_par_iter()
+        .map(quick)
+        .collect::<Option<Vec<PredictionRecord>>>()
+    {
+        return Ok(all);
+    }
     let n = lines.len();
     let mut out = Vec::with_capacity(n);
     for (i, line) in lines.iter().enumerate() {
+        if let Some(rec) = quick(i) {
+            out.push(rec);
+            continue;
+        }
         // A byte order mark (some editors and Windows tools add one) is not part of the JSON.
         let line = if i == 0 {
             line.strip_prefix('\u{feff}').unwrap_or(line)
@@ -340,6 +407,17 @@ pub fn read_journal(path: &Path) -> Result<Vec<PredictionRecord>> {
 
 /// Keeps the last record of each (variant, ticket, repeat), in first-seen order.
 pub fn dedup_latest(records: Vec<PredictionRecord>) -> Vec<PredictionRecord> {
+    // Most journals repeat nothing: check that without copying a key.
+    let unique = {
+        let mut seen: hashbrown::HashSet<(&str, &str, u32)> =
+            hashbrown::HashSet::with_capacity(records.len());
+        records
+            .iter()
+            .all(|r| seen.insert((r.variant.as_str(), r.ticket.as_str(), r.repeat)))
+    };
+    if unique {
+        return records;
+    }
     let mut index: HashMap<(String, String, u32), usize> = HashMap::new();
     let mut out: Vec<PredictionRecord> = Vec::with_capacity(records.len());
     for rec in records {

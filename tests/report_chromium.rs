@@ -3,8 +3,9 @@
 //! laptop's size and the test checks, over the DevTools protocol: no console error, no
 //! request of any kind, no horizontal overflow outside the scrolling table/chart containers,
 //! every chart's marks against run.json, and that a ticket made of markup shows as text with
-//! no dialog opening. Screenshots of every section are saved under
-//! target/report-screenshots/.
+//! no dialog opening. The comparison page (`verdict compare --format html`) gets the same
+//! checks. Screenshots of every section of both pages are saved under
+//! target/report-screenshots/ (`375x812-summary.png`, `compare-1280x800-flips.png`, ...).
 //!
 //! The protocol runs over `--remote-debugging-pipe` (file descriptors 3 and 4, messages
 //! ending in NUL): no port, no WebSocket client, nothing to install but Chromium. Without
@@ -245,25 +246,21 @@ const MARKS_JS: &str = r#"(() => {
   return out;
 })()"#;
 
-#[test]
-fn report_in_headless_chromium() {
-    let Some(bin) = chromium() else {
+/// The Chromium binary, or `None` when the test is to be skipped (never with `CI=true`).
+fn chromium_or_skip() -> Option<PathBuf> {
+    let bin = chromium();
+    if bin.is_none() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("CI=true but no Chromium: install it (apt-get install -y chromium) or set VERDICT_CHROMIUM");
         }
         eprintln!("skipped: no chromium on PATH (set VERDICT_CHROMIUM, or CI=true to fail)");
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("run");
-    run_fixture(&dir);
-    let page_url = format!("file://{}", dir.join("report.html").display());
-    let run: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
-    let shots = root().join("target/report-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
+    }
+    bin
+}
 
-    let mut b = Browser::launch(&bin);
+/// A browser with one page attached and the page, runtime, log and network domains on.
+fn open_browser(bin: &Path) -> Browser {
+    let mut b = Browser::launch(bin);
     let target = b.call("Target.createTarget", json!({"url": "about:blank"}));
     let session = b.call(
         "Target.attachToTarget",
@@ -278,36 +275,103 @@ fn report_in_headless_chromium() {
     ] {
         b.call(m, json!({}));
     }
+    b
+}
 
-    for (label, w, h, mobile) in [("375x812", 375, 812, true), ("1280x800", 1280, 800, false)] {
-        b.call(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": w, "height": h, "deviceScaleFactor": 1, "mobile": mobile}),
+/// The phone and laptop viewports: (label, width, height, mobile).
+const VIEWPORTS: [(&str, u32, u32, bool); 2] =
+    [("375x812", 375, 812, true), ("1280x800", 1280, 800, false)];
+
+/// Opens `page_url` at a viewport and checks what holds for every page: no request but the
+/// page itself, and no horizontal overflow outside the scrolling containers.
+fn visit(b: &mut Browser, page_url: &str, (label, w, h, mobile): (&str, u32, u32, bool)) {
+    b.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": w, "height": h, "deviceScaleFactor": 1, "mobile": mobile}),
+    );
+    b.events.clear();
+    b.call("Page.navigate", json!({"url": page_url}));
+    b.wait_for("Page.loadEventFired");
+    // Let the page's script run and anything it might trigger arrive.
+    b.eval("new Promise(r => setTimeout(r, 300))");
+
+    // No request but the page itself.
+    let requests: Vec<String> = b
+        .events
+        .iter()
+        .filter(|e| e["method"] == "Network.requestWillBeSent")
+        .map(|e| {
+            e["params"]["request"]["url"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .filter(|u| *u != page_url)
+        .collect();
+    assert!(requests.is_empty(), "{label}: requests made: {requests:?}");
+
+    // Overflow.
+    let bad = b.eval(OVERFLOW_JS);
+    assert_eq!(bad, json!([]), "{label}: horizontal overflow");
+}
+
+/// Saves a screenshot of the header and of every section as `<prefix>-<section>.png` under
+/// target/report-screenshots/; returns how many.
+fn screenshots(b: &mut Browser, prefix: &str) -> usize {
+    let shots = root().join("target/report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let sections: Vec<(String, f64, f64, f64)> = serde_json::from_value(b.eval(
+        r#"[...document.querySelectorAll('main > section, header.top')].map(s => {
+             const r = s.getBoundingClientRect();
+             return [s.id || 'header', r.top + window.scrollY, r.height, document.documentElement.clientWidth];
+           })"#,
+    ))
+    .unwrap();
+    for (id, y, height, width) in &sections {
+        let shot = b.call(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true,
+                   "clip": {"x": 0, "y": y, "width": width, "height": height.clamp(1.0, 6000.0), "scale": 1}}),
         );
-        b.events.clear();
-        b.call("Page.navigate", json!({"url": page_url}));
-        b.wait_for("Page.loadEventFired");
-        // Let the page's script run and anything it might trigger arrive.
-        b.eval("new Promise(r => setTimeout(r, 300))");
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{prefix}-{id}: not a PNG");
+        std::fs::write(shots.join(format!("{prefix}-{id}.png")), png).unwrap();
+    }
+    sections.len()
+}
 
-        // No request but the page itself.
-        let requests: Vec<String> = b
-            .events
-            .iter()
-            .filter(|e| e["method"] == "Network.requestWillBeSent")
-            .map(|e| {
-                e["params"]["request"]["url"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .filter(|u| *u != page_url)
-            .collect();
-        assert!(requests.is_empty(), "{label}: requests made: {requests:?}");
+/// Console errors, exceptions and dialogs since the last navigation.
+fn problems(b: &Browser) -> Vec<&Value> {
+    b.events
+        .iter()
+        .filter(|e| {
+            e["method"] == "Runtime.exceptionThrown"
+                || e["method"] == "Page.javascriptDialogOpening"
+                || (e["method"] == "Runtime.consoleAPICalled"
+                    && matches!(e["params"]["type"].as_str(), Some("error" | "assert")))
+                || (e["method"] == "Log.entryAdded" && e["params"]["entry"]["level"] == "error")
+        })
+        .collect()
+}
 
-        // Overflow.
-        let bad = b.eval(OVERFLOW_JS);
-        assert_eq!(bad, json!([]), "{label}: horizontal overflow");
+#[test]
+fn report_in_headless_chromium() {
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    run_fixture(&dir);
+    let page_url = format!("file://{}", dir.join("report.html").display());
+    let run: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+
+    let mut b = open_browser(&bin);
+    for viewport in VIEWPORTS {
+        let label = viewport.0;
+        visit(&mut b, &page_url, viewport);
 
         // Marks against run.json.
         let marks: HashMap<String, Vec<u64>> = serde_json::from_value(b.eval(MARKS_JS)).unwrap();
@@ -386,38 +450,109 @@ fn report_in_headless_chromium() {
         b.eval("new Promise(r => setTimeout(r, 200))");
 
         // Screenshots of every section.
-        let sections: Vec<(String, f64, f64, f64)> = serde_json::from_value(b.eval(
-            r#"[...document.querySelectorAll('main > section, header.top')].map(s => {
-                 const r = s.getBoundingClientRect();
-                 return [s.id || 'header', r.top + window.scrollY, r.height, document.documentElement.clientWidth];
-               })"#,
-        ))
-        .unwrap();
-        assert!(sections.len() >= 6, "{sections:?}");
-        for (id, y, height, width) in sections {
-            let shot = b.call(
-                "Page.captureScreenshot",
-                json!({"format": "png", "captureBeyondViewport": true,
-                       "clip": {"x": 0, "y": y, "width": width, "height": height.clamp(1.0, 6000.0), "scale": 1}}),
-            );
-            let png = base64::engine::general_purpose::STANDARD
-                .decode(shot["data"].as_str().unwrap())
-                .unwrap();
-            std::fs::write(shots.join(format!("{label}-{id}.png")), png).unwrap();
-        }
+        let n = screenshots(&mut b, label);
+        assert!(n >= 6, "{label}: {n} sections");
 
         // Nothing went wrong on the console, and no dialog opened.
-        let problems: Vec<&Value> = b
-            .events
-            .iter()
-            .filter(|e| {
-                e["method"] == "Runtime.exceptionThrown"
-                    || e["method"] == "Page.javascriptDialogOpening"
-                    || (e["method"] == "Runtime.consoleAPICalled"
-                        && matches!(e["params"]["type"].as_str(), Some("error" | "assert")))
-                    || (e["method"] == "Log.entryAdded" && e["params"]["entry"]["level"] == "error")
-            })
-            .collect();
+        let problems = problems(&b);
+        assert!(problems.is_empty(), "{label}: {problems:#?}");
+    }
+}
+
+/// The comparison page (`verdict compare ... --format html`) of the fixture run against a
+/// copy whose `local-word` variant got the hostile ticket M-37 right, so that ticket is
+/// among the flipped tickets.
+#[test]
+fn compare_page_in_headless_chromium() {
+    let Some(bin) = chromium_or_skip() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    run_fixture(&dir);
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let journal = copy.join("predictions.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut r: Value = serde_json::from_str(l).unwrap();
+            if r["ticket"] == "M-37" && r["variant"] == "local-word" {
+                r["outputs"]["department"] = "technical".into();
+            }
+            r.to_string()
+        })
+        .collect();
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    let page = tmp.path().join("compare.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_verdict"))
+        .arg("compare")
+        .arg(format!("{}:local-char", dir.display()))
+        .arg(format!("{}:local-word", copy.display()))
+        .args(["--format", "html"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&page, &out.stdout).unwrap();
+    let page_url = format!("file://{}", page.display());
+
+    let mut b = open_browser(&bin);
+    for viewport in VIEWPORTS {
+        let label = viewport.0;
+        visit(&mut b, &page_url, viewport);
+
+        // The charts are drawn with their marks: three intervals, and confusion cells.
+        let marks = b.eval(
+            r#"({intervals: document.querySelectorAll('svg .diff-interval[data-value]').length,
+                 cells: document.querySelectorAll('svg .delta-cell[data-value]').length,
+                 rows: document.querySelectorAll('table.cells tbody tr').length})"#,
+        );
+        assert_eq!(marks["intervals"], 3, "{label}: {marks}");
+        assert!(marks["cells"].as_u64().unwrap() > 0, "{label}: {marks}");
+        assert_eq!(
+            marks["cells"], marks["rows"],
+            "{label}: one bar per cell row"
+        );
+
+        // The hostile ticket shows as text; right -> wrong first.
+        let shown = b.eval(
+            r#"(() => {
+              const rows = [...document.querySelectorAll('table.flips tbody tr')];
+              return {ids: rows.map(r => r.cells[1].textContent),
+                      dirs: rows.map(r => r.cells[0].textContent),
+                      text: rows.map(r => r.cells[2].textContent),
+                      imgs: document.querySelectorAll('img').length,
+                      scripts: document.querySelectorAll('script').length};
+            })()"#,
+        );
+        assert_eq!(
+            shown["ids"],
+            json!(["M-22", "M-27", "M-37"]),
+            "{label}: {shown}"
+        );
+        assert_eq!(
+            shown["dirs"],
+            json!(["right → wrong", "right → wrong", "wrong → right"]),
+            "{label}"
+        );
+        assert_eq!(shown["text"][2], HOSTILE, "{label}");
+        assert_eq!(shown["imgs"], 0, "{label}");
+        assert_eq!(shown["scripts"], 1, "{label}");
+        b.eval("new Promise(r => setTimeout(r, 200))");
+
+        let n = screenshots(&mut b, &format!("compare-{label}"));
+        assert_eq!(n, 5, "{label}: the header and four sections");
+
+        let problems = problems(&b);
         assert!(problems.is_empty(), "{label}: {problems:#?}");
     }
 }

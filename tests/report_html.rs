@@ -250,3 +250,202 @@ fn chart_marks_match_run_json() {
     }
     assert!(seen > 0);
 }
+
+/// A comparison page with the hostile ticket among its flipped tickets: the fixture run, and
+/// a copy of it whose `local-word` variant got M-37 right (its journal line says
+/// `technical`); `verdict compare RUN:local-char COPY:local-word` then flips M-22 and M-27
+/// right → wrong and M-37 wrong → right. Returns (guard, the page printed by
+/// `--format html`, the same comparison as JSON, the page `--html FILE` wrote).
+fn compare_fixture() -> (tempfile::TempDir, String, serde_json::Value, String) {
+    let (tmp, dir) = run_fixture();
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let journal = copy.join("predictions.jsonl");
+    let mut changed = 0;
+    let lines: Vec<String> = read(&journal)
+        .lines()
+        .map(|l| {
+            let mut r: serde_json::Value = serde_json::from_str(l).unwrap();
+            if r["ticket"] == "M-37" && r["variant"] == "local-word" {
+                r["outputs"]["department"] = "technical".into();
+                changed += 1;
+            }
+            r.to_string()
+        })
+        .collect();
+    assert_eq!(changed, 1);
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    let base = format!("{}:local-char", dir.display());
+    let cand = format!("{}:local-word", copy.display());
+    let saved = tmp.path().join("compare.html");
+    let compare = |format: &str| {
+        let out = Command::cargo_bin("verdict")
+            .unwrap()
+            .args(["compare", &base, &cand, "--format", format, "--html"])
+            .arg(&saved)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&compare("json")).unwrap();
+    let html = compare("html");
+    let saved = read(&saved);
+    (tmp, html, json, saved)
+}
+
+/// Cell text of every `<td class="text">` of the flipped-ticket table, unescaped.
+fn flip_texts(html: &str) -> Vec<String> {
+    let cell = regex::Regex::new(r#"<td class="text">([^<]*)</td>"#).unwrap();
+    cell.captures_iter(html)
+        .map(|c| {
+            c[1].replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#x27;", "'")
+                .replace("&#x2f;", "/")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
+#[test]
+fn compare_html_structure_snapshot() {
+    let (_tmp, html, _, saved) = compare_fixture();
+    assert_eq!(
+        saved, html,
+        "--html FILE writes the page --format html prints"
+    );
+    insta::assert_snapshot!(outline(&html));
+}
+
+#[test]
+fn compare_html_escapes_ticket_text_and_allows_only_its_own_style_and_script() {
+    let (_tmp, html, json, _) = compare_fixture();
+    assert!(!html.contains("<script>alert"), "raw script tag");
+    assert!(!html.contains("<img"), "raw img tag");
+    assert_eq!(html.matches("<script").count(), 1, "only the page's script");
+    // The flipped tickets, right -> wrong first, as the JSON lists them; M-37's text exact.
+    let ids: Vec<String> = regex::Regex::new(r#"<td class="dir">[^<]*</td><td>([^<]*)</td>"#)
+        .unwrap()
+        .captures_iter(&html)
+        .map(|c| c[1].to_string())
+        .collect();
+    let flips = json["fields"][0]["flips"].as_array().unwrap();
+    let expected: Vec<&str> = flips.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(expected, ["M-22", "M-27", "M-37"]);
+    assert_eq!(flip_texts(&html)[2], HOSTILE);
+    // The CSP: nothing loads; the style and the script are allowed by their hashes.
+    let csp = regex::Regex::new(r#"<meta http-equiv="Content-Security-Policy" content="([^"]+)">"#)
+        .unwrap()
+        .captures(&html)
+        .expect("a CSP meta element")[1]
+        .replace("&#x27;", "'")
+        .replace("&#x2f;", "/");
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    let hash = |s: &str| {
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(s.as_bytes()))
+        )
+    };
+    let inner = |open: &str, close: &str| {
+        html.split(open)
+            .nth(1)
+            .unwrap()
+            .split(close)
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(csp.contains(&format!(
+        "style-src {}",
+        hash(&inner("<style>", "</style>"))
+    )));
+    assert!(csp.contains(&format!(
+        "script-src {}",
+        hash(&inner("<script>", "</script>"))
+    )));
+    let urls = regex::Regex::new(r#"(?i)(https?:|//[a-z0-9])"#).unwrap();
+    for m in urls.find_iter(&html) {
+        let around = &html[m.start().saturating_sub(10)..(m.end() + 30).min(html.len())];
+        assert!(
+            around.contains("http://www.w3.org/2000/svg"),
+            "a URL: {around}"
+        );
+    }
+}
+
+#[test]
+fn compare_chart_marks_match_the_json_comparison() {
+    let (_tmp, html, json, _) = compare_fixture();
+    let f = &json["fields"][0];
+    let field = f["field"].as_str().unwrap();
+    // The forest plot: one interval per rate of the field, its estimate and bounds.
+    let mark = regex::Regex::new(r#"class="diff-interval" data-field="([^"]*)" data-metric="([^"]*)" data-value="([^"]*)" data-lo="([^"]*)" data-hi="([^"]*)""#).unwrap();
+    let got: Vec<(String, String, f64, f64, f64)> = mark
+        .captures_iter(&html)
+        .map(|c| {
+            (
+                c[1].to_string(),
+                c[2].to_string(),
+                c[3].parse().unwrap(),
+                c[4].parse().unwrap(),
+                c[5].parse().unwrap(),
+            )
+        })
+        .collect();
+    let names = [
+        ("accuracy", "accuracy"),
+        ("macro F1", "macro_f1"),
+        ("invalid rate", "invalid_rate"),
+    ];
+    assert_eq!(got.len(), names.len());
+    for ((fld, metric, v, lo, hi), (name, key)) in got.iter().zip(names) {
+        assert_eq!((fld.as_str(), metric.as_str()), (field, name));
+        let d = &f[key];
+        let close = |a: f64, b: &serde_json::Value| (a - b.as_f64().unwrap()).abs() < 1e-6;
+        assert!(close(*v, &d["diff"]), "{name}: {v} vs {}", d["diff"]);
+        assert!(close(*lo, &d["interval"][0]), "{name} lo");
+        assert!(close(*hi, &d["interval"][1]), "{name} hi");
+    }
+    // The confusion change: one bar per listed cell, with its counts.
+    let cell = regex::Regex::new(r#"class="delta-cell" data-field="[^"]*" data-gold="([^"]*)" data-pred="([^"]*)" data-value="(-?\d+)" data-baseline="(\d+)" data-candidate="(\d+)""#).unwrap();
+    let got: Vec<(String, String, i64, u64, u64)> = cell
+        .captures_iter(&html)
+        .map(|c| {
+            (
+                c[1].to_string(),
+                c[2].to_string(),
+                c[3].parse().unwrap(),
+                c[4].parse().unwrap(),
+                c[5].parse().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, i64, u64, u64)> = f["confusion_delta"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["gold"].as_str().unwrap().to_string(),
+                c["predicted"].as_str().unwrap_or("(invalid)").to_string(),
+                c["diff"].as_i64().unwrap(),
+                c["baseline"].as_u64().unwrap(),
+                c["candidate"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+}

@@ -316,8 +316,18 @@ pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
             .collect::<Vec<_>>()
             .join("\n")
     };
+    let html = || {
+        crate::report::html::compare::render_compare(
+            &comparisons,
+            env!("CARGO_PKG_VERSION"),
+            &Default::default(),
+        )
+    };
     if let Some(path) = &args.markdown {
         write_file(path, &md())?;
+    }
+    if let Some(path) = &args.html {
+        write_file(path, &html())?;
     }
     let text = match args.format {
         crate::cli::Format::Table => comparisons
@@ -326,7 +336,7 @@ pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
             .collect::<Vec<_>>()
             .join("\n"),
         crate::cli::Format::Md => md(),
-        crate::cli::Format::Html => return Err(no_html("compare")),
+        crate::cli::Format::Html => html(),
         crate::cli::Format::Json => {
             let mut s = if comparisons.len() == 1 {
                 serde_json::to_string_pretty(&comparisons[0])
@@ -640,9 +650,10 @@ fn gate_line(all: &[&super::Check]) -> String {
     line
 }
 
-/// `--format html` is the run report's; compare and gate print text, Markdown or JSON.
+/// `verdict gate` prints text, Markdown or JSON; the pages are the run's report.html and
+/// `verdict compare --format html`.
 fn no_html(command: &str) -> Error {
     Error::Usage(format!(
-        "`verdict {command}` has no HTML format yet: use --format table, md or json (the HTML report of each run is its report.html)"
+        "`verdict {command}` has no HTML format: use --format table, md or json (the HTML report of each run is its report.html; `verdict compare BASE CAND --format html` draws the comparison)"
     ))
 }

@@ -369,7 +369,8 @@ fn comparison_rows(c: &Comparison) -> Vec<(String, Vec<Vec<String>>)> {
     out
 }
 
-fn accounting_lines(c: &Comparison) -> Vec<String> {
+/// What was compared: tickets in both, excluded, only on one side, and label-space changes.
+pub fn accounting_lines(c: &Comparison) -> Vec<String> {
     let t = &c.tickets;
     let mut lines = vec![format!("{} tickets compared", t.compared)];
     if t.text_changed > 0 {

@@ -33,18 +33,18 @@ pub fn hex(c: RGBColor) -> String {
     format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
 }
 
-const RIGHT: RGBColor = RGBColor(0x00, 0x9E, 0x73);
-const WRONG: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
-const GRID: RGBColor = RGBColor(0xE6, 0xE6, 0xE6);
-const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
-const FONT: &str = "sans-serif";
+pub(super) const RIGHT: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+pub(super) const WRONG: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+pub(super) const GRID: RGBColor = RGBColor(0xE6, 0xE6, 0xE6);
+pub(super) const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
+pub(super) const FONT: &str = "sans-serif";
 
-fn canvas(w: u32, h: u32) -> (DrawingArea<SvgCanvas, Shift>, Marks) {
+pub(super) fn canvas(w: u32, h: u32) -> (DrawingArea<SvgCanvas, Shift>, Marks) {
     let (c, marks) = SvgCanvas::new(w, h);
     (c.into_drawing_area(), marks)
 }
 
-fn finish(root: DrawingArea<SvgCanvas, Shift>, marks: &Marks, label: &str) -> Chart {
+pub(super) fn finish(root: DrawingArea<SvgCanvas, Shift>, marks: &Marks, label: &str) -> Chart {
     let size = root.dim_in_pixel();
     root.present()?;
     drop(root);
@@ -52,7 +52,7 @@ fn finish(root: DrawingArea<SvgCanvas, Shift>, marks: &Marks, label: &str) -> Ch
 }
 
 /// Shortens a label for an axis; the full name stays in the tooltip.
-fn short(s: &str, n: usize) -> String {
+pub(super) fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {

@@ -9,6 +9,8 @@
 //! aggregates, and the ticket table carries a sample ([`tickets`]).
 
 pub mod charts;
+pub mod compare;
+pub mod compare_charts;
 pub mod svg;
 pub mod tickets;
 

@@ -9,7 +9,7 @@
 //! `<script>` element that holds it ([`script_json`]), and the page's script only ever
 //! writes it with `textContent`.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use serde::Serialize;
 
