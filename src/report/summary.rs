@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::gold::FieldKind;
 use crate::score::{RunReport, VariantReport};
+use crate::stats::{verdict_of, IntervalSide};
 
 /// The summary of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -140,32 +141,54 @@ pub fn summarize(report: &RunReport) -> Summary {
                     )
                 }
                 [(best, acc), (second, acc2), ..] => {
-                    let pair = report
+                    // The same decision and wording as the pair's sentence in the details.
+                    let verdict = report
                         .comparisons
                         .iter()
                         .filter(|c| &c.field == field)
-                        .flat_map(|c| &c.report.pairs)
-                        .find(|p| {
+                        .flat_map(|c| c.report.pairs.iter().map(move |p| (&c.report.config, p)))
+                        .find(|(_, p)| {
                             (p.a == best.name && p.b == second.name)
                                 || (p.b == best.name && p.a == second.name)
-                        });
+                        })
+                        .map(|(cfg, p)| verdict_of(p, cfg.alpha, cfg.mde_points));
                     let mut r = rec(best, *acc);
                     r.runner_up = Some(second.name.clone());
-                    r.significant = pair.map(|p| p.significant);
+                    r.significant = verdict.as_ref().map(|v| v.significant);
                     let vs = format!("{} vs {} for {}", pct(*acc), pct(*acc2), second.name);
+                    // When the bootstrap interval of the lead disagrees with the test, say so.
+                    let caveat = verdict
+                        .as_ref()
+                        .filter(|v| v.disagrees)
+                        .map(|v| {
+                            let (lo, hi) = v.lead_points;
+                            let iv = format!("[{}, {}]", fixed(lo, 1), fixed(hi, 1));
+                            match v.side {
+                                IntervalSide::Above => format!(
+                                    " by McNemar with Holm, though the bootstrap interval of the lead {iv} excludes 0"
+                                ),
+                                IntervalSide::IncludesZero => format!(
+                                    " by McNemar with Holm, though the bootstrap interval of the lead {iv} includes 0"
+                                ),
+                                IntervalSide::Below => format!(
+                                    " by McNemar with Holm, though the bootstrap interval of the lead {iv} lies below 0"
+                                ),
+                            }
+                        })
+                        .unwrap_or_default();
                     let line = if r.significant != Some(false) {
                         format!(
                             "Ship {}: the most accurate on {field} ({vs}){}.",
                             best.name,
                             if r.significant == Some(true) {
-                                ", a significant lead"
+                                format!(", a significant lead{caveat}")
                             } else {
-                                ""
+                                String::new()
                             }
                         )
                     } else {
                         let lead = format!(
-                            "{} is the most accurate on {field} ({vs}), but its lead is not significant",
+                            "{} is the most accurate on {field} ({vs}), but its lead is not significant{caveat}",
                             best.name
                         );
                         match (cost(best), cost(second)) {
@@ -253,23 +276,24 @@ fn warnings(report: &RunReport) -> Vec<String> {
     }
     // One line per field: the most tickets any undecided pair would need.
     for fc in &report.comparisons {
+        // The same power statement as the pair's sentence: never for a detected difference.
+        let cfg = &fc.report.config;
         let short = fc
             .report
             .pairs
             .iter()
-            .map(|p| {
-                let t = &p.table;
-                (p, t.both_correct + t.a_only + t.b_only + t.both_wrong)
+            .filter_map(|p| {
+                let v = verdict_of(p, cfg.alpha, cfg.mde_points);
+                v.short_of.map(|needed| (p, p.table.n(), needed))
             })
-            .filter(|(p, n)| !p.significant && p.required_n > *n)
-            .max_by_key(|(p, _)| p.required_n);
-        if let Some((p, n)) = short {
+            .max_by_key(|(_, _, needed)| *needed);
+        if let Some((p, n, needed)) = short {
             out.push(format!(
                 "{}: the gold set ({}) is too small to detect a {}-point difference (about {} needed, for {} vs {}).",
                 fc.field,
                 plural(n, "ticket", "tickets"),
                 fixed(fc.report.config.mde_points, 0),
-                p.required_n,
+                needed,
                 p.a,
                 p.b
             ));
