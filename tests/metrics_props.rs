@@ -363,29 +363,57 @@ fn compare_table(t: PairedTable) -> PairComparison {
         b.extend(std::iter::repeat_n(y, cell as usize));
     }
     let vs = [
-        VariantInput { name: "A", correct: &a, confusion: None },
-        VariantInput { name: "B", correct: &b, confusion: None },
+        VariantInput {
+            name: "A",
+            correct: &a,
+            confusion: None,
+        },
+        VariantInput {
+            name: "B",
+            correct: &b,
+            confusion: None,
+        },
     ];
-    compare_variants(&vs, &CompareConfig::default()).unwrap().pairs.remove(0)
+    compare_variants(&vs, &CompareConfig::default())
+        .unwrap()
+        .pairs
+        .remove(0)
 }
 
 #[test]
 fn bootstrap_excludes_zero_but_mcnemar_is_not_significant() {
     // b = 0, c = 5: McNemar p = 2 / 32 = 0.0625; the bootstrap's c' is about Poisson(5),
     // whose 2.5% quantile is 1, so the interval lies above 0.
-    let p = compare_table(PairedTable { both_correct: 150, a_only: 0, b_only: 5, both_wrong: 45 });
+    let p = compare_table(PairedTable {
+        both_correct: 150,
+        a_only: 0,
+        b_only: 5,
+        both_wrong: 45,
+    });
     assert!((p.mcnemar.p_value - 0.0625).abs() < 1e-12);
     assert!(!p.significant);
     assert!(p.diff.lo > 0.0, "{:?}", p.diff);
-    assert!(p.verdict.starts_with("no significant difference between A and B on 200 tickets"));
-    assert!(p.verdict.contains("though the 95% bootstrap interval excludes 0"), "{}", p.verdict);
+    assert!(p
+        .verdict
+        .starts_with("no significant difference between A and B on 200 tickets"));
+    assert!(
+        p.verdict
+            .contains("though the 95% bootstrap interval excludes 0"),
+        "{}",
+        p.verdict
+    );
 }
 
 #[test]
 fn significant_with_a_bootstrap_interval_including_zero_says_so() {
     // b = 0, c = 7 on 1,000 tickets: p = 2 / 128 = 0.0156, significant; a bootstrap
     // interval [-0.1, 2.0] points disagrees and the sentence says so.
-    let t = PairedTable { both_correct: 900, a_only: 0, b_only: 7, both_wrong: 93 };
+    let t = PairedTable {
+        both_correct: 900,
+        a_only: 0,
+        b_only: 7,
+        both_wrong: 93,
+    };
     let m = mcnemar_exact(t.a_only, t.b_only);
     let v = pair_verdict(&VerdictInput {
         a: "A",
@@ -420,7 +448,12 @@ fn significant_with_a_bootstrap_interval_including_zero_says_so() {
         required_n: 5000,
         mde_points: 2.0,
     });
-    assert!(v.text.starts_with("A beats B by +0.7 points, significant by McNemar"), "{}", v.text);
+    assert!(
+        v.text
+            .starts_with("A beats B by +0.7 points, significant by McNemar"),
+        "{}",
+        v.text
+    );
     assert!(v.text.contains("[-0.1, 2.0] includes 0"), "{}", v.text);
 }
 
@@ -444,19 +477,38 @@ fn holm_can_overrule_a_significant_raw_p() {
         mde_points: 2.0,
     });
     assert!(!v.significant);
-    assert!(v.text.contains("p = 0.094), though the 95% bootstrap interval excludes 0"), "{}", v.text);
-    assert!(v.text.ends_with("; detecting a 2-point difference would need about 900 tickets"));
+    assert!(
+        v.text
+            .contains("p = 0.094), though the 95% bootstrap interval excludes 0"),
+        "{}",
+        v.text
+    );
+    assert!(v
+        .text
+        .ends_with("; detecting a 2-point difference would need about 900 tickets"));
 }
 
 #[test]
 fn a_detected_difference_never_asks_for_more_tickets() {
     // b = 0, c = 12 on 100 tickets: significant, yet Connor's n for 2 points is ~2,350.
-    let p = compare_table(PairedTable { both_correct: 80, a_only: 0, b_only: 12, both_wrong: 8 });
+    let p = compare_table(PairedTable {
+        both_correct: 80,
+        a_only: 0,
+        b_only: 12,
+        both_wrong: 8,
+    });
     assert!(p.significant);
     assert!(p.required_n > 100);
-    assert!(p.verdict.starts_with("B beats A by +12.0 points ["), "{}", p.verdict);
+    assert!(
+        p.verdict.starts_with("B beats A by +12.0 points ["),
+        "{}",
+        p.verdict
+    );
     assert!(!p.verdict.contains("need"), "{}", p.verdict);
     assert_eq!(power_shortfall(true, 100, p.required_n), None);
-    assert_eq!(power_shortfall(false, 100, p.required_n), Some(p.required_n));
+    assert_eq!(
+        power_shortfall(false, 100, p.required_n),
+        Some(p.required_n)
+    );
     assert_eq!(power_shortfall(false, 5000, p.required_n), None);
 }
