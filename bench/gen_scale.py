@@ -42,6 +42,22 @@ def main():
     ap.add_argument("--classes", type=int, default=77)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--full", action="store_true", help="journal-like records (bigger lines)")
+    ap.add_argument(
+        "--pred-seed",
+        type=int,
+        help="seed the predictions apart from the gold set (a second run over the same gold)",
+    )
+    ap.add_argument(
+        "--skill",
+        type=float,
+        default=0.0,
+        help="added to every variant's chance of being right (e.g. -0.01 for a worse run)",
+    )
+    ap.add_argument(
+        "--only-predictions",
+        action="store_true",
+        help="write predictions.jsonl only (the gold set is still drawn, not written)",
+    )
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -61,6 +77,9 @@ def main():
     def out(name):
         return open(os.path.join(a.out, name), "w", encoding="utf-8", newline="\n")
 
+    if a.only_predictions:
+        write_predictions(a, rng, ids, golds, classes, out)
+        return
     with out("gold.yaml") as f:
         f.write("fields:\n  intent:\n    kind: label\n    values: [")
         f.write(", ".join(classes))
@@ -108,11 +127,17 @@ def main():
                 f"{settings}"
             )
 
+    write_predictions(a, rng, ids, golds, classes, out)
+
+
+def write_predictions(a, rng, ids, golds, classes, out):
+    if a.pred_seed is not None:
+        rng = random.Random(a.pred_seed)
     other_outcomes = ["invalid_output", "no_tool_call", "provider_error"]
     with out("predictions.jsonl") as f:
         for v in range(a.variants):
             name = f"variant-{v + 1}"
-            p_right = min(0.99, 0.80 + 0.04 * v)
+            p_right = min(0.99, 0.80 + 0.04 * v + a.skill)
             lines = []
             for i in range(a.tickets):
                 rec = {"v": 1, "variant": name, "ticket": ids[i], "repeat": 0}
