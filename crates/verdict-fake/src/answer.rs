@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::check::{join, Choice, Req};
 use crate::gold::{self, GoldDecision};
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::{Answer, Fault, Provider};
 
 // ---------------------------------------------------------------------------------------

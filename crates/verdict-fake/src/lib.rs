@@ -36,6 +36,7 @@ mod fault;
 pub mod gold;
 mod response;
 mod server;
+mod state;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -241,7 +242,7 @@ pub struct FakeServer {
     pub addr: SocketAddr,
     pub log: Arc<Mutex<Vec<LoggedRequest>>>,
     /// Requests inside their latency wait now, and the most seen at once.
-    in_flight: Arc<server::InFlight>,
+    in_flight: Arc<state::InFlight>,
     shutdown: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -293,7 +294,7 @@ pub async fn start_on(config: FakeConfig, addr: SocketAddr) -> std::io::Result<F
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let log = Arc::new(Mutex::new(Vec::new()));
-    let in_flight = Arc::new(server::InFlight::default());
+    let in_flight = Arc::new(state::InFlight::default());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let router = server::router(config, log.clone(), in_flight.clone(), shutdown_rx.clone());
     let task = tokio::spawn(server::accept_loop(listener, router, shutdown_rx));
