@@ -43,6 +43,9 @@ pub struct Recommendation {
     pub usd_per_1000: Option<f64>,
     /// Share of tickets routed automatically under the eval's routing policy.
     pub auto_share: Option<f64>,
+    /// The built-in offline classifier: no API cost to state (JSON keeps `usd_per_1000`).
+    #[serde(skip)]
+    pub offline: bool,
 }
 
 /// The gate line when the eval sets no gate rules.
@@ -129,6 +132,7 @@ pub fn summarize(report: &RunReport) -> Summary {
                 equally_good: None,
                 usd_per_1000: cost(v),
                 auto_share: v.routing.as_ref().map(|r| r.auto.share),
+                offline: v.provider == "local",
             };
             match ranked.as_slice() {
                 [] => "No variant predicts the routing field.".to_string(),
@@ -322,10 +326,14 @@ impl Summary {
         what.push('.');
         lines.push(what);
         if let Some(r) = &self.recommended {
-            let cost = r
-                .usd_per_1000
-                .map_or("no price".to_string(), |c| format!("${}", fixed(c, 4)));
-            let mut s = format!("{}: {cost} per 1,000 tickets", r.variant);
+            let mut s = if r.offline {
+                format!("{}: runs offline, no API cost", r.variant)
+            } else {
+                let cost = r
+                    .usd_per_1000
+                    .map_or("no price".to_string(), |c| format!("${}", fixed(c, 4)));
+                format!("{}: {cost} per 1,000 tickets", r.variant)
+            };
             if let Some(a) = r.auto_share {
                 s.push_str(&format!("; auto-routes {} of tickets", pct(a)));
             }
