@@ -11,55 +11,16 @@ use std::path::Path;
 
 use common::{journal, path_str, run, verdict, Fake};
 use statrs::distribution::{Binomial, DiscreteCDF};
-use verdict_fake::{accuracy_marker_text, FakeConfig, GoldColumns, GoldMode, GoldSet};
+use verdict_fake::{FakeConfig, GoldColumns, GoldMode, GoldSet};
 
 const N: usize = 2000;
-const DEPARTMENTS: [&str; 5] = ["billing", "technical", "sales", "account", "general"];
-const WORDS: [&str; 8] = [
-    "invoice", "sync", "login", "refund", "upload", "quote", "password", "folder",
-];
 
 /// An eval with N tickets and two variants that differ only in their accuracy marker.
 fn write_eval(dir: &Path) {
-    let mut gold = String::from(
-        "fields:\n  department: {kind: label, values: [billing, technical, sales, account, general]}\ntickets:\n",
-    );
-    for i in 0..N {
-        // Distinct texts; none is a substring of another (the number is bracketed).
-        let text = format!(
-            "Ticket [{i}] about my {} and {}, please help",
-            WORDS[i % 8],
-            WORDS[(i / 8) % 8]
-        );
-        let dept = DEPARTMENTS[(i * 7 + i / 5) % 5];
-        gold.push_str(&format!(
-            "  - id: G-{i:04}\n    text: \"{text}\"\n    labels: {{department: {dept}}}\n"
-        ));
-    }
-    std::fs::write(dir.join("gold.yaml"), gold).unwrap();
+    common::write_department_gold(&dir.join("gold.yaml"), N);
     std::fs::create_dir_all(dir.join("prompts")).unwrap();
     for (name, p) in [("good", 0.9), ("worse", 0.75)] {
-        let variant = format!(
-            r#"name: {name}
-provider: anthropic
-model: claude-haiku-4-5
-max_tokens: 100
-system: "Route the ticket to a department. {marker}"
-user: "Ticket:\n\n{{{{text}}}}"
-tools:
-  - name: route
-    input_schema:
-      type: object
-      properties:
-        department: {{type: string, enum: [billing, technical, sales, account, general]}}
-        confidence: {{type: number, minimum: 0, maximum: 1}}
-      required: [department, confidence]
-    outputs: {{department: department}}
-    confidence: confidence
-tool_choice: {{type: tool, name: route}}
-"#,
-            marker = accuracy_marker_text(p)
-        );
+        let variant = common::department_variant(name, p);
         std::fs::write(dir.join(format!("prompts/{name}.yaml")), variant).unwrap();
     }
     std::fs::write(

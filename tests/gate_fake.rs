@@ -14,15 +14,11 @@ use std::path::Path;
 use std::process::Output;
 
 use common::{path_str, run, verdict, Fake};
-use verdict_fake::{accuracy_marker_text, FakeConfig, GoldColumns, GoldMode, GoldSet};
+use verdict_fake::{FakeConfig, GoldColumns, GoldMode, GoldSet};
 
 /// Enough tickets that a 3-point margin is detectable at alpha 0.05 with power 0.8 even when
 /// no ticket flips (the required n is then about 190).
 const N: usize = 600;
-const DEPARTMENTS: [&str; 5] = ["billing", "technical", "sales", "account", "general"];
-const WORDS: [&str; 8] = [
-    "invoice", "sync", "login", "refund", "upload", "quote", "password", "folder",
-];
 
 const RULES: &str = "\
 rules:
@@ -35,44 +31,10 @@ rules:
 
 /// The gold set, and one eval per prompt quality; both variants are called `router`.
 fn write_evals(dir: &Path) {
-    let mut gold = String::from(
-        "fields:\n  department: {kind: label, values: [billing, technical, sales, account, general]}\ntickets:\n",
-    );
-    for i in 0..N {
-        let text = format!(
-            "Ticket [{i}] about my {} and {}, please help",
-            WORDS[i % 8],
-            WORDS[(i / 8) % 8]
-        );
-        let dept = DEPARTMENTS[(i * 7 + i / 5) % 5];
-        gold.push_str(&format!(
-            "  - id: G-{i:04}\n    text: \"{text}\"\n    labels: {{department: {dept}}}\n"
-        ));
-    }
-    std::fs::write(dir.join("gold.yaml"), gold).unwrap();
+    common::write_department_gold(&dir.join("gold.yaml"), N);
     for (side, p) in [("base", 0.9), ("cand", 0.75)] {
         std::fs::create_dir_all(dir.join(format!("prompts-{side}"))).unwrap();
-        let variant = format!(
-            r#"name: router
-provider: anthropic
-model: claude-haiku-4-5
-max_tokens: 100
-system: "Route the ticket to a department. {marker}"
-user: "Ticket:\n\n{{{{text}}}}"
-tools:
-  - name: route
-    input_schema:
-      type: object
-      properties:
-        department: {{type: string, enum: [billing, technical, sales, account, general]}}
-        confidence: {{type: number, minimum: 0, maximum: 1}}
-      required: [department, confidence]
-    outputs: {{department: department}}
-    confidence: confidence
-tool_choice: {{type: tool, name: route}}
-"#,
-            marker = accuracy_marker_text(p)
-        );
+        let variant = common::department_variant("router", p);
         std::fs::write(dir.join(format!("prompts-{side}/router.yaml")), variant).unwrap();
         std::fs::write(
             dir.join(format!("eval-{side}.yaml")),

@@ -88,3 +88,56 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Departments of the gold-aware fake tests' generated gold sets.
+pub const DEPARTMENTS: [&str; 5] = ["billing", "technical", "sales", "account", "general"];
+const WORDS: [&str; 8] = [
+    "invoice", "sync", "login", "refund", "upload", "quote", "password", "folder",
+];
+
+/// A gold set of `n` tickets with one label field, `department`, written to `path`. The texts
+/// are distinct and none is a substring of another (the number is bracketed), so the fake's
+/// gold-aware mode finds each ticket.
+pub fn write_department_gold(path: &Path, n: usize) {
+    let mut gold = String::from(
+        "fields:\n  department: {kind: label, values: [billing, technical, sales, account, general]}\ntickets:\n",
+    );
+    for i in 0..n {
+        let text = format!(
+            "Ticket [{i}] about my {} and {}, please help",
+            WORDS[i % 8],
+            WORDS[(i / 8) % 8]
+        );
+        let dept = DEPARTMENTS[(i * 7 + i / 5) % 5];
+        gold.push_str(&format!(
+            "  - id: G-{i:04}\n    text: \"{text}\"\n    labels: {{department: {dept}}}\n"
+        ));
+    }
+    std::fs::write(path, gold).unwrap();
+}
+
+/// An Anthropic forced-tool variant named `name` that routes to a department; its system
+/// prompt carries the gold-aware fake's marker for accuracy `p`.
+pub fn department_variant(name: &str, p: f64) -> String {
+    format!(
+        r#"name: {name}
+provider: anthropic
+model: claude-haiku-4-5
+max_tokens: 100
+system: "Route the ticket to a department. {marker}"
+user: "Ticket:\n\n{{{{text}}}}"
+tools:
+  - name: route
+    input_schema:
+      type: object
+      properties:
+        department: {{type: string, enum: [billing, technical, sales, account, general]}}
+        confidence: {{type: number, minimum: 0, maximum: 1}}
+      required: [department, confidence]
+    outputs: {{department: department}}
+    confidence: confidence
+tool_choice: {{type: tool, name: route}}
+"#,
+        marker = fake::accuracy_marker_text(p)
+    )
+}
