@@ -20,15 +20,7 @@ pub fn score_run(
     records: &[PredictionRecord],
     n_tickets: usize,
 ) -> RunReport {
-    let variants: Vec<ScoredVariant> = spec
-        .variants
-        .iter()
-        .map(|v| ScoredVariant {
-            name: v.name.clone(),
-            provider: v.provider.clone(),
-            model: v.model.clone(),
-        })
-        .collect();
+    let variants: Vec<ScoredVariant> = spec.scored_variants();
     score(
         &eval.gold,
         &score_settings(eval),
@@ -346,16 +338,7 @@ fn score_folder(
             records.len().min(expected),
         );
     }
-    let variants: Vec<ScoredVariant> = doc
-        .spec
-        .variants
-        .iter()
-        .map(|v| ScoredVariant {
-            name: v.name.clone(),
-            provider: v.provider.clone(),
-            model: v.model.clone(),
-        })
-        .collect();
+    let variants: Vec<ScoredVariant> = doc.spec.scored_variants();
     let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
     print_errors(&report);
     print_report(&report, output, gate)?;

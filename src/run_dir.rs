@@ -77,6 +77,20 @@ pub struct RunSpec {
     pub cache_dir: Option<PathBuf>,
 }
 
+impl RunSpec {
+    /// The run's variants as the grader takes them (name, provider, model).
+    pub fn scored_variants(&self) -> Vec<crate::score::ScoredVariant> {
+        self.variants
+            .iter()
+            .map(|v| crate::score::ScoredVariant {
+                name: v.name.clone(),
+                provider: v.provider.clone(),
+                model: v.model.clone(),
+            })
+            .collect()
+    }
+}
+
 /// One variant as summarized in run.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VariantSpecInfo {

@@ -143,15 +143,7 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
     let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
         &dir.join("predictions.jsonl"),
     )?);
-    let variants: Vec<ScoredVariant> = spec
-        .variants
-        .iter()
-        .map(|v| ScoredVariant {
-            name: v.name.clone(),
-            provider: v.provider.clone(),
-            model: v.model.clone(),
-        })
-        .collect();
+    let variants: Vec<ScoredVariant> = spec.scored_variants();
     // Every ticket needs a record of every variant (repeat 0).
     let have: std::collections::HashSet<(&str, &str)> = records
         .iter()
