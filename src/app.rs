@@ -443,6 +443,7 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
             tickets: Some(tickets),
             tickets_missing: None,
             records: &records,
+            answers: None,
         },
     )?;
     write_atomic(&dir.join("report.html"), &page)?;
@@ -467,6 +468,7 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
             tickets: Some(tickets),
             tickets_missing: None,
             records: &records,
+            answers: None,
         },
         &rest,
         out.layout,

@@ -69,6 +69,7 @@ pub fn print_run(
         tickets,
         tickets_missing: missing.as_deref(),
         records,
+        answers: None,
     };
     let (first, _) = output.split()?;
     let bytes = first.exporter(output.layout).export_run(&view)?;
@@ -490,44 +491,55 @@ pub fn report_command(
     if let Some(query) = tickets {
         return report_tickets(dir, &doc.spec, &report, query, output);
     }
-    // Only the HTML page shows the tickets and records; the text formats need neither.
+    // Only the HTML page shows the tickets and answers; the text formats need neither. The
+    // journal is read in chunks straight into compact answers: a million records never
+    // exist at once.
     let html = output.formats.contains(&crate::report::Format::Html);
-    let records = if html {
-        crate::eval_log::dedup_latest(crate::eval_log::read_journal_answers(
-            &dir.join("predictions.jsonl"),
-        )?)
-    } else {
-        Vec::new()
-    };
     let loaded = if html {
         run_tickets(dir)
     } else {
-        Ok(Vec::new())
+        Err(String::new())
+    };
+    let answers = match &loaded {
+        Ok(t) => {
+            let keyer = crate::report::html::tickets::Keyer::new(&report, t);
+            let keyed =
+                crate::eval_log::read_journal_answers_into(&dir.join("predictions.jsonl"), |r| {
+                    keyer.keyed(&r)
+                })?;
+            Some(crate::report::html::tickets::Answers::new(
+                keyer.n_variants(),
+                keyer.n_tickets(),
+                keyed,
+            ))
+        }
+        Err(_) => None,
     };
     let meta = RunMeta {
         gate,
         ..run_meta(&doc.spec)
     };
-    let tickets = loaded.as_deref().map_err(Clone::clone);
-    print_run(&meta, &report, tickets.clone(), &records, output)?;
-    let (tickets, missing) = match tickets {
-        Ok(t) => (Some(t), None),
-        Err(why) => (None, Some(why)),
+    let (tickets, missing) = match (&loaded, html) {
+        (Ok(t), _) => (Some(t.as_slice()), None),
+        (Err(why), true) => (None, Some(why.as_str())),
+        (Err(_), false) => (None, None),
     };
     let view = RunView {
         meta: &meta,
         report: &report,
         tickets,
-        tickets_missing: missing.as_deref(),
-        records: &records,
+        tickets_missing: missing,
+        records: &[],
+        answers: answers.as_ref(),
     };
-    let (_, rest) = output.split()?;
+    let (first, rest) = output.split()?;
+    print_bytes(&first.exporter(output.layout).export_run(&view)?)?;
     for path in save_formats(dir, &view, &rest, output.layout)? {
         eprintln!("wrote {}", crate::error::display_path(&path));
     }
-    // The command ends here and the process with it: a million records and tickets are
-    // not worth freeing one by one (about half a second of a big run's report).
-    std::mem::forget(records);
+    // The command ends here and the process with it: half a million tickets and a million
+    // answers are not worth freeing one by one.
+    std::mem::forget(answers);
     std::mem::forget(loaded);
     Ok(Exit::Ok)
 }

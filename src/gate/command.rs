@@ -529,6 +529,10 @@ fn gate_run(
 /// Empty when the eval has no rules or can no longer be read with the folder.
 pub fn summary_gate_lines(dir: &Path) -> std::collections::BTreeMap<String, String> {
     let mut lines = std::collections::BTreeMap::new();
+    // Grading a big run takes seconds: only when there are rules to evaluate.
+    if !may_have_rules(dir) {
+        return lines;
+    }
     let Ok(run) = load_run(dir) else {
         return lines;
     };
@@ -584,6 +588,51 @@ pub fn summary_gate_lines(dir: &Path) -> std::collections::BTreeMap<String, Stri
         lines.insert(v.name.clone(), gate_line(&checks));
     }
     lines
+}
+
+/// Whether a run folder has gate rules of its own, found without reading its journal: its
+/// snapshot's `gate`, or (a folder whose snapshot predates stored rules, or a version 1 folder)
+/// a `gate:` section in the eval file run.json names. False only when neither can have rules.
+fn may_have_rules(dir: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct SnapshotGate {
+        #[serde(default)]
+        gate: Option<serde::de::IgnoredAny>,
+    }
+    let snapshot = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON))
+        .ok()
+        .and_then(|t| serde_json::from_str::<SnapshotGate>(&t).ok());
+    if snapshot.is_some_and(|s| s.gate.is_some()) {
+        return true;
+    }
+    let Ok(text) = crate::run_dir::read_run_json(dir) else {
+        return false;
+    };
+    let Ok(doc) = serde_json::from_str::<Value>(&text) else {
+        return false;
+    };
+    let Ok(spec) = serde_json::from_value::<crate::run_dir::RunSpec>(doc["spec"].clone()) else {
+        return false;
+    };
+    let eval = if spec.eval_path.is_absolute() {
+        spec.eval_path.clone()
+    } else {
+        spec.cwd.join(&spec.eval_path)
+    };
+    let Ok(text) = std::fs::read_to_string(&eval) else {
+        return false;
+    };
+    let mut c = crate::config::check::Checker::new(&eval);
+    match crate::config::source::parse_yaml(&text, &mut c) {
+        // A file that does not parse: the gate line says its `gate:` has errors.
+        None => true,
+        Some(node) => match &node.value {
+            crate::yaml::Value::Map(entries) => {
+                entries.iter().any(|(k, _)| k.as_str() == Some("gate"))
+            }
+            _ => false,
+        },
+    }
 }
 
 /// One variant's checks in a line: "fails 1 of the eval's 4 gate rules (intent accuracy

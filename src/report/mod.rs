@@ -53,6 +53,9 @@ pub struct RunView<'a> {
     pub tickets_missing: Option<&'a str>,
     /// The run's records (latest per variant, ticket and repeat); empty when not known.
     pub records: &'a [PredictionRecord],
+    /// The answers of `records` in compact form, when the caller read a big journal that way
+    /// instead of as records (the HTML page's ticket table uses them).
+    pub answers: Option<&'a html::tickets::Answers>,
 }
 
 /// Turns a view into the bytes of one format.
@@ -294,6 +297,7 @@ impl Exporter for HtmlExporter {
                 report: view.report,
                 tickets: view.tickets,
                 records: view.records,
+                answers: view.answers,
                 tickets_missing: view.tickets_missing.map(str::to_string),
             },
             &html::HtmlOptions::default(),

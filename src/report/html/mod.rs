@@ -37,6 +37,9 @@ pub struct HtmlInput<'a> {
     /// they are not available, and then `tickets_missing` says why.
     pub tickets: Option<&'a [Ticket]>,
     pub records: &'a [PredictionRecord],
+    /// The records' answers, when the caller read them compactly (a big journal); else
+    /// they are taken from `records`.
+    pub answers: Option<&'a tickets::Answers>,
     pub tickets_missing: Option<String>,
 }
 
@@ -637,10 +640,18 @@ pub fn render(input: &HtmlInput, opts: &HtmlOptions) -> String {
     let primary = primary.as_deref();
     let (json, counts) = match input.tickets {
         Some(t) => {
+            let owned;
+            let answers = match input.answers {
+                Some(a) => a,
+                None => {
+                    owned = tickets::Answers::from_records(report, t, input.records);
+                    &owned
+                }
+            };
             let (data, counts) = tickets::build(
                 report,
                 t,
-                input.records,
+                answers,
                 opts.max_ticket_rows,
                 opts.max_text_chars,
             );

@@ -13,9 +13,129 @@ use hashbrown::HashMap;
 
 use serde::Serialize;
 
-use crate::eval_log::PredictionRecord;
-use crate::gold::{Field, GoldValue, Ticket};
+use crate::eval_log::{Outcome, PredictionRecord};
+use crate::gold::{Field, GoldSet, GoldValue, Ticket};
 use crate::score::{predicted, RunReport};
+
+/// What the ticket table needs of one variant's answer to one ticket (repeat 0): a few
+/// bytes instead of the whole record, so a run of a million answers fits in little memory.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub outcome: Outcome,
+    pub confidence: Option<f64>,
+    /// Per field, in gold order: the prediction; `None` when not `ok`, missing or invalid.
+    pub preds: Box<[Option<GoldValue>]>,
+}
+
+/// `[variant][ticket]`: the answers to a run's scored tickets, the last record of each
+/// (variant, ticket) winning, as in scoring.
+#[derive(Debug, Clone, Default)]
+pub struct Answers {
+    cells: Vec<Vec<Option<Answer>>>,
+}
+
+impl Answers {
+    /// Places answers keyed by variant and ticket index; a later one replaces an earlier one.
+    pub fn new(
+        n_variants: usize,
+        n_tickets: usize,
+        keyed: impl IntoIterator<Item = (usize, usize, Answer)>,
+    ) -> Self {
+        let mut cells = vec![vec![None; n_tickets]; n_variants];
+        for (vi, ti, a) in keyed {
+            cells[vi][ti] = Some(a);
+        }
+        Answers { cells }
+    }
+
+    /// The answers held by records (a run just recorded, a journal read whole).
+    pub fn from_records(
+        report: &RunReport,
+        tickets: &[Ticket],
+        records: &[PredictionRecord],
+    ) -> Self {
+        let keyer = Keyer::new(report, tickets);
+        Self::new(
+            report.variants.len(),
+            keyer.n_tickets,
+            records.iter().filter_map(|r| keyer.keyed(r)),
+        )
+    }
+
+    fn get(&self, vi: usize, ti: usize) -> Option<&Answer> {
+        self.cells.get(vi)?.get(ti)?.as_ref()
+    }
+}
+
+/// Turns a record into a keyed [`Answer`]: its variant and ticket as indices of the report's
+/// variants and scored tickets, its predictions read once. Records of other variants,
+/// tickets or repeats give `None`. Shared across threads while a journal is read.
+pub struct Keyer<'a> {
+    variants: Vec<&'a str>,
+    tickets: &'a [Ticket],
+    index: HashMap<&'a str, usize>,
+    gold: GoldSet,
+    n_tickets: usize,
+}
+
+impl<'a> Keyer<'a> {
+    pub fn new(report: &'a RunReport, tickets: &'a [Ticket]) -> Self {
+        let n_tickets = report.n_tickets.min(tickets.len());
+        Keyer {
+            variants: report.variants.iter().map(|v| v.name.as_str()).collect(),
+            tickets: &tickets[..n_tickets],
+            index: tickets[..n_tickets]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.id.as_str(), i))
+                .collect(),
+            gold: GoldSet {
+                fields: report.fields.clone(),
+                tickets: Vec::new(),
+                sha256: String::new(),
+            },
+            n_tickets,
+        }
+    }
+
+    pub fn n_variants(&self) -> usize {
+        self.variants.len()
+    }
+
+    pub fn n_tickets(&self) -> usize {
+        self.n_tickets
+    }
+
+    pub fn keyed(&self, r: &PredictionRecord) -> Option<(usize, usize, Answer)> {
+        if r.repeat != 0 {
+            return None;
+        }
+        let vi = self.variants.iter().position(|v| *v == r.variant)?;
+        // A journal lists each variant's tickets in gold order: the ticket after this
+        // thread's last one is tried before the table (half a million scattered ids).
+        thread_local! {
+            static NEXT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
+        let next = NEXT.with(|n| n.get());
+        let ti = match self.tickets.get(next) {
+            Some(t) if t.id == r.ticket => next,
+            _ => *self.index.get(r.ticket.as_str())?,
+        };
+        NEXT.with(|n| n.set(ti + 1));
+        let preds = (0..self.gold.fields.len())
+            .map(|fi| predicted(Some(r), &self.gold, fi))
+            .collect();
+        Some((
+            vi,
+            ti,
+            Answer {
+                outcome: r.outcome,
+                confidence: r.confidence,
+                preds,
+            },
+        ))
+    }
+}
 
 /// JSON that is safe inside `<script type="application/json">`: `<`, `>`, `&` and the
 /// line/paragraph separators U+2028/U+2029 are written as `\u` escapes (JSON.parse reads
@@ -101,7 +221,7 @@ fn text_of(field: &Field, v: &GoldValue) -> String {
 pub fn build(
     report: &RunReport,
     tickets: &[Ticket],
-    records: &[PredictionRecord],
+    answers: &Answers,
     max_rows: usize,
     max_text_chars: usize,
 ) -> (TicketData, TicketCounts) {
@@ -109,26 +229,6 @@ pub fn build(
     let n = report.n_tickets.min(tickets.len());
     let tickets = &tickets[..n];
     let variants: Vec<&str> = report.variants.iter().map(|v| v.name.as_str()).collect();
-    let gold = crate::gold::GoldSet {
-        fields: fields.clone(),
-        tickets: Vec::new(),
-        sha256: String::new(),
-    };
-    // Repeat 0 of each (variant, ticket); the last record wins, as in scoring.
-    let index: HashMap<&str, usize> = tickets
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.id.as_str(), i))
-        .collect();
-    let mut recs: Vec<Vec<Option<&PredictionRecord>>> = vec![vec![None; n]; variants.len()];
-    for r in records.iter().filter(|r| r.repeat == 0) {
-        if let (Some(vi), Some(&ti)) = (
-            variants.iter().position(|v| *v == r.variant),
-            index.get(r.ticket.as_str()),
-        ) {
-            recs[vi][ti] = Some(r);
-        }
-    }
     let routing = report.settings.routing.as_ref();
     let low_at = routing.map_or(0.5, |r| r.route_at);
     let default_field = routing
@@ -161,7 +261,7 @@ pub fn build(
                 if !sc.contains(&fi) {
                     continue;
                 }
-                let p = predicted(recs[vi][ti], &gold, fi);
+                let p = answers.get(vi, ti).and_then(|a| a.preds[fi].clone());
                 if p.as_ref() != Some(&t.labels[fi]) {
                     wrong = true;
                 }
@@ -172,8 +272,8 @@ pub fn build(
                 }
             }
         }
-        for v in &recs {
-            if let Some(c) = v[ti].and_then(|r| r.confidence) {
+        for vi in 0..variants.len() {
+            if let Some(c) = answers.get(vi, ti).and_then(|a| a.confidence) {
                 if c < low_at {
                     low = true;
                 }
@@ -237,16 +337,19 @@ pub fn build(
                     .map(|vi| {
                         (0..fields.len())
                             .map(|fi| {
-                                predicted(recs[vi][ti], &gold, fi).map(|v| text_of(&fields[fi], &v))
+                                answers
+                                    .get(vi, ti)
+                                    .and_then(|a| a.preds[fi].as_ref())
+                                    .map(|v| text_of(&fields[fi], v))
                             })
                             .collect()
                     })
                     .collect(),
                 conf: (0..variants.len())
-                    .map(|vi| recs[vi][ti].and_then(|r| r.confidence))
+                    .map(|vi| answers.get(vi, ti).and_then(|a| a.confidence))
                     .collect(),
                 outcome: (0..variants.len())
-                    .map(|vi| recs[vi][ti].map_or("missing", |r| r.outcome.name()))
+                    .map(|vi| answers.get(vi, ti).map_or("missing", |a| a.outcome.name()))
                     .collect(),
             }
         })
