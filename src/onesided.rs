@@ -19,10 +19,9 @@
 //! - Power: Connor's (1987) sample size for McNemar's test, one-sided; for bootstrap metrics
 //!   the normal approximation `n_req = n ((z_{1−α} + z_power) sd(Δ*) / margin)²`.
 
-use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution, Poisson};
+use rand_distr::{Binomial, Distribution};
 use statrs::distribution::{ContinuousCDF, DiscreteCDF, Normal};
 
 /// One-sided exact McNemar p-value for "the candidate is worse": `P(X >= b)` with
@@ -90,64 +89,8 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, counts: &[u64], out: &mut [u64]
     }
 }
 
-/// Tickets above which [`paired_bootstrap`] resamples with Poisson weights per cell.
-pub const POISSON_ABOVE: u64 = 100_000;
-
-/// Cumulative Poisson(k) tables for small integer means, built as they are needed.
-#[derive(Default)]
-struct PoissonTables {
-    cdf: Vec<Option<Vec<f64>>>,
-}
-
-/// Means up to this use a table; larger ones `rand_distr::Poisson`.
-const POISSON_TABLE_MAX: u64 = 64;
-
-impl PoissonTables {
-    fn draw(&mut self, rng: &mut ChaCha8Rng, mean: u64) -> u64 {
-        if mean == 0 {
-            return 0;
-        }
-        if mean > POISSON_TABLE_MAX {
-            let d = Poisson::new(mean as f64).expect("a positive mean");
-            let x: f64 = d.sample(rng);
-            return x as u64;
-        }
-        let k = mean as usize;
-        if self.cdf.len() <= k {
-            self.cdf.resize(k + 1, None);
-        }
-        let table = self.cdf[k].get_or_insert_with(|| {
-            // P(X = j) by the recurrence p_{j+1} = p_j k / (j + 1), to where the tail is
-            // below 1e-15.
-            let lambda = mean as f64;
-            let mut p = (-lambda).exp();
-            let mut acc = p;
-            let mut t = vec![acc];
-            let mut j = 0.0;
-            while 1.0 - acc > 1e-15 && t.len() < 4 * k + 64 {
-                j += 1.0;
-                p *= lambda / j;
-                acc += p;
-                t.push(acc);
-            }
-            t
-        });
-        let u: f64 = rng.gen();
-        table.partition_point(|&c| c <= u) as u64
-    }
-}
-
-/// Draw independent Poisson(counts[i]) weights into `out`.
-fn poisson_weights(
-    rng: &mut ChaCha8Rng,
-    tables: &mut PoissonTables,
-    counts: &[u64],
-    out: &mut [u64],
-) {
-    for (c, o) in counts.iter().zip(out.iter_mut()) {
-        *o = tables.draw(rng, *c);
-    }
-}
+pub use crate::stats::POISSON_ABOVE;
+use crate::stats::{poisson_weights, PoissonTables};
 
 /// What a paired bootstrap of one change found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
