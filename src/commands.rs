@@ -140,15 +140,11 @@ pub fn print_report(
 /// ([`crate::provider::estimate_input_tokens`], about +-30%), and output tokens as their upper
 /// bound, `max_tokens` per request (a forced tool call usually needs far fewer), so the cost
 /// column is the input estimate plus the most the output can cost.
-pub fn dry_run(
-    eval: &Eval,
-    work: &[(usize, Vec<crate::runner::Job>, usize)],
-    output: &Output,
-) -> Result<Exit> {
+pub fn dry_run(eval: &Eval, plans: &[crate::runner::VariantPlan], output: &Output) -> Result<Exit> {
     use crate::variant::VariantSpec;
     let mut rows = Vec::new();
-    for (vi, jobs, already) in work {
-        let v = &eval.variants[*vi];
+    for plan in plans {
+        let (v, jobs, already) = (&eval.variants[plan.variant], &plan.jobs, &plan.already_done);
         let row = match &v.spec {
             VariantSpec::Local(_) => PlanRow {
                 variant: v.name.clone(),
