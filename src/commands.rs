@@ -158,13 +158,13 @@ pub fn dry_run(eval: &Eval, plans: &[crate::runner::VariantPlan], output: &Outpu
                 cost_usd_max: Some(0.0),
             },
             VariantSpec::Llm(spec) => {
+                let wire = crate::provider::wire_format(v.provider)
+                    .map_err(|e| crate::error::Error::Usage(format!("variant {}: {e}", v.name)))?;
                 let input: u64 = jobs
                     .iter()
                     .map(|j| {
                         let t = &eval.gold.tickets[j.ticket];
-                        let body = crate::provider::client::request_body(
-                            v.provider, spec, &t.text, &t.id, &t.tags,
-                        );
+                        let body = wire.request_body(spec, &t.text, &t.id, &t.tags);
                         crate::provider::estimate_input_tokens(&body)
                     })
                     .sum();

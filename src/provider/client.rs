@@ -22,19 +22,16 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use serde_json::Value;
 
 use super::secret::Secret;
-use super::{anthropic, openai, CallError, CallOk};
+use super::wire::{wire_format, WireFormat};
+use super::{CallError, CallOk};
 use crate::variant::{LlmSpec, ProviderKind};
-
-/// Default base URLs when neither the variant nor the environment sets one.
-pub const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com";
 
 /// The API client of one variant. Cloning is cheap (the connection pool is shared).
 #[derive(Clone)]
 pub struct LlmClient {
     http: reqwest::Client,
     base_url: String,
-    provider: ProviderKind,
+    wire: &'static dyn WireFormat,
     key: Secret,
     /// The environment variable the key came from (safe to print).
     key_env: String,
@@ -44,7 +41,7 @@ pub struct LlmClient {
 impl std::fmt::Debug for LlmClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LlmClient")
-            .field("provider", &self.provider)
+            .field("provider", &self.wire.provider())
             .field("base_url", &self.base_url)
             .field("key", &self.key)
             .field("key_env", &self.key_env)
@@ -53,20 +50,19 @@ impl std::fmt::Debug for LlmClient {
     }
 }
 
-/// The default key variable of a provider.
+/// The default key variable of a provider ("" for the local provider, which has none).
 pub fn default_key_env(provider: ProviderKind) -> &'static str {
-    match provider {
-        ProviderKind::OpenAi => "OPENAI_API_KEY",
-        _ => "ANTHROPIC_API_KEY",
-    }
+    wire_format(provider).map_or("", |w| w.default_key_env())
 }
 
-/// The base-URL variable of a provider.
+/// The base-URL variable of a provider ("" for the local provider, which has none).
 pub fn base_url_env(provider: ProviderKind) -> &'static str {
-    match provider {
-        ProviderKind::OpenAi => "OPENAI_BASE_URL",
-        _ => "ANTHROPIC_BASE_URL",
-    }
+    wire_format(provider).map_or("", |w| w.base_url_env())
+}
+
+/// The public base URL of a provider ("" for the local provider, which has none).
+pub fn default_base_url(provider: ProviderKind) -> &'static str {
+    wire_format(provider).map_or("", |w| w.default_base_url())
 }
 
 /// Trims trailing slashes and one trailing `/v1`, so `http://host:8000/v1` (the OpenAI SDK
@@ -82,17 +78,13 @@ pub fn normalize_base_url(url: &str) -> String {
 /// variable) and what is valid: a configuration error, found before anything is sent, instead
 /// of a connection error retried on every request.
 pub fn resolve_base_url(provider: ProviderKind, spec: &LlmSpec) -> Result<String, String> {
+    let wire = wire_format(provider)?;
     let (url, source) = match &spec.base_url {
         Some(u) => (u.clone(), "`base_url:`".to_string()),
-        None => match std::env::var(base_url_env(provider)) {
-            Ok(u) if !u.trim().is_empty() => {
-                (u, format!("the variable {}", base_url_env(provider)))
-            }
+        None => match std::env::var(wire.base_url_env()) {
+            Ok(u) if !u.trim().is_empty() => (u, format!("the variable {}", wire.base_url_env())),
             _ => (
-                match provider {
-                    ProviderKind::OpenAi => OPENAI_DEFAULT_BASE_URL.to_string(),
-                    _ => ANTHROPIC_DEFAULT_BASE_URL.to_string(),
-                },
+                wire.default_base_url().to_string(),
                 "the default".to_string(),
             ),
         },
@@ -100,10 +92,7 @@ pub fn resolve_base_url(provider: ProviderKind, spec: &LlmSpec) -> Result<String
     check_base_url(&url).map_err(|why| {
         format!(
             "{source} = {url:?} {why}; give an http:// or https:// URL such as {}",
-            match provider {
-                ProviderKind::OpenAi => "https://api.openai.com or http://127.0.0.1:8000/v1",
-                _ => "https://api.anthropic.com",
-            }
+            wire.base_url_examples()
         )
     })?;
     Ok(url)
@@ -139,18 +128,16 @@ impl LlmClient {
         spec: &LlmSpec,
         timeout: Duration,
     ) -> Result<Self, CallError> {
-        if provider == ProviderKind::Local {
-            return Err(CallError::Fatal {
-                status: None,
-                error_type: None,
-                message: "the local provider makes no HTTP calls".into(),
-                request_id: None,
-            });
-        }
+        let wire = wire_format(provider).map_err(|message| CallError::Fatal {
+            status: None,
+            error_type: None,
+            message,
+            request_id: None,
+        })?;
         let key_env = spec
             .api_key_env
             .clone()
-            .unwrap_or_else(|| default_key_env(provider).to_string());
+            .unwrap_or_else(|| wire.default_key_env().to_string());
         let key = match std::env::var(&key_env) {
             Ok(k) if !k.trim().is_empty() => Secret::new(k.trim().to_string()),
             Ok(_) => {
@@ -186,6 +173,12 @@ impl LlmClient {
         key_env: &str,
         timeout: Duration,
     ) -> Result<Self, CallError> {
+        let wire = wire_format(provider).map_err(|message| CallError::Fatal {
+            status: None,
+            error_type: None,
+            message,
+            request_id: None,
+        })?;
         check_base_url(base_url).map_err(|why| CallError::Fatal {
             status: None,
             error_type: Some("invalid_base_url".into()),
@@ -208,7 +201,7 @@ impl LlmClient {
         Ok(LlmClient {
             http,
             base_url: normalize_base_url(base_url),
-            provider,
+            wire,
             key,
             key_env: key_env.to_string(),
             timeout,
@@ -216,7 +209,12 @@ impl LlmClient {
     }
 
     pub fn provider(&self) -> ProviderKind {
-        self.provider
+        self.wire.provider()
+    }
+
+    /// The wire format of the client's provider.
+    pub fn wire(&self) -> &'static dyn WireFormat {
+        self.wire
     }
 
     /// The normalized base URL (no trailing `/` or `/v1`).
@@ -226,15 +224,12 @@ impl LlmClient {
 
     /// The endpoint the client posts to.
     pub fn endpoint(&self) -> String {
-        match self.provider {
-            ProviderKind::OpenAi => format!("{}/v1/chat/completions", self.base_url),
-            _ => format!("{}/v1/messages", self.base_url),
-        }
+        format!("{}{}", self.base_url, self.wire.path())
     }
 
     /// The exact JSON body for a ticket (pure, deterministic).
     pub fn request_body(&self, spec: &LlmSpec, text: &str, id: &str, tags: &[String]) -> Value {
-        request_body(self.provider, spec, text, id, tags)
+        self.wire.request_body(spec, text, id, tags)
     }
 
     /// One attempt, no retries. `attempt` (0-based) is sent as `x-stainless-retry-count`,
@@ -244,10 +239,7 @@ impl LlmClient {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert("accept", HeaderValue::from_static("application/json"));
         headers.insert("x-stainless-retry-count", HeaderValue::from(attempt));
-        let auth = match self.provider {
-            ProviderKind::OpenAi => format!("Bearer {}", self.key.expose()),
-            _ => self.key.expose().to_string(),
-        };
+        let (auth_name, auth) = self.wire.auth_header(self.key.expose());
         let mut auth = HeaderValue::from_str(&auth).map_err(|_| CallError::Auth {
             status: None,
             message: format!(
@@ -256,17 +248,9 @@ impl LlmClient {
             ),
         })?;
         auth.set_sensitive(true);
-        match self.provider {
-            ProviderKind::OpenAi => {
-                headers.insert(reqwest::header::AUTHORIZATION, auth);
-            }
-            _ => {
-                headers.insert("x-api-key", auth);
-                headers.insert(
-                    "anthropic-version",
-                    HeaderValue::from_static(anthropic::API_VERSION),
-                );
-            }
+        headers.insert(auth_name, auth);
+        for (name, value) in self.wire.extra_headers() {
+            headers.insert(*name, HeaderValue::from_static(value));
         }
         let started = Instant::now();
         let sent = self
@@ -282,7 +266,7 @@ impl LlmClient {
         };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let request_id = request_id_of(&headers, self.request_id_header());
+        let request_id = request_id_of(&headers, self.wire.request_id_header());
         let bytes = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
@@ -319,13 +303,6 @@ impl LlmClient {
         }
         let err = classify_error(status, &headers, &bytes, request_id);
         Err(self.redact_error(err))
-    }
-
-    fn request_id_header(&self) -> &'static str {
-        match self.provider {
-            ProviderKind::OpenAi => "x-request-id",
-            _ => "request-id",
-        }
     }
 
     fn transport_error(&self, e: &reqwest::Error, status: Option<u16>) -> CallError {
@@ -390,20 +367,6 @@ impl LlmClient {
                 message: format!("{} (key from {})", self.key.redact(&message), self.key_env),
             },
         }
-    }
-}
-
-/// The request body of `provider` for a ticket (what [`LlmClient::request_body`] returns).
-pub fn request_body(
-    provider: ProviderKind,
-    spec: &LlmSpec,
-    text: &str,
-    id: &str,
-    tags: &[String],
-) -> Value {
-    match provider {
-        ProviderKind::OpenAi => openai::request_body(spec, text, id, tags),
-        _ => anthropic::request_body(spec, text, id, tags),
     }
 }
 

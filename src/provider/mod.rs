@@ -13,10 +13,13 @@ pub mod local;
 pub mod openai;
 pub mod prices;
 pub mod secret;
+pub mod wire;
 
 pub use client::LlmClient;
+pub use interpret::ToolSchemas;
 pub use prices::{cost_usd, estimate_input_tokens, price_for, Price};
 pub use secret::Secret;
+pub use wire::{wire_format, WireFormat};
 
 use std::time::Duration;
 
@@ -85,14 +88,26 @@ pub struct Interpreted {
 /// `content_filter` → `refusal`; no `tool_calls` → `no_tool_call`; `arguments` that are not
 /// JSON → `invalid_output`. Both: a call of a tool the variant does not define →
 /// `no_tool_call`; input failing the schema → `invalid_output` naming the field and value.
+///
+/// This compiles the tools' schemas for the one call (tests, tools); the runner compiles them
+/// once per variant ([`ToolSchemas`]) and calls [`WireFormat::interpret`]. The local provider
+/// has no responses to read: its "response" is a `provider_error` saying so.
 pub fn interpret(
     provider: crate::variant::ProviderKind,
     spec: &crate::variant::LlmSpec,
     gold_fields: &[crate::gold::Field],
     body: &serde_json::Value,
 ) -> Interpreted {
-    match provider {
-        crate::variant::ProviderKind::OpenAi => openai::interpret(spec, gold_fields, body),
-        _ => anthropic::interpret(spec, gold_fields, body),
+    match wire_format(provider) {
+        Ok(wire) => wire.interpret(spec, &ToolSchemas::compile(spec), gold_fields, body),
+        Err(error) => Interpreted {
+            outcome: Outcome::ProviderError,
+            outputs: serde_json::Map::new(),
+            confidence: None,
+            tool: None,
+            raw: None,
+            usage: None,
+            error: Some(error),
+        },
     }
 }

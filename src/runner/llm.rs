@@ -40,21 +40,15 @@ use super::{Event, Job, Recorder, RunContext};
 use crate::error::{Error, Result};
 use crate::eval_log::{Outcome, PredictionRecord};
 use crate::provider::prices::{self, Price};
-use crate::provider::{CallError, CallOk, LlmClient};
-use crate::variant::{LlmSpec, ProviderKind, Variant, VariantSpec};
+use crate::provider::{CallError, CallOk, LlmClient, ToolSchemas, WireFormat};
+use crate::variant::{LlmSpec, Variant, VariantSpec};
 
-/// What the runner needs from an LLM client: the request body and one attempt. The real one
-/// is [`LlmClient`]; tests use scripted ones.
+/// What the runner needs from an LLM client: its wire format (request body, response
+/// reading), its endpoint and one attempt. The real one is [`LlmClient`]; tests use scripted
+/// ones.
 pub trait Transport: Send + Sync + 'static {
-    fn provider(&self) -> ProviderKind;
+    fn wire(&self) -> &'static dyn WireFormat;
     fn base_url(&self) -> &str;
-    fn request_body(
-        &self,
-        spec: &LlmSpec,
-        text: &str,
-        id: &str,
-        tags: &[String],
-    ) -> serde_json::Value;
     fn call(
         &self,
         body: &serde_json::Value,
@@ -63,20 +57,11 @@ pub trait Transport: Send + Sync + 'static {
 }
 
 impl Transport for LlmClient {
-    fn provider(&self) -> ProviderKind {
-        LlmClient::provider(self)
+    fn wire(&self) -> &'static dyn WireFormat {
+        LlmClient::wire(self)
     }
     fn base_url(&self) -> &str {
         LlmClient::base_url(self)
-    }
-    fn request_body(
-        &self,
-        spec: &LlmSpec,
-        text: &str,
-        id: &str,
-        tags: &[String],
-    ) -> serde_json::Value {
-        LlmClient::request_body(self, spec, text, id, tags)
     }
     fn call(
         &self,
@@ -182,7 +167,7 @@ impl LlmRun {
         let endpoint = self
             .endpoints
             .entry((
-                transport.provider().name(),
+                transport.wire().provider().name(),
                 transport.base_url().to_string(),
             ))
             .or_insert_with(|| Endpoint {
@@ -196,6 +181,9 @@ impl LlmRun {
             ctx,
             variant,
             spec,
+            // Compiled once per variant, before any request, for every response it reads.
+            schemas: ToolSchemas::compile(spec),
+            wire: transport.wire(),
             price: prices::price_for(&spec.model, &ctx.eval.prices),
             transport,
             cache: self.cache.clone(),
@@ -238,6 +226,8 @@ struct Driver<'a, T> {
     ctx: &'a RunContext<'a>,
     variant: &'a Variant,
     spec: &'a LlmSpec,
+    schemas: ToolSchemas,
+    wire: &'static dyn WireFormat,
     price: Option<Price>,
     transport: Arc<T>,
     cache: Arc<ResponseCache>,
@@ -249,12 +239,10 @@ struct Driver<'a, T> {
 
 impl<T: Transport> Driver<'_, T> {
     fn prepare(&self, job: Job) -> Prepared {
-        let t = &self.ctx.eval.gold.tickets[job.ticket];
-        let body = self
-            .transport
-            .request_body(self.spec, &t.text, &t.id, &t.tags);
+        let t = job.input(&self.ctx.eval.gold);
+        let body = self.wire.request_body(self.spec, t.text, t.id, t.tags);
         let mut key = cache::key(
-            self.transport.provider(),
+            self.wire.provider(),
             self.transport.base_url(),
             &self.spec.model,
             &body,
@@ -262,7 +250,7 @@ impl<T: Transport> Driver<'_, T> {
         if job.repeat > 0 {
             // Repeats measure how much answers vary: each repeat has its own entry.
             key = cache::key(
-                self.transport.provider(),
+                self.wire.provider(),
                 self.transport.base_url(),
                 &self.spec.model,
                 &serde_json::json!({"repeat": job.repeat, "key": key}),
@@ -274,12 +262,9 @@ impl<T: Transport> Driver<'_, T> {
     /// The record of a response (fresh or cached).
     fn record_of(&self, job: Job, body: &serde_json::Value, cached: bool) -> PredictionRecord {
         let t = &self.ctx.eval.gold.tickets[job.ticket];
-        let it = crate::provider::interpret(
-            self.transport.provider(),
-            self.spec,
-            &self.ctx.eval.gold.fields,
-            body,
-        );
+        let it = self
+            .wire
+            .interpret(self.spec, &self.schemas, &self.ctx.eval.gold.fields, body);
         let mut rec = PredictionRecord::new(&self.variant.name, &t.id, job.repeat, it.outcome);
         rec.outputs = it.outputs;
         rec.confidence = it.confidence;
@@ -287,7 +272,7 @@ impl<T: Transport> Driver<'_, T> {
         rec.raw = it.raw;
         rec.usage = it.usage;
         rec.error = it.error;
-        rec.stop_reason = crate::provider::interpret::stop_reason(self.transport.provider(), body);
+        rec.stop_reason = crate::provider::interpret::stop_reason(self.wire.provider(), body);
         rec.cached = cached;
         rec.cost_usd = if cached {
             Some(0.0)

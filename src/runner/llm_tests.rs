@@ -54,14 +54,11 @@ impl Mock {
 }
 
 impl Transport for Mock {
-    fn provider(&self) -> ProviderKind {
-        ProviderKind::Anthropic
+    fn wire(&self) -> &'static dyn WireFormat {
+        &crate::provider::anthropic::Anthropic
     }
     fn base_url(&self) -> &str {
         "http://mock"
-    }
-    fn request_body(&self, spec: &LlmSpec, text: &str, id: &str, tags: &[String]) -> Value {
-        crate::provider::client::request_body(ProviderKind::Anthropic, spec, text, id, tags)
     }
     fn call(
         &self,
