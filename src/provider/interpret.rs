@@ -18,13 +18,7 @@ use serde_json::{Map, Value};
 use super::Interpreted;
 use crate::eval_log::{Outcome, Usage};
 use crate::gold::{Field, GoldValue};
-use crate::variant::{LlmSpec, ProviderKind};
-
-/// Why the model stopped, as the response says: Anthropic `stop_reason`, OpenAI-compatible
-/// `choices[0].finish_reason`. Recorded with every response received.
-pub fn stop_reason(provider: ProviderKind, body: &Value) -> Option<String> {
-    super::wire_format(provider).ok()?.stop_reason(body)
-}
+use crate::variant::LlmSpec;
 
 /// A tool call as read from a response; `input` is `Err` when it could not be parsed.
 pub(crate) struct ToolCall {

@@ -7,6 +7,7 @@
 //! response body into an outcome (pure; a cached body is interpreted the same way).
 
 pub mod anthropic;
+pub mod classify;
 pub mod client;
 pub mod interpret;
 pub mod local;
@@ -19,7 +20,7 @@ pub use client::LlmClient;
 pub use interpret::ToolSchemas;
 pub use prices::{cost_usd, estimate_input_tokens, price_for, Price};
 pub use secret::Secret;
-pub use wire::{wire_format, WireFormat};
+pub use wire::WireFormat;
 
 use std::time::Duration;
 
@@ -110,4 +111,25 @@ pub fn interpret(
             error: Some(error),
         },
     }
+}
+
+/// The wire format of `provider`. The local provider has none (it makes no HTTP calls): an
+/// error, never a fallback to another API.
+pub fn wire_format(
+    provider: crate::variant::ProviderKind,
+) -> Result<&'static dyn WireFormat, String> {
+    match provider {
+        crate::variant::ProviderKind::Anthropic => Ok(&anthropic::Anthropic),
+        crate::variant::ProviderKind::OpenAi => Ok(&openai::OpenAi),
+        crate::variant::ProviderKind::Local => Err("the local provider makes no HTTP calls".into()),
+    }
+}
+
+/// Why the model stopped, as the response says: Anthropic `stop_reason`, OpenAI-compatible
+/// `choices[0].finish_reason`. Recorded with every response received.
+pub fn stop_reason(
+    provider: crate::variant::ProviderKind,
+    body: &serde_json::Value,
+) -> Option<String> {
+    wire_format(provider).ok()?.stop_reason(body)
 }

@@ -1,9 +1,10 @@
 //! The wire-format seam: what differs between the LLM APIs verdict speaks, behind one trait,
-//! chosen once per variant by [`wire_format`].
+//! chosen once per variant by [`super::wire_format`].
 //!
 //! Everything else about a call (the HTTP client, retries classification, redaction, the
 //! cache key, the runner) is shared. A new API is one more file in `src/provider/`
-//! implementing [`WireFormat`], one [`ProviderKind`] value and one arm in [`wire_format`]:
+//! implementing [`WireFormat`], one [`ProviderKind`] value and one arm in
+//! [`super::wire_format`]:
 //! the only `match` on the provider kind for HTTP providers.
 
 use serde_json::Value;
@@ -47,14 +48,4 @@ pub trait WireFormat: Send + Sync + std::fmt::Debug {
     ) -> Interpreted;
     /// Why the model stopped, as the response says.
     fn stop_reason(&self, body: &Value) -> Option<String>;
-}
-
-/// The wire format of `provider`. The local provider has none (it makes no HTTP calls): an
-/// error, never a fallback to another API.
-pub fn wire_format(provider: ProviderKind) -> Result<&'static dyn WireFormat, String> {
-    match provider {
-        ProviderKind::Anthropic => Ok(&super::anthropic::Anthropic),
-        ProviderKind::OpenAi => Ok(&super::openai::OpenAi),
-        ProviderKind::Local => Err("the local provider makes no HTTP calls".into()),
-    }
 }

@@ -12,9 +12,9 @@ use tokio::sync::{mpsc, watch};
 
 use super::cache::ResponseCache;
 use super::concurrency::{AdaptiveLimit, Permit};
-use super::llm::Transport;
 use super::ratelimit::RateLimits;
 use super::retry::{Decision, RetryPolicy};
+use super::transport::Transport;
 use super::Job;
 use crate::error::Error;
 use crate::eval_log::PredictionRecord;

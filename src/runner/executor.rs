@@ -3,19 +3,21 @@
 //!
 //! An [`Executor`] runs one [`VariantPlan`] at a time, journaling each finished record
 //! through the [`Recorder`] before it counts as done and reporting [`super::Event`]s. The
-//! built-in ones are the local classifier ([`LocalExecutor`]) and the online runner
-//! ([`super::llm::LlmRun`]); a batch executor (Message Batches) is one more implementation.
+//! built-in ones are the local classifier ([`super::local::LocalExecutor`]) and the online
+//! runner ([`super::llm::LlmRun`]); a batch executor (Message Batches) is one more
+//! implementation.
 //!
-//! An [`ExecutorFactory`] hands the run an executor per variant. [`Executors`] is the real
-//! one and the only code that matches on the kind of a variant to choose; tests give the run
+//! An [`ExecutorFactory`] hands the run an executor per variant. [`super::factory::Executors`]
+//! is the real one and the only code that matches on the kind of a variant to choose; tests
+//! give the run
 //! flow a scripted factory instead (`app::run_with`), so `verdict run` can be driven end to
 //! end with no classifier and no network.
 
 use super::plan::VariantPlan;
-use super::{llm, local, Options, Recorder, RunContext};
+use super::{Options, Recorder, RunContext};
 use crate::config::Eval;
 use crate::error::{Error, Result};
-use crate::variant::{Variant, VariantSpec};
+use crate::variant::Variant;
 
 /// Why an executor returned before its plan was done, if it did.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,58 +56,6 @@ pub trait ExecutorFactory {
     fn preflight(&self, eval: &Eval, plans: &[VariantPlan], options: &Options) -> Result<()> {
         let _ = (eval, plans, options);
         Ok(())
-    }
-}
-
-/// The executors of a real run: the local classifier, and the online runner built on the
-/// first LLM variant with work to do.
-#[derive(Default)]
-pub struct Executors {
-    local: LocalExecutor,
-    online: Option<llm::LlmRun>,
-}
-
-impl ExecutorFactory for Executors {
-    fn executor(&mut self, ctx: &RunContext<'_>, variant: &Variant) -> Result<&mut dyn Executor> {
-        Ok(match &variant.spec {
-            VariantSpec::Local(_) => &mut self.local,
-            VariantSpec::Llm(_) => {
-                if self.online.is_none() {
-                    self.online = Some(llm::LlmRun::new(ctx)?);
-                }
-                self.online.as_mut().expect("built above")
-            }
-        })
-    }
-
-    fn preflight(&self, eval: &Eval, plans: &[VariantPlan], options: &Options) -> Result<()> {
-        super::preflight::keys(eval, plans)?;
-        super::preflight::max_cost(eval, plans, options.max_cost)
-    }
-}
-
-/// The built-in offline classifier: trains on the variant's examples, then predicts.
-#[derive(Debug, Default)]
-pub struct LocalExecutor;
-
-impl Executor for LocalExecutor {
-    fn name(&self) -> &str {
-        "local"
-    }
-
-    fn run(
-        &mut self,
-        ctx: &RunContext<'_>,
-        plan: &VariantPlan,
-        recorder: &mut Recorder<'_>,
-    ) -> Result<Stop> {
-        let variant = &ctx.eval.variants[plan.variant];
-        let VariantSpec::Local(spec) = &variant.spec else {
-            return Err(wrong_kind(self.name(), variant));
-        };
-        local::run(ctx, variant, spec, &plan.jobs, recorder)?;
-        // A Ctrl-C during the batch shows at the next variant's start (the flag is shared).
-        Ok(Stop::Done)
     }
 }
 

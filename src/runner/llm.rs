@@ -20,7 +20,6 @@
 //! [`Error::RunFailed`] (exit 3); a budget stop is reported to `execute` as [`Stop::Budget`].
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,41 +35,13 @@ use super::executor::{wrong_kind, Executor, Stop};
 use super::plan::VariantPlan;
 use super::ratelimit::RateLimits;
 use super::retry::RetryPolicy;
+use super::transport::Transport;
 use super::{Event, Job, Recorder, RunContext};
 use crate::error::{Error, Result};
 use crate::eval_log::{Outcome, PredictionRecord};
 use crate::provider::prices::{self, Price};
-use crate::provider::{CallError, CallOk, LlmClient, ToolSchemas, WireFormat};
+use crate::provider::{CallError, LlmClient, ToolSchemas, WireFormat};
 use crate::variant::{LlmSpec, Variant, VariantSpec};
-
-/// What the runner needs from an LLM client: its wire format (request body, response
-/// reading), its endpoint and one attempt. The real one is [`LlmClient`]; tests use scripted
-/// ones.
-pub trait Transport: Send + Sync + 'static {
-    fn wire(&self) -> &'static dyn WireFormat;
-    fn base_url(&self) -> &str;
-    fn call(
-        &self,
-        body: &serde_json::Value,
-        attempt: u32,
-    ) -> impl Future<Output = Result<CallOk, CallError>> + Send;
-}
-
-impl Transport for LlmClient {
-    fn wire(&self) -> &'static dyn WireFormat {
-        LlmClient::wire(self)
-    }
-    fn base_url(&self) -> &str {
-        LlmClient::base_url(self)
-    }
-    fn call(
-        &self,
-        body: &serde_json::Value,
-        attempt: u32,
-    ) -> impl Future<Output = Result<CallOk, CallError>> + Send {
-        LlmClient::call(self, body, attempt)
-    }
-}
 
 /// The limits of one provider endpoint, shared by the variants that use it.
 struct Endpoint {
@@ -272,7 +243,7 @@ impl<T: Transport> Driver<'_, T> {
         rec.raw = it.raw;
         rec.usage = it.usage;
         rec.error = it.error;
-        rec.stop_reason = crate::provider::interpret::stop_reason(self.wire.provider(), body);
+        rec.stop_reason = self.wire.stop_reason(body);
         rec.cached = cached;
         rec.cost_usd = if cached {
             Some(0.0)

@@ -14,6 +14,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use std::future::Future;
+
+use crate::provider::CallOk;
+use crate::runner::transport::Transport;
+
 use super::*;
 use crate::config::Eval;
 use crate::eval_log::{read_journal, Journal};

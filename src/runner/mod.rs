@@ -13,15 +13,19 @@ pub mod budget;
 pub mod cache;
 pub mod concurrency;
 pub mod executor;
+pub mod factory;
 pub mod llm;
 pub mod local;
 pub mod plan;
 pub mod preflight;
 pub mod ratelimit;
 pub mod retry;
+pub mod transport;
 
 pub use budget::Budget;
-pub use executor::{Executor, ExecutorFactory, Executors, LocalExecutor, Stop};
+pub use executor::{Executor, ExecutorFactory, Stop};
+pub use factory::Executors;
+pub use local::LocalExecutor;
 pub use plan::{plan, Job, TicketInput, VariantPlan};
 
 use std::sync::atomic::{AtomicBool, Ordering};
