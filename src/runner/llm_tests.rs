@@ -1,5 +1,9 @@
 //! The driver against scripted transports: retries, the cache, budgets, auth, concurrency.
 //!
+//! Its size (about 660 lines) is earned: one scenario per driver behaviour and per issue-9
+//! regression, all over the one scripted `Mock` and `run` helper above them; split, each part
+//! would need its own copy of that harness.
+//!
 //! Regression tests for issue 9, named after the defect:
 //! - item 2: `a_failed_requests_error_says_its_http_status_once`
 //! - item 4: `an_unwritable_cache_is_warned_about_once_and_the_run_goes_on`,
