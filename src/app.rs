@@ -15,14 +15,14 @@ use crate::eval_log::{self, Journal, PredictionRecord};
 use crate::exit::Exit;
 use crate::report::{Layout, Output};
 use crate::run_dir::{self, Need, RunOptions, RunSpec, Snapshot, VariantSpecInfo};
-use crate::runner::{self, Recorder, RunContext};
+use crate::runner::{self, ExecutorFactory, Recorder, RunContext, VariantPlan};
 use crate::variant::VariantSpec;
 
 /// Runs a command; returns the exit code (errors carry their own).
 pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     match cli.command {
         Command::Validate { eval } => validate(&eval),
-        Command::Run(args) => run(args, interrupted),
+        Command::Run(args) => run_with(&args, interrupted, &mut runner::Executors::default()),
         Command::Score(args) => {
             // A run folder graded with its own settings gets the eval's gate line; with
             // --eval (other settings) or outside a folder there is no gate verdict to show.
@@ -352,8 +352,17 @@ fn prepare_resume(dir: &Path, args: &RunArgs) -> Result<Prepared> {
     })
 }
 
-fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
-    check_args(&args)?;
+/// `verdict run` end to end, with the executors `executors` gives each variant (the real
+/// ones are [`runner::Executors`]; a test passes a scripted factory to drive the whole flow,
+/// run folder, grading and summary included, with no classifier and no network).
+/// `interrupted` is the Ctrl-C flag: set, the run stops starting work and returns
+/// [`Error::Interrupted`].
+pub fn run_with(
+    args: &RunArgs,
+    interrupted: Arc<AtomicBool>,
+    executors: &mut dyn ExecutorFactory,
+) -> Result<Exit> {
+    check_args(args)?;
     let Prepared {
         dir,
         spec,
@@ -362,8 +371,8 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
         prior,
         options,
     } = match &args.resume {
-        Some(dir) => prepare_resume(dir, &args)?,
-        None => prepare_new(&args)?,
+        Some(dir) => prepare_resume(dir, args)?,
+        None => prepare_new(args)?,
     };
     let n_tickets = eval.gold.tickets.len();
     let ticket_ids: Vec<String> = eval.gold.tickets.iter().map(|t| t.id.clone()).collect();
@@ -372,24 +381,20 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
         .filter(|r| r.outcome != eval_log::Outcome::ProviderError)
         .map(|r| r.key())
         .collect();
-    let work: Vec<(usize, Vec<runner::Job>, usize)> = eval
+    let plans: Vec<VariantPlan> = eval
         .variants
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            let (jobs, already) = runner::plan(v, n_tickets, spec.repeats, &done, &ticket_ids);
-            (i, jobs, already)
-        })
+        .map(|(i, v)| runner::plan(i, v, n_tickets, spec.repeats, &done, &ticket_ids))
         .collect();
 
     // A malformed base URL is a configuration error even for a dry run.
-    runner::llm::preflight_base_urls(&eval, &work)?;
+    runner::preflight::base_urls(&eval, &plans)?;
     if args.dry_run {
-        return crate::commands::dry_run(&eval, &work, &output(&args.format, args.width));
+        return crate::commands::dry_run(&eval, &plans, &output(&args.format, args.width));
     }
 
-    preflight_keys(&eval, &work)?;
-    runner::llm::preflight_max_cost(&eval, &work, args.max_cost)?;
+    executors.preflight(&eval, &plans, &options)?;
 
     // Every check has passed: only now is anything created.
     if let Some(snapshot) = &snapshot {
@@ -397,7 +402,7 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
     }
 
     let journal_path = dir.join(run_dir::PREDICTIONS_JSONL);
-    let mut progress = crate::progress::Progress::new(&eval, &work);
+    let mut progress = crate::progress::Progress::new(&eval, &plans);
     let mut on_event = |ev| progress.event(ev);
     let journal = Journal::open(&journal_path)?;
     let mut recorder = Recorder::new(journal, &mut on_event, interrupted.clone());
@@ -406,7 +411,7 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
         n_tickets,
         options,
     };
-    let outcome = runner::execute(&ctx, &work, &mut recorder);
+    let outcome = runner::execute(&ctx, &plans, executors, &mut recorder);
     let recorded = recorder.into_records();
     progress.finish();
     // A budget stop is a failed run (exit 3), not an interruption (130 is for Ctrl-C); either
@@ -497,30 +502,6 @@ fn run(args: RunArgs, interrupted: Arc<AtomicBool>) -> Result<Exit> {
             Ok(Exit::Ok)
         }
     }
-}
-
-/// Every LLM variant with work to do has an API key: checked before anything is written or
-/// sent, so a missing key costs nothing and leaves no half-made run folder behind.
-fn preflight_keys(eval: &Eval, work: &[(usize, Vec<runner::Job>, usize)]) -> Result<()> {
-    let mut missing = Vec::new();
-    for (vi, jobs, _) in work {
-        let v = &eval.variants[*vi];
-        if let (VariantSpec::Llm(spec), false) = (&v.spec, jobs.is_empty()) {
-            let timeout = std::time::Duration::from_secs_f64(eval.run.timeout_s);
-            if let Err(crate::provider::CallError::Auth { message, .. }) =
-                crate::provider::client::LlmClient::new(v.provider, spec, timeout)
-            {
-                missing.push(format!("  {} ({}): {message}", v.name, v.provider.name()));
-            }
-        }
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Error::RunFailed(format!(
-        "cannot authenticate, so nothing was sent or written:\n{}\n(run only the other variants with --variant NAME, or --dry-run to see the cost without a key)",
-        missing.join("\n")
-    )))
 }
 
 /// Keeps only the variants named with --variant (all when none is named).

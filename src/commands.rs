@@ -141,15 +141,11 @@ pub fn print_report(
 /// ([`crate::provider::estimate_input_tokens`], about +-30%), and output tokens as their upper
 /// bound, `max_tokens` per request (a forced tool call usually needs far fewer), so the cost
 /// column is the input estimate plus the most the output can cost.
-pub fn dry_run(
-    eval: &Eval,
-    work: &[(usize, Vec<crate::runner::Job>, usize)],
-    output: &Output,
-) -> Result<Exit> {
+pub fn dry_run(eval: &Eval, plans: &[crate::runner::VariantPlan], output: &Output) -> Result<Exit> {
     use crate::variant::VariantSpec;
     let mut rows = Vec::new();
-    for (vi, jobs, already) in work {
-        let v = &eval.variants[*vi];
+    for plan in plans {
+        let (v, jobs, already) = (&eval.variants[plan.variant], &plan.jobs, &plan.already_done);
         let row = match &v.spec {
             VariantSpec::Local(_) => PlanRow {
                 variant: v.name.clone(),
@@ -163,13 +159,13 @@ pub fn dry_run(
                 cost_usd_max: Some(0.0),
             },
             VariantSpec::Llm(spec) => {
+                let wire = crate::provider::wire_format(v.provider)
+                    .map_err(|e| crate::error::Error::Usage(format!("variant {}: {e}", v.name)))?;
                 let input: u64 = jobs
                     .iter()
                     .map(|j| {
                         let t = &eval.gold.tickets[j.ticket];
-                        let body = crate::provider::client::request_body(
-                            v.provider, spec, &t.text, &t.id, &t.tags,
-                        );
+                        let body = wire.request_body(spec, &t.text, &t.id, &t.tags);
                         crate::provider::estimate_input_tokens(&body)
                     })
                     .sum();

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::Eval;
 use crate::eval_log::Outcome;
-use crate::runner::{Event, Job};
+use crate::runner::{Event, VariantPlan};
 
 /// Draws one bar for the whole run: done/total, rate, ETA, retries, failures and cost so far.
 pub struct Progress {
@@ -21,8 +21,8 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(_eval: &Eval, work: &[(usize, Vec<Job>, usize)]) -> Self {
-        let total: usize = work.iter().map(|(_, jobs, _)| jobs.len()).sum();
+    pub fn new(_eval: &Eval, plans: &[VariantPlan]) -> Self {
+        let total: usize = plans.iter().map(|p| p.jobs.len()).sum();
         let target = if std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() {
             ProgressDrawTarget::stderr()
         } else {

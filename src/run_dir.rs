@@ -519,11 +519,7 @@ fn llm_snapshot(provider: ProviderKind, spec: &LlmSpec, eval: &Eval) -> LlmSnaps
         None => match std::env::var(env).ok().filter(|s| !s.trim().is_empty()) {
             Some(u) => (u, "environment"),
             None => (
-                match provider {
-                    ProviderKind::OpenAi => crate::provider::client::OPENAI_DEFAULT_BASE_URL,
-                    _ => crate::provider::client::ANTHROPIC_DEFAULT_BASE_URL,
-                }
-                .to_string(),
+                crate::provider::client::default_base_url(provider).to_string(),
                 "default",
             ),
         },

@@ -2,11 +2,12 @@
 
 use serde_json::{json, Map, Value};
 
-use super::interpret::{accept_tool_call, no_tool_call, snippet, ToolCall};
+use super::interpret::{accept_tool_call, no_tool_call, snippet, ToolCall, ToolSchemas};
+use super::wire::WireFormat;
 use super::Interpreted;
 use crate::eval_log::{Outcome, Usage};
 use crate::gold::Field;
-use crate::variant::{Example, LlmSpec, ToolChoice};
+use crate::variant::{Example, LlmSpec, ProviderKind, ToolChoice};
 
 /// The `anthropic-version` header both SDKs hard-code.
 pub const API_VERSION: &str = "2023-06-01";
@@ -113,7 +114,12 @@ pub fn usage(body: &Value) -> Option<Usage> {
 }
 
 /// Reads a Messages response (see [`super::interpret()`]).
-pub fn interpret(spec: &LlmSpec, gold_fields: &[Field], body: &Value) -> Interpreted {
+pub fn interpret(
+    spec: &LlmSpec,
+    schemas: &ToolSchemas,
+    gold_fields: &[Field],
+    body: &Value,
+) -> Interpreted {
     let usage = usage(body);
     let stop = body
         .get("stop_reason")
@@ -190,5 +196,56 @@ pub fn interpret(spec: &LlmSpec, gold_fields: &[Field], body: &Value) -> Interpr
         }
         return no_tool_call(msg, usage);
     }
-    accept_tool_call(spec, gold_fields, &calls, usage)
+    accept_tool_call(spec, schemas, gold_fields, &calls, usage)
+}
+
+/// The Messages API as a [`WireFormat`].
+#[derive(Debug, Clone, Copy)]
+pub struct Anthropic;
+
+impl WireFormat for Anthropic {
+    fn provider(&self) -> ProviderKind {
+        ProviderKind::Anthropic
+    }
+    fn default_key_env(&self) -> &'static str {
+        "ANTHROPIC_API_KEY"
+    }
+    fn base_url_env(&self) -> &'static str {
+        "ANTHROPIC_BASE_URL"
+    }
+    fn default_base_url(&self) -> &'static str {
+        "https://api.anthropic.com"
+    }
+    fn base_url_examples(&self) -> &'static str {
+        "https://api.anthropic.com"
+    }
+    fn path(&self) -> &'static str {
+        "/v1/messages"
+    }
+    fn request_id_header(&self) -> &'static str {
+        "request-id"
+    }
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("x-api-key", key.to_string())
+    }
+    fn extra_headers(&self) -> &'static [(&'static str, &'static str)] {
+        &[("anthropic-version", API_VERSION)]
+    }
+    fn request_body(&self, spec: &LlmSpec, text: &str, id: &str, tags: &[String]) -> Value {
+        request_body(spec, text, id, tags)
+    }
+    fn interpret(
+        &self,
+        spec: &LlmSpec,
+        schemas: &ToolSchemas,
+        gold_fields: &[Field],
+        body: &Value,
+    ) -> Interpreted {
+        interpret(spec, schemas, gold_fields, body)
+    }
+    fn stop_reason(&self, body: &Value) -> Option<String> {
+        body.get("stop_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
 }

@@ -13,25 +13,12 @@
 //! outcome being `ok`, `error` holds a note saying so (the only place [`Interpreted`] has for
 //! it).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use serde_json::{Map, Value};
 
 use super::Interpreted;
 use crate::eval_log::{Outcome, Usage};
 use crate::gold::{Field, GoldValue};
-use crate::variant::{LlmSpec, ProviderKind};
-
-/// Why the model stopped, as the response says: Anthropic `stop_reason`, OpenAI-compatible
-/// `choices[0].finish_reason`. Recorded with every response received.
-pub fn stop_reason(provider: ProviderKind, body: &Value) -> Option<String> {
-    let v = match provider {
-        ProviderKind::OpenAi => body.pointer("/choices/0/finish_reason"),
-        _ => body.get("stop_reason"),
-    };
-    v.and_then(Value::as_str).map(str::to_string)
-}
+use crate::variant::LlmSpec;
 
 /// A tool call as read from a response; `input` is `Err` when it could not be parsed.
 pub(crate) struct ToolCall {
@@ -67,6 +54,7 @@ pub(crate) fn no_tool_call(error: String, usage: Option<Usage>) -> Interpreted {
 /// Picks the first call of a known tool, validates it and maps it to gold fields.
 pub(crate) fn accept_tool_call(
     spec: &LlmSpec,
+    schemas: &ToolSchemas,
     gold_fields: &[Field],
     calls: &[ToolCall],
     usage: Option<Usage>,
@@ -95,7 +83,12 @@ pub(crate) fn accept_tool_call(
             )
         };
     };
-    let tool = spec.tool(&call.name).expect("checked above");
+    let tool_index = spec
+        .tools
+        .iter()
+        .position(|t| t.name == call.name)
+        .expect("checked above");
+    let tool = &spec.tools[tool_index];
     let fail = |error: String, raw: Option<Value>| Interpreted {
         outcome: Outcome::InvalidOutput,
         outputs: Map::new(),
@@ -109,7 +102,7 @@ pub(crate) fn accept_tool_call(
         Ok(v) => v.clone(),
         Err(e) => return fail(e.clone(), None),
     };
-    if let Err(e) = validate(&tool.input_schema, &input) {
+    if let Err(e) = schemas.validate(tool_index, &input) {
         return fail(format!("{}: {e}", tool.name), Some(input));
     }
     let mut outputs = Map::new();
@@ -182,33 +175,51 @@ fn normalize(gold_fields: &[Field], field: &str, v: &Value) -> Result<Value, Str
     }
 }
 
-type ValidatorCache = Mutex<HashMap<String, Arc<Result<jsonschema::Validator, String>>>>;
+/// The compiled JSON Schemas of a variant's tools, in the order of `spec.tools`: compiled
+/// once when a variant's executor is built, before any request, and used for every response.
+/// A schema that does not compile (config checks make this unlikely) is kept as its error, so
+/// each response of that tool says why it cannot be validated.
+pub struct ToolSchemas {
+    compiled: Vec<Result<jsonschema::Validator, String>>,
+}
 
-/// Validates `input` against `schema` (compiled once per distinct schema). The error names
-/// each failing field with its value.
-pub fn validate(schema: &Value, input: &Value) -> Result<(), String> {
-    static CACHE: OnceLock<ValidatorCache> = OnceLock::new();
-    let key = schema.to_string();
-    let compiled = {
-        let mut cache = CACHE
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        cache
-            .entry(key)
-            .or_insert_with(|| {
-                Arc::new(jsonschema::validator_for(schema).map_err(|e| e.to_string()))
-            })
-            .clone()
-    };
-    let validator = match compiled.as_ref() {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(format!(
-                "the tool's input_schema is not a valid schema: {e}"
-            ))
+impl ToolSchemas {
+    /// Compiles the input schema of every tool of `spec`.
+    pub fn compile(spec: &LlmSpec) -> Self {
+        ToolSchemas {
+            compiled: spec
+                .tools
+                .iter()
+                .map(|t| jsonschema::validator_for(&t.input_schema).map_err(|e| e.to_string()))
+                .collect(),
         }
-    };
+    }
+
+    /// Validates `input` against the schema of the tool at `index` in `spec.tools`.
+    fn validate(&self, index: usize, input: &Value) -> Result<(), String> {
+        match &self.compiled[index] {
+            Ok(v) => validate_with(v, input),
+            Err(e) => Err(format!(
+                "the tool's input_schema is not a valid schema: {e}"
+            )),
+        }
+    }
+}
+
+/// Validates `input` against `schema`, compiling it for this one call (a tool's schema is
+/// compiled once per run in [`ToolSchemas`]). The error names each failing field with its
+/// value.
+pub fn validate(schema: &Value, input: &Value) -> Result<(), String> {
+    match jsonschema::validator_for(schema) {
+        Ok(v) => validate_with(&v, input),
+        Err(e) => Err(format!(
+            "the tool's input_schema is not a valid schema: {e}"
+        )),
+    }
+}
+
+/// Validates `input` with a compiled schema; the error names each failing field and value.
+fn validate_with(validator: &jsonschema::Validator, input: &Value) -> Result<(), String> {
     let problems: Vec<String> = validator
         .iter_errors(input)
         .map(|e| {

@@ -7,16 +7,20 @@
 //! response body into an outcome (pure; a cached body is interpreted the same way).
 
 pub mod anthropic;
+pub mod classify;
 pub mod client;
 pub mod interpret;
 pub mod local;
 pub mod openai;
 pub mod prices;
 pub mod secret;
+pub mod wire;
 
 pub use client::LlmClient;
+pub use interpret::ToolSchemas;
 pub use prices::{cost_usd, estimate_input_tokens, price_for, Price};
 pub use secret::Secret;
+pub use wire::WireFormat;
 
 use std::time::Duration;
 
@@ -85,14 +89,47 @@ pub struct Interpreted {
 /// `content_filter` → `refusal`; no `tool_calls` → `no_tool_call`; `arguments` that are not
 /// JSON → `invalid_output`. Both: a call of a tool the variant does not define →
 /// `no_tool_call`; input failing the schema → `invalid_output` naming the field and value.
+///
+/// This compiles the tools' schemas for the one call (tests, tools); the runner compiles them
+/// once per variant ([`ToolSchemas`]) and calls [`WireFormat::interpret`]. The local provider
+/// has no responses to read: its "response" is a `provider_error` saying so.
 pub fn interpret(
     provider: crate::variant::ProviderKind,
     spec: &crate::variant::LlmSpec,
     gold_fields: &[crate::gold::Field],
     body: &serde_json::Value,
 ) -> Interpreted {
-    match provider {
-        crate::variant::ProviderKind::OpenAi => openai::interpret(spec, gold_fields, body),
-        _ => anthropic::interpret(spec, gold_fields, body),
+    match wire_format(provider) {
+        Ok(wire) => wire.interpret(spec, &ToolSchemas::compile(spec), gold_fields, body),
+        Err(error) => Interpreted {
+            outcome: Outcome::ProviderError,
+            outputs: serde_json::Map::new(),
+            confidence: None,
+            tool: None,
+            raw: None,
+            usage: None,
+            error: Some(error),
+        },
     }
+}
+
+/// The wire format of `provider`. The local provider has none (it makes no HTTP calls): an
+/// error, never a fallback to another API.
+pub fn wire_format(
+    provider: crate::variant::ProviderKind,
+) -> Result<&'static dyn WireFormat, String> {
+    match provider {
+        crate::variant::ProviderKind::Anthropic => Ok(&anthropic::Anthropic),
+        crate::variant::ProviderKind::OpenAi => Ok(&openai::OpenAi),
+        crate::variant::ProviderKind::Local => Err("the local provider makes no HTTP calls".into()),
+    }
+}
+
+/// Why the model stopped, as the response says: Anthropic `stop_reason`, OpenAI-compatible
+/// `choices[0].finish_reason`. Recorded with every response received.
+pub fn stop_reason(
+    provider: crate::variant::ProviderKind,
+    body: &serde_json::Value,
+) -> Option<String> {
+    wire_format(provider).ok()?.stop_reason(body)
 }

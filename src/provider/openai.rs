@@ -4,11 +4,12 @@
 use serde_json::{json, Map, Value};
 
 use super::anthropic::{example_tool, render_example};
-use super::interpret::{accept_tool_call, no_tool_call, snippet, ToolCall};
+use super::interpret::{accept_tool_call, no_tool_call, snippet, ToolCall, ToolSchemas};
+use super::wire::WireFormat;
 use super::Interpreted;
 use crate::eval_log::{Outcome, Usage};
 use crate::gold::Field;
-use crate::variant::{LlmSpec, ToolChoice};
+use crate::variant::{LlmSpec, ProviderKind, ToolChoice};
 
 /// The id of the tool call of few-shot example `i` (0-based).
 pub fn example_call_id(i: usize) -> String {
@@ -98,7 +99,12 @@ pub fn usage(body: &Value) -> Option<Usage> {
 /// Reads a chat completion. Decides from `message.tool_calls`, never from `finish_reason`
 /// alone (a named tool choice comes back with `finish_reason: "stop"`), except that
 /// `length` is `max_tokens` and `content_filter` is `refusal`.
-pub fn interpret(spec: &LlmSpec, gold_fields: &[Field], body: &Value) -> Interpreted {
+pub fn interpret(
+    spec: &LlmSpec,
+    schemas: &ToolSchemas,
+    gold_fields: &[Field],
+    body: &Value,
+) -> Interpreted {
     let usage = usage(body);
     let bare = |outcome: Outcome, error: String| Interpreted {
         outcome,
@@ -176,5 +182,53 @@ pub fn interpret(spec: &LlmSpec, gold_fields: &[Field], body: &Value) -> Interpr
         }
         return no_tool_call(msg, usage);
     }
-    accept_tool_call(spec, gold_fields, &calls, usage)
+    accept_tool_call(spec, schemas, gold_fields, &calls, usage)
+}
+
+/// OpenAI-compatible Chat Completions as a [`WireFormat`].
+#[derive(Debug, Clone, Copy)]
+pub struct OpenAi;
+
+impl WireFormat for OpenAi {
+    fn provider(&self) -> ProviderKind {
+        ProviderKind::OpenAi
+    }
+    fn default_key_env(&self) -> &'static str {
+        "OPENAI_API_KEY"
+    }
+    fn base_url_env(&self) -> &'static str {
+        "OPENAI_BASE_URL"
+    }
+    fn default_base_url(&self) -> &'static str {
+        "https://api.openai.com"
+    }
+    fn base_url_examples(&self) -> &'static str {
+        "https://api.openai.com or http://127.0.0.1:8000/v1"
+    }
+    fn path(&self) -> &'static str {
+        "/v1/chat/completions"
+    }
+    fn request_id_header(&self) -> &'static str {
+        "x-request-id"
+    }
+    fn auth_header(&self, key: &str) -> (&'static str, String) {
+        ("authorization", format!("Bearer {key}"))
+    }
+    fn request_body(&self, spec: &LlmSpec, text: &str, id: &str, tags: &[String]) -> Value {
+        request_body(spec, text, id, tags)
+    }
+    fn interpret(
+        &self,
+        spec: &LlmSpec,
+        schemas: &ToolSchemas,
+        gold_fields: &[Field],
+        body: &Value,
+    ) -> Interpreted {
+        interpret(spec, schemas, gold_fields, body)
+    }
+    fn stop_reason(&self, body: &Value) -> Option<String> {
+        body.pointer("/choices/0/finish_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
 }

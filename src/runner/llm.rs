@@ -4,9 +4,10 @@
 //!
 //! Shape: one async loop (the *driver*) owns the [`Recorder`]. It walks the jobs in order,
 //! serves cache hits itself, and for the rest takes a slot from the [`AdaptiveLimit`] and
-//! spawns a task that makes the attempts (rate limit, call, backoff, call...). Tasks report
-//! back over one channel and the driver journals each result in completion order, so lines
-//! are whole and nothing else writes the journal.
+//! spawns a task (in a `JoinSet`) that makes the attempts (rate limit, call, backoff,
+//! call...: `attempts.rs`). The driver journals each task's answer in completion order, so
+//! lines are whole and nothing else writes the journal; a task that panics is reported by the
+//! set and journaled as a `provider_error`.
 //!
 //! Never paying twice: a task stores a response in the cache *before* the driver journals it,
 //! so a process killed between the two finds the response in the cache on `--resume` instead
@@ -19,113 +20,28 @@
 //! [`Error::RunFailed`] (exit 3); a budget stop is reported to `execute` as [`Stop::Budget`].
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::SeedableRng;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
+use super::attempts::{auth_error, describe, Answer, Attempts, Note, Prepared};
+use super::budget::Budget;
 use super::cache::{self, ResponseCache};
-use super::concurrency::{AdaptiveLimit, Permit};
+use super::concurrency::AdaptiveLimit;
+use super::executor::{wrong_kind, Executor, Stop};
+use super::plan::VariantPlan;
 use super::ratelimit::RateLimits;
-use super::retry::{Decision, RetryPolicy};
+use super::retry::RetryPolicy;
+use super::transport::Transport;
 use super::{Event, Job, Recorder, RunContext};
 use crate::error::{Error, Result};
 use crate::eval_log::{Outcome, PredictionRecord};
 use crate::provider::prices::{self, Price};
-use crate::provider::{CallError, CallOk, LlmClient};
-use crate::variant::{LlmSpec, ProviderKind, Variant};
-
-/// What the runner needs from an LLM client: the request body and one attempt. The real one
-/// is [`LlmClient`]; tests use scripted ones.
-pub trait Transport: Send + Sync + 'static {
-    fn provider(&self) -> ProviderKind;
-    fn base_url(&self) -> &str;
-    fn request_body(
-        &self,
-        spec: &LlmSpec,
-        text: &str,
-        id: &str,
-        tags: &[String],
-    ) -> serde_json::Value;
-    fn call(
-        &self,
-        body: &serde_json::Value,
-        attempt: u32,
-    ) -> impl Future<Output = Result<CallOk, CallError>> + Send;
-}
-
-impl Transport for LlmClient {
-    fn provider(&self) -> ProviderKind {
-        LlmClient::provider(self)
-    }
-    fn base_url(&self) -> &str {
-        LlmClient::base_url(self)
-    }
-    fn request_body(
-        &self,
-        spec: &LlmSpec,
-        text: &str,
-        id: &str,
-        tags: &[String],
-    ) -> serde_json::Value {
-        LlmClient::request_body(self, spec, text, id, tags)
-    }
-    fn call(
-        &self,
-        body: &serde_json::Value,
-        attempt: u32,
-    ) -> impl Future<Output = Result<CallOk, CallError>> + Send {
-        LlmClient::call(self, body, attempt)
-    }
-}
-
-/// Run-wide limits on spending (`--max-cost`, `--max-requests`), counted over this
-/// invocation: on `--resume` they apply afresh.
-#[derive(Debug, Clone, Default)]
-pub struct Budget {
-    pub max_cost: Option<f64>,
-    pub max_requests: Option<u64>,
-    /// USD spent on responses received so far (cache hits cost nothing).
-    pub spent_usd: f64,
-    /// Classifications sent to a provider (a retried request counts once).
-    pub requests: u64,
-}
-
-impl Budget {
-    /// Why no new request may start, if one may not.
-    pub fn exhausted(&self) -> Option<String> {
-        if let Some(max) = self.max_requests {
-            if self.requests >= max {
-                return Some(format!(
-                    "stopped at --max-requests {max} ({} requests sent)",
-                    self.requests
-                ));
-            }
-        }
-        if let Some(max) = self.max_cost {
-            if self.spent_usd >= max {
-                return Some(format!(
-                    "stopped at --max-cost {max} (${:.4} spent)",
-                    self.spent_usd
-                ));
-            }
-        }
-        None
-    }
-}
-
-/// Why a variant's loop ended early.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Stop {
-    /// Every job is journaled (or none was left).
-    Done,
-    /// Ctrl-C.
-    Interrupted,
-    /// A budget limit; the message says which.
-    Budget(String),
-}
+use crate::provider::{CallError, LlmClient, ToolSchemas, WireFormat};
+use crate::variant::{LlmSpec, Variant, VariantSpec};
 
 /// The limits of one provider endpoint, shared by the variants that use it.
 struct Endpoint {
@@ -182,7 +98,7 @@ impl LlmRun {
     }
 
     /// Runs the jobs of one LLM variant.
-    pub fn run(
+    pub fn run_variant(
         &mut self,
         ctx: &RunContext,
         variant: &Variant,
@@ -207,7 +123,7 @@ impl LlmRun {
         self.run_with(ctx, variant, spec, jobs, recorder, Arc::new(client))
     }
 
-    /// [`LlmRun::run`] with any transport.
+    /// [`LlmRun::run_variant`] with any transport.
     pub fn run_with<T: Transport>(
         &mut self,
         ctx: &RunContext,
@@ -222,7 +138,7 @@ impl LlmRun {
         let endpoint = self
             .endpoints
             .entry((
-                transport.provider().name(),
+                transport.wire().provider().name(),
                 transport.base_url().to_string(),
             ))
             .or_insert_with(|| Endpoint {
@@ -236,6 +152,9 @@ impl LlmRun {
             ctx,
             variant,
             spec,
+            // Compiled once per variant, before any request, for every response it reads.
+            schemas: ToolSchemas::compile(spec),
+            wire: transport.wire(),
             price: prices::price_for(&spec.model, &ctx.eval.prices),
             transport,
             cache: self.cache.clone(),
@@ -252,189 +171,24 @@ impl LlmRun {
     }
 }
 
-/// `--max-cost` counts dollars from the price table: a variant with work to do whose model has
-/// no price would spend without limit (its responses cost "unknown", counted as 0). Checked
-/// before anything is sent or written.
-pub fn preflight_max_cost(
-    eval: &crate::config::Eval,
-    work: &[(usize, Vec<Job>, usize)],
-    max_cost: Option<f64>,
-) -> Result<()> {
-    let Some(max) = max_cost else { return Ok(()) };
-    let unpriced: Vec<String> = work
-        .iter()
-        .filter(|(_, jobs, _)| !jobs.is_empty())
-        .filter_map(|(vi, _, _)| {
-            let v = &eval.variants[*vi];
-            match &v.spec {
-                crate::variant::VariantSpec::Llm(spec)
-                    if prices::price_for(&spec.model, &eval.prices).is_none() =>
-                {
-                    Some(format!("  {} (model {})", v.name, spec.model))
-                }
-                _ => None,
-            }
-        })
-        .collect();
-    if unpriced.is_empty() {
-        return Ok(());
+/// The online executor: one runtime, cache, budget and set of endpoint limits for every LLM
+/// variant of the run.
+impl Executor for LlmRun {
+    fn name(&self) -> &str {
+        "online"
     }
-    Err(Error::Usage(format!(
-        "--max-cost {max} cannot be enforced: no price is known for\n{}\n(give each model its price under `prices:` in the eval, or use --max-requests)",
-        unpriced.join("\n")
-    )))
-}
 
-/// Every LLM variant with work to do has a usable base URL (`base_url:` or the provider's
-/// variable): checked before anything is sent or written, so `ANTHROPIC_BASE_URL="not a url"`
-/// is a configuration error (exit 2) naming the variable, not a minute of retried connection
-/// errors per request and a run that "succeeds" with every ticket failed.
-pub fn preflight_base_urls(
-    eval: &crate::config::Eval,
-    work: &[(usize, Vec<Job>, usize)],
-) -> Result<()> {
-    let bad: Vec<String> = work
-        .iter()
-        .filter(|(_, jobs, _)| !jobs.is_empty())
-        .filter_map(|(vi, _, _)| {
-            let v = &eval.variants[*vi];
-            match &v.spec {
-                crate::variant::VariantSpec::Llm(spec) => {
-                    crate::provider::client::resolve_base_url(v.provider, spec)
-                        .err()
-                        .map(|why| {
-                            format!(
-                                "  {} ({}): {why}",
-                                v.name,
-                                crate::error::display_path(&v.file)
-                            )
-                        })
-                }
-                _ => None,
-            }
-        })
-        .collect();
-    if bad.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Usage(format!(
-        "a base URL is not usable, so nothing was sent or written:\n{}",
-        bad.join("\n")
-    )))
-}
-
-fn auth_error(variant: &Variant, err: &CallError) -> Error {
-    let detail = match err {
-        CallError::Auth { status, message } => match status {
-            Some(s) if !message.starts_with(&format!("HTTP {s} ")) => {
-                format!("HTTP {s}: {message}")
-            }
-            _ => message.clone(),
-        },
-        other => describe(other),
-    };
-    Error::RunFailed(format!(
-        "authentication failed for variant {} ({}): {detail}; check the API key (or `api_key_env`) and run again (or `--resume` the run folder)",
-        variant.name,
-        variant.provider.name()
-    ))
-}
-
-/// "HTTP 429 rate_limit_error: message" for a failed attempt.
-fn describe(err: &CallError) -> String {
-    let (status, error_type, message) = match err {
-        CallError::Retryable {
-            status,
-            error_type,
-            message,
-            ..
-        }
-        | CallError::Fatal {
-            status,
-            error_type,
-            message,
-            ..
-        } => (*status, error_type.as_deref(), message.as_str()),
-        CallError::Auth { status, message } => (*status, None, message.as_str()),
-    };
-    // A message built from an error response already starts "HTTP 400 type: ...": said once.
-    if let Some(code) = status {
-        if message.starts_with(&format!("HTTP {code} "))
-            || message.starts_with(&format!("HTTP {code}:"))
-        {
-            return message.to_string();
-        }
-    }
-    let mut s = match status {
-        Some(code) => format!("HTTP {code}"),
-        None => "no response".to_string(),
-    };
-    if let Some(t) = error_type {
-        s.push(' ');
-        s.push_str(t);
-    }
-    s.push_str(": ");
-    s.push_str(message);
-    s
-}
-
-/// What a task reports.
-enum Msg {
-    Retry {
-        job: Job,
-        attempt: u32,
-        reason: String,
-    },
-    /// Something to tell the user once (an unwritable cache).
-    Warning(String),
-    Done {
-        job: Job,
-        result: Result<CallOk, CallError>,
-        attempts: u32,
-        timing: Timing,
-    },
-    /// Stopped before a response (Ctrl-C, a budget or an auth stop): nothing to journal.
-    Cancelled,
-    /// The task panicked (a bug): journaled as a `provider_error`, so the run ends instead
-    /// of waiting for the task forever, and `--resume` sends the ticket again.
-    Panicked { job: Job, message: String },
-}
-
-/// When a job's task started (it had its slot) and how long it took to its final answer,
-/// rate-limit waits, retries and backoffs included.
-#[derive(Debug, Clone, Copy)]
-struct Timing {
-    started_at_ms: u64,
-    e2e_ms: f64,
-}
-
-impl Timing {
-    fn fill(self, rec: &mut PredictionRecord) {
-        rec.latency_e2e_ms = Some(self.e2e_ms);
-        rec.started_at_ms = Some(self.started_at_ms);
-        rec.finished_at_ms = Some(self.started_at_ms + self.e2e_ms.round() as u64);
-    }
-}
-
-/// Polls a future, turning a panic inside it into `Err(panic message)`.
-struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = std::result::Result<F::Output, String>;
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
-            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(payload) => std::task::Poll::Ready(Err(payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into()))),
-        }
+    fn run(
+        &mut self,
+        ctx: &RunContext<'_>,
+        plan: &VariantPlan,
+        recorder: &mut Recorder<'_>,
+    ) -> Result<Stop> {
+        let variant = &ctx.eval.variants[plan.variant];
+        let VariantSpec::Llm(spec) = &variant.spec else {
+            return Err(wrong_kind(self.name(), variant));
+        };
+        self.run_variant(ctx, variant, spec, &plan.jobs, recorder)
     }
 }
 
@@ -443,6 +197,8 @@ struct Driver<'a, T> {
     ctx: &'a RunContext<'a>,
     variant: &'a Variant,
     spec: &'a LlmSpec,
+    schemas: ToolSchemas,
+    wire: &'static dyn WireFormat,
     price: Option<Price>,
     transport: Arc<T>,
     cache: Arc<ResponseCache>,
@@ -452,21 +208,12 @@ struct Driver<'a, T> {
     seed: u64,
 }
 
-/// A job ready to send.
-struct Prepared {
-    job: Job,
-    body: serde_json::Value,
-    key: String,
-}
-
 impl<T: Transport> Driver<'_, T> {
     fn prepare(&self, job: Job) -> Prepared {
-        let t = &self.ctx.eval.gold.tickets[job.ticket];
-        let body = self
-            .transport
-            .request_body(self.spec, &t.text, &t.id, &t.tags);
+        let t = job.input(&self.ctx.eval.gold);
+        let body = self.wire.request_body(self.spec, t.text, t.id, t.tags);
         let mut key = cache::key(
-            self.transport.provider(),
+            self.wire.provider(),
             self.transport.base_url(),
             &self.spec.model,
             &body,
@@ -474,7 +221,7 @@ impl<T: Transport> Driver<'_, T> {
         if job.repeat > 0 {
             // Repeats measure how much answers vary: each repeat has its own entry.
             key = cache::key(
-                self.transport.provider(),
+                self.wire.provider(),
                 self.transport.base_url(),
                 &self.spec.model,
                 &serde_json::json!({"repeat": job.repeat, "key": key}),
@@ -486,12 +233,9 @@ impl<T: Transport> Driver<'_, T> {
     /// The record of a response (fresh or cached).
     fn record_of(&self, job: Job, body: &serde_json::Value, cached: bool) -> PredictionRecord {
         let t = &self.ctx.eval.gold.tickets[job.ticket];
-        let it = crate::provider::interpret(
-            self.transport.provider(),
-            self.spec,
-            &self.ctx.eval.gold.fields,
-            body,
-        );
+        let it = self
+            .wire
+            .interpret(self.spec, &self.schemas, &self.ctx.eval.gold.fields, body);
         let mut rec = PredictionRecord::new(&self.variant.name, &t.id, job.repeat, it.outcome);
         rec.outputs = it.outputs;
         rec.confidence = it.confidence;
@@ -499,7 +243,7 @@ impl<T: Transport> Driver<'_, T> {
         rec.raw = it.raw;
         rec.usage = it.usage;
         rec.error = it.error;
-        rec.stop_reason = crate::provider::interpret::stop_reason(self.transport.provider(), body);
+        rec.stop_reason = self.wire.stop_reason(body);
         rec.cached = cached;
         rec.cost_usd = if cached {
             Some(0.0)
@@ -517,10 +261,12 @@ impl<T: Transport> Driver<'_, T> {
         recorder: &mut Recorder<'_>,
         budget: &mut Budget,
     ) -> Result<Stop> {
-        let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Note>();
         let (cancel_tx, cancel_rx) = watch::channel(false);
         let mut next = 0;
-        let mut outstanding = 0usize;
+        // The request tasks; the job of each, to journal a task that panicked.
+        let mut tasks: JoinSet<Answer> = JoinSet::new();
+        let mut task_jobs: HashMap<tokio::task::Id, Job> = HashMap::new();
         let mut pending: Option<Prepared> = None;
         let mut stop: Option<Stop> = None;
         let mut auth: Option<Error> = None;
@@ -560,22 +306,23 @@ impl<T: Transport> Driver<'_, T> {
             if stop == Some(Stop::Interrupted) {
                 let _ = cancel_tx.send(true);
             }
-            if pending.is_none() && outstanding == 0 {
+            if pending.is_none() && tasks.is_empty() {
                 break;
             }
             tokio::select! {
                 biased;
-                Some(msg) = rx.recv() => match msg {
-                    Msg::Retry { job, attempt, reason } => recorder.event(Event::Retry {
+                Some(note) = rx.recv() => match note {
+                    Note::Retry { job, attempt, reason } => recorder.event(Event::Retry {
                         variant: self.variant.name.clone(),
                         ticket: self.ctx.eval.gold.tickets[job.ticket].id.clone(),
                         attempt,
                         reason,
                     }),
-                    Msg::Warning(w) => recorder.event(Event::Warning(w)),
-                    Msg::Cancelled => outstanding -= 1,
-                    Msg::Panicked { job, message } => {
-                        outstanding -= 1;
+                    Note::Warning(w) => recorder.event(Event::Warning(w)),
+                },
+                Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => match joined {
+                    Err(err) => {
+                        let job = task_jobs.remove(&err.id()).expect("a spawned task");
                         let t = &self.ctx.eval.gold.tickets[job.ticket];
                         let mut rec = PredictionRecord::new(
                             &self.variant.name,
@@ -583,11 +330,17 @@ impl<T: Transport> Driver<'_, T> {
                             job.repeat,
                             Outcome::ProviderError,
                         );
-                        rec.error = Some(format!("internal error (a bug in verdict): {message}"));
+                        rec.error = Some(format!(
+                            "internal error (a bug in verdict): {}",
+                            panic_message(err)
+                        ));
                         recorder.record(rec)?;
                     }
-                    Msg::Done { job, result, attempts, timing } => {
-                        outstanding -= 1;
+                    Ok((id, Answer::Cancelled)) => {
+                        task_jobs.remove(&id);
+                    }
+                    Ok((id, Answer::Done { job, result, attempts, timing })) => {
+                        task_jobs.remove(&id);
                         match result {
                             Ok(ok) => {
                                 let mut rec = self.record_of(job, &ok.body, false);
@@ -637,7 +390,6 @@ impl<T: Transport> Driver<'_, T> {
                         continue;
                     }
                     budget.requests += 1;
-                    outstanding += 1;
                     let task = Attempts {
                         transport: self.transport.clone(),
                         cache: self.cache.clone(),
@@ -658,13 +410,8 @@ impl<T: Transport> Driver<'_, T> {
                         permit: Some(permit),
                     };
                     let job = p.job;
-                    let tx = tx.clone();
-                    tokio::spawn(async move {
-                        // A panicking task must still report, or the driver waits forever.
-                        if let Err(message) = CatchUnwind(Box::pin(task.run(p))).await {
-                            let _ = tx.send(Msg::Panicked { job, message });
-                        }
-                    });
+                    let handle = tasks.spawn(task.run(p));
+                    task_jobs.insert(handle.id(), job);
                 },
                 _ = tick.tick() => {
                     if recorder.is_interrupted() && stop.is_none() {
@@ -680,117 +427,18 @@ impl<T: Transport> Driver<'_, T> {
     }
 }
 
-/// One job's attempts, on its own task.
-struct Attempts<T> {
-    transport: Arc<T>,
-    cache: Arc<ResponseCache>,
-    rate: Arc<RateLimits>,
-    limit: Arc<AdaptiveLimit>,
-    policy: RetryPolicy,
-    tokens: u64,
-    rng: rand_chacha::ChaCha8Rng,
-    tx: mpsc::UnboundedSender<Msg>,
-    cancel: watch::Receiver<bool>,
-    /// This job's slot under the adaptive limit, held while a request is on the wire and
-    /// through the backoff after it (so no new job takes it meanwhile).
-    permit: Option<Permit>,
-}
-
-impl<T: Transport> Attempts<T> {
-    async fn run(mut self, p: Prepared) {
-        let msg = self.attempts(&p).await;
-        let _ = self.tx.send(msg);
+/// The message of a task that panicked (or "cancelled": the driver never aborts a task, so
+/// that would be a bug too).
+fn panic_message(err: tokio::task::JoinError) -> String {
+    if !err.is_panic() {
+        return "the request task was cancelled".into();
     }
-
-    /// Waits for `fut` unless the run stops first.
-    async fn or_cancel<O>(&mut self, fut: impl Future<Output = O>) -> Option<O> {
-        if *self.cancel.borrow() {
-            return None;
-        }
-        tokio::select! {
-            o = fut => Some(o),
-            _ = self.cancel.wait_for(|c| *c) => None,
-        }
-    }
-
-    async fn attempts(&mut self, p: &Prepared) -> Msg {
-        let started = std::time::Instant::now();
-        let started_at_ms = super::now_ms();
-        let timing = move || Timing {
-            started_at_ms,
-            e2e_ms: started.elapsed().as_secs_f64() * 1000.0,
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let rate = self.rate.clone();
-            if self
-                .or_cancel(rate.until_ready(self.tokens))
-                .await
-                .is_none()
-            {
-                return Msg::Cancelled;
-            }
-            // A request on the wire is not cancelled: its answer may already be paid for.
-            // `call` takes the 0-based retry count (sent as `x-stainless-retry-count`).
-            let result = self.transport.call(&p.body, attempt - 1).await;
-            match result {
-                Ok(ok) => {
-                    self.limit.on_success();
-                    // Before the journal line (see the module doc). A failed write loses only
-                    // the crash protection of this one response, so the run goes on.
-                    if let Err(e) = self.cache.put(&p.key, &ok.body, ok.request_id.as_deref()) {
-                        if let Some(w) = self.cache.write_failed(&e) {
-                            let _ = self.tx.send(Msg::Warning(w));
-                        }
-                    }
-                    return Msg::Done {
-                        job: p.job,
-                        result: Ok(ok),
-                        attempts: attempt,
-                        timing: timing(),
-                    };
-                }
-                Err(err) => {
-                    if let CallError::Retryable {
-                        rate_limited: true, ..
-                    } = err
-                    {
-                        self.limit.on_rate_limited();
-                    }
-                    match self.policy.decide(&err, attempt, &mut self.rng) {
-                        Decision::GiveUp => {
-                            return Msg::Done {
-                                job: p.job,
-                                result: Err(err),
-                                attempts: attempt,
-                                timing: timing(),
-                            }
-                        }
-                        Decision::RetryAfter(wait) => {
-                            let _ = self.tx.send(Msg::Retry {
-                                job: p.job,
-                                attempt: attempt + 1,
-                                reason: describe(&err),
-                            });
-                            if self.or_cancel(tokio::time::sleep(wait)).await.is_none() {
-                                return Msg::Cancelled;
-                            }
-                            // A retry is a new request to the server: it waits for a slot
-                            // under the limit as it is now, which a 429 may have halved
-                            // (holding on to the old slot kept every retry in flight).
-                            drop(self.permit.take());
-                            let limit = self.limit.clone();
-                            match self.or_cancel(limit.acquire()).await {
-                                Some(p) => self.permit = Some(p),
-                                None => return Msg::Cancelled,
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
+    let payload = err.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
 }
 
 #[cfg(test)]

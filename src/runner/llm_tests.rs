@@ -1,5 +1,9 @@
 //! The driver against scripted transports: retries, the cache, budgets, auth, concurrency.
 //!
+//! Its size (about 660 lines) is earned: one scenario per driver behaviour and per issue-9
+//! regression, all over the one scripted `Mock` and `run` helper above them; split, each part
+//! would need its own copy of that harness.
+//!
 //! Regression tests for issue 9, named after the defect:
 //! - item 2: `a_failed_requests_error_says_its_http_status_once`
 //! - item 4: `an_unwritable_cache_is_warned_about_once_and_the_run_goes_on`,
@@ -14,9 +18,15 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use std::future::Future;
+
+use crate::provider::CallOk;
+use crate::runner::transport::Transport;
+
 use super::*;
 use crate::config::Eval;
 use crate::eval_log::{read_journal, Journal};
+use crate::runner::preflight::max_cost as preflight_max_cost;
 use crate::runner::{Options, Recorder};
 
 type Script = dyn Fn(u32) -> Result<CallOk, CallError> + Send + Sync;
@@ -53,14 +63,11 @@ impl Mock {
 }
 
 impl Transport for Mock {
-    fn provider(&self) -> ProviderKind {
-        ProviderKind::Anthropic
+    fn wire(&self) -> &'static dyn WireFormat {
+        &crate::provider::anthropic::Anthropic
     }
     fn base_url(&self) -> &str {
         "http://mock"
-    }
-    fn request_body(&self, spec: &LlmSpec, text: &str, id: &str, tags: &[String]) -> Value {
-        crate::provider::client::request_body(ProviderKind::Anthropic, spec, text, id, tags)
     }
     fn call(
         &self,
@@ -148,7 +155,7 @@ fn run(eval: &Eval, n: usize, options: Options, mock: Arc<Mock>, interrupted: bo
         n_tickets: n,
         options,
     };
-    let jobs: Vec<Job> = (0..n).map(|ticket| Job { ticket, repeat: 0 }).collect();
+    let jobs: Vec<Job> = (0..n).map(|ticket| Job::new(ticket, 0)).collect();
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
     let mut on_event = move |e: Event| ev.lock().unwrap().push(e);
@@ -441,14 +448,11 @@ fn max_cost_with_an_unpriced_model_is_refused_before_anything_is_sent() {
         .iter()
         .position(|v| v.name == "classify-ticket")
         .unwrap();
-    let work = vec![(
-        vi,
-        vec![Job {
-            ticket: 0,
-            repeat: 0,
-        }],
-        0,
-    )];
+    let work = vec![VariantPlan {
+        variant: vi,
+        jobs: vec![Job::new(0, 0)],
+        already_done: 0,
+    }];
     assert!(preflight_max_cost(&eval, &work, Some(1.0)).is_ok());
     if let crate::variant::VariantSpec::Llm(spec) = &mut eval.variants[vi].spec {
         spec.model = "my-finetune-7b".into();
@@ -462,7 +466,16 @@ fn max_cost_with_an_unpriced_model_is_refused_before_anything_is_sent() {
     );
     // Without --max-cost, or with nothing left to do, an unpriced model is fine.
     assert!(preflight_max_cost(&eval, &work, None).is_ok());
-    assert!(preflight_max_cost(&eval, &[(vi, vec![], 1)], Some(1.0)).is_ok());
+    assert!(preflight_max_cost(
+        &eval,
+        &[VariantPlan {
+            variant: vi,
+            jobs: vec![],
+            already_done: 1
+        }],
+        Some(1.0)
+    )
+    .is_ok());
 }
 
 #[test]

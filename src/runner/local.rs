@@ -8,12 +8,14 @@
 
 use std::time::Instant;
 
+use super::executor::{wrong_kind, Executor, Stop};
+use super::plan::VariantPlan;
 use super::{Event, Job, Recorder, RunContext};
 use crate::classifier::{FeatureSpec, LocalConfig, ModelKind, TextClassifier};
 use crate::error::{Error, Result};
 use crate::eval_log::{Outcome, PredictionRecord};
 use crate::gold::{FieldKind, GoldSet};
-use crate::variant::{LocalSpec, Variant};
+use crate::variant::{LocalSpec, Variant, VariantSpec};
 
 /// The classifier settings of a variant.
 pub fn config(spec: &LocalSpec) -> Result<LocalConfig, String> {
@@ -168,4 +170,29 @@ pub fn run(
         recorder.record(rec)?;
     }
     Ok(())
+}
+
+/// The built-in offline classifier: trains on the variant's examples, then predicts.
+#[derive(Debug, Default)]
+pub struct LocalExecutor;
+
+impl Executor for LocalExecutor {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn run(
+        &mut self,
+        ctx: &RunContext<'_>,
+        plan: &VariantPlan,
+        recorder: &mut Recorder<'_>,
+    ) -> Result<Stop> {
+        let variant = &ctx.eval.variants[plan.variant];
+        let VariantSpec::Local(spec) = &variant.spec else {
+            return Err(wrong_kind(self.name(), variant));
+        };
+        run(ctx, variant, spec, &plan.jobs, recorder)?;
+        // A Ctrl-C during the batch shows at the next variant's start (the flag is shared).
+        Ok(Stop::Done)
+    }
 }

@@ -3,22 +3,37 @@
 //! The runner never prints: it reports [`Event`]s to a callback (the progress bar, or
 //! nothing). Each finished classification goes through a [`Recorder`], which appends it to
 //! predictions.jsonl before it counts as done, so a crash loses nothing already paid for.
+//!
+//! [`plan`] says what is left per variant ([`VariantPlan`]); [`execute`] hands each plan to
+//! the [`Executor`] an [`ExecutorFactory`] picks for its variant (the local classifier, the
+//! online runner in `llm.rs`, or a test's scripted one).
 
+mod attempts;
+pub mod budget;
 pub mod cache;
 pub mod concurrency;
+pub mod executor;
+pub mod factory;
 pub mod llm;
 pub mod local;
+pub mod plan;
+pub mod preflight;
 pub mod ratelimit;
 pub mod retry;
+pub mod transport;
 
-use std::collections::HashSet;
+pub use budget::Budget;
+pub use executor::{Executor, ExecutorFactory, Stop};
+pub use factory::Executors;
+pub use local::LocalExecutor;
+pub use plan::{plan, Job, TicketInput, VariantPlan};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::config::Eval;
 use crate::error::Result;
 use crate::eval_log::{Journal, PredictionRecord};
-use crate::variant::{Variant, VariantSpec};
 
 /// The time now as Unix milliseconds (0 on a clock before 1970).
 pub fn now_ms() -> u64 {
@@ -52,13 +67,6 @@ pub enum Event {
     VariantFinished { variant: String },
     /// Something the user should know that does not stop the run (said once per cause).
     Warning(String),
-}
-
-/// A unit of work: one ticket, one repeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Job {
-    pub ticket: usize,
-    pub repeat: u32,
 }
 
 /// Where finished classifications go: the journal first, then the event callback.
@@ -108,30 +116,6 @@ impl<'a> Recorder<'a> {
     }
 }
 
-/// The work left for a variant, given what the journal already holds. A `provider_error`
-/// is retried on resume (no response was received, so nothing was paid); every other outcome
-/// is final.
-pub fn plan(
-    variant: &Variant,
-    n_tickets: usize,
-    repeats: u32,
-    done: &HashSet<(String, String, u32)>,
-    ticket_ids: &[String],
-) -> (Vec<Job>, usize) {
-    let mut jobs = Vec::new();
-    let mut already = 0;
-    for repeat in 0..repeats {
-        for (ticket, id) in ticket_ids.iter().enumerate().take(n_tickets) {
-            if done.contains(&(variant.name.clone(), id.clone(), repeat)) {
-                already += 1;
-            } else {
-                jobs.push(Job { ticket, repeat });
-            }
-        }
-    }
-    (jobs, already)
-}
-
 /// Everything an executor needs about the run.
 pub struct RunContext<'e> {
     pub eval: &'e Eval,
@@ -151,39 +135,30 @@ pub struct Options {
     pub max_requests: Option<u64>,
 }
 
-/// Runs the jobs of every variant in turn. Returns why the run stopped early when a budget
-/// (`--max-cost`, `--max-requests`) ended it; Ctrl-C shows in the recorder's flag instead.
+/// Runs the plan of every variant in turn, each with the executor `executors` picks for it.
+/// Returns why the run stopped early when a budget (`--max-cost`, `--max-requests`) ended it;
+/// Ctrl-C shows in the recorder's flag instead.
 pub fn execute(
     ctx: &RunContext,
-    work: &[(usize, Vec<Job>, usize)],
+    plans: &[VariantPlan],
+    executors: &mut dyn ExecutorFactory,
     recorder: &mut Recorder,
 ) -> Result<Option<String>> {
-    // Built on the first LLM variant: the runtime, cache, budget and limits of the whole run.
-    let mut llm_run: Option<llm::LlmRun> = None;
-    for (vi, jobs, already) in work {
-        let variant = &ctx.eval.variants[*vi];
+    for plan in plans {
+        let variant = &ctx.eval.variants[plan.variant];
         recorder.event(Event::VariantStarted {
             variant: variant.name.clone(),
-            todo: jobs.len(),
-            already_done: *already,
+            todo: plan.jobs.len(),
+            already_done: plan.already_done,
         });
         if recorder.is_interrupted() {
             break;
         }
-        if !jobs.is_empty() {
-            match &variant.spec {
-                VariantSpec::Local(spec) => local::run(ctx, variant, spec, jobs, recorder)?,
-                VariantSpec::Llm(spec) => {
-                    let run = match &mut llm_run {
-                        Some(r) => r,
-                        None => llm_run.insert(llm::LlmRun::new(ctx)?),
-                    };
-                    match run.run(ctx, variant, spec, jobs, recorder)? {
-                        llm::Stop::Done => {}
-                        llm::Stop::Interrupted => break,
-                        llm::Stop::Budget(reason) => return Ok(Some(reason)),
-                    }
-                }
+        if !plan.jobs.is_empty() {
+            match executors.executor(ctx, variant)?.run(ctx, plan, recorder)? {
+                Stop::Done => {}
+                Stop::Interrupted => break,
+                Stop::Budget(reason) => return Ok(Some(reason)),
             }
         }
         recorder.event(Event::VariantFinished {
