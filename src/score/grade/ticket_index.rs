@@ -1,0 +1,86 @@
+//! Ticket id -> index for the grader: one buffer of ids and a table of their hashes, with a
+//! fast path for records that come in ticket order.
+
+/// Ticket id -> index, for millions of lookups: the ids are copied into one buffer (a few
+/// MB, where each ticket's own id is a separate allocation among its text and labels), and
+/// the table keeps each id's hash, so a lookup reads the buffer once, near the last one when
+/// records come in ticket order.
+pub(super) struct TicketIndex {
+    ids: String,
+    /// Where id i ends in `ids` (it starts where id i - 1 ends).
+    ends: Vec<usize>,
+    table: hashbrown::HashTable<(u64, u32)>,
+    hasher: hashbrown::DefaultHashBuilder,
+    /// The index last found (u32::MAX before the first).
+    last: std::cell::Cell<u32>,
+    /// No id is repeated.
+    unique: bool,
+}
+
+impl TicketIndex {
+    pub(super) fn new(tickets: &[crate::gold::Ticket]) -> Self {
+        use std::hash::BuildHasher;
+        let mut ix = TicketIndex {
+            ids: String::with_capacity(tickets.iter().map(|t| t.id.len()).sum()),
+            ends: Vec::with_capacity(tickets.len()),
+            table: hashbrown::HashTable::with_capacity(tickets.len()),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            last: std::cell::Cell::new(u32::MAX),
+            unique: true,
+        };
+        for (i, t) in tickets.iter().enumerate() {
+            let hash = ix.hasher.hash_one(t.id.as_str());
+            // Ids are unique in a loaded gold set; were one repeated, the last would win, as
+            // in a map collected in order.
+            ix.ids.push_str(&t.id);
+            ix.ends.push(ix.ids.len());
+            let (ids, ends) = (&ix.ids, &ix.ends);
+            match ix
+                .table
+                .find_mut(hash, |&(h, j)| h == hash && id_at(ids, ends, j) == t.id)
+            {
+                Some(entry) => {
+                    entry.1 = i as u32;
+                    ix.unique = false;
+                }
+                None => {
+                    ix.table.insert_unique(hash, (hash, i as u32), |&(h, _)| h);
+                }
+            }
+        }
+        ix
+    }
+
+    pub(super) fn get(&self, id: &str) -> Option<u32> {
+        use std::hash::BuildHasher;
+        // Records mostly come in ticket order (a run's journal, an export): try the ticket
+        // after the last one found, and the same one again, before hashing.
+        // (Only when ids are unique: a repeated id maps to its last index.)
+        let last = self.last.get();
+        if self.unique {
+            for i in [last.wrapping_add(1), last] {
+                if (i as usize) < self.ends.len() && id_at(&self.ids, &self.ends, i) == id {
+                    self.last.set(i);
+                    return Some(i);
+                }
+            }
+        }
+        let hash = self.hasher.hash_one(id);
+        let found = self
+            .table
+            .find(hash, |&(h, i)| {
+                h == hash && id_at(&self.ids, &self.ends, i) == id
+            })
+            .map(|&(_, i)| i);
+        if let Some(i) = found {
+            self.last.set(i);
+        }
+        found
+    }
+}
+
+fn id_at<'a>(ids: &'a str, ends: &[usize], i: u32) -> &'a str {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &ids[start..ends[i]]
+}
