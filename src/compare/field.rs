@@ -76,30 +76,39 @@ pub(super) fn field_delta(
     });
     let mut accuracy = Delta::of(lb.map(|l| l.accuracy), lc.map(|l| l.accuracy));
     accuracy.interval = Some((accuracy_interval.lo, accuracy_interval.hi));
+    // Two independent seeded streams: run side by side, the same numbers.
+    let (f1_interval, invalid_interval) = rayon::join(
+        || {
+            metric_bootstrap(
+                pf,
+                None,
+                &crate::gate::metric::Metric::MacroF1,
+                true,
+                opts.resamples,
+                opts.level,
+                opts.seed,
+                (1u64 << 37) + field_no,
+            )
+            .map(|b| (b.lo, b.hi))
+        },
+        || {
+            metric_bootstrap(
+                pf,
+                None,
+                &crate::gate::metric::Metric::InvalidRate,
+                false,
+                opts.resamples,
+                opts.level,
+                opts.seed,
+                (1u64 << 38) + field_no,
+            )
+            .map(|b| (b.lo, b.hi))
+        },
+    );
     let mut macro_f1 = Delta::of(lb.map(|l| l.macro_avg.f1), lc.map(|l| l.macro_avg.f1));
-    macro_f1.interval = metric_bootstrap(
-        pf,
-        None,
-        &crate::gate::metric::Metric::MacroF1,
-        true,
-        opts.resamples,
-        opts.level,
-        opts.seed,
-        (1u64 << 37) + field_no,
-    )
-    .map(|b| (b.lo, b.hi));
+    macro_f1.interval = f1_interval;
     let mut invalid_rate = Delta::of(lb.map(|l| l.invalid_rate), lc.map(|l| l.invalid_rate));
-    invalid_rate.interval = metric_bootstrap(
-        pf,
-        None,
-        &crate::gate::metric::Metric::InvalidRate,
-        false,
-        opts.resamples,
-        opts.level,
-        opts.seed,
-        (1u64 << 38) + field_no,
-    )
-    .map(|b| (b.lo, b.hi));
+    invalid_rate.interval = invalid_interval;
     let per_class = f
         .values
         .iter()

@@ -14,7 +14,7 @@
 mod field;
 mod paired;
 
-use std::collections::HashMap;
+use hashbrown::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -322,6 +322,24 @@ pub fn compare(
     settings: &ScoreSettings,
     opts: &CompareOptions,
 ) -> (Comparison, Paired) {
+    compare_with(base, cand, settings, opts, true)
+}
+
+/// The per-ticket data of [`compare`] alone, without the per-field changes and their
+/// intervals (no paired bootstrap runs): what the gate needs of a variant paired with itself.
+pub fn paired(base: &Side, cand: &Side, settings: &ScoreSettings) -> Paired {
+    compare_with(base, cand, settings, &CompareOptions::default(), false).1
+}
+
+/// [`compare`]; with `deltas` false the comparison's per-field changes and intervals are
+/// left out (the paired data is the same).
+fn compare_with(
+    base: &Side,
+    cand: &Side,
+    settings: &ScoreSettings,
+    opts: &CompareOptions,
+    deltas: bool,
+) -> (Comparison, Paired) {
     // 1. Which tickets.
     let base_by_id: HashMap<&str, &crate::gold::Ticket> = base
         .gold
@@ -331,7 +349,7 @@ pub fn compare(
         .collect();
     let mut acc = TicketAccounting::default();
     let mut common = Vec::with_capacity(cand.gold.tickets.len());
-    let mut cand_ids = std::collections::HashSet::with_capacity(cand.gold.tickets.len());
+    let mut cand_ids = HashSet::with_capacity(cand.gold.tickets.len());
     for t in &cand.gold.tickets {
         cand_ids.insert(t.id.as_str());
         match base_by_id.get(t.id.as_str()) {
@@ -367,8 +385,10 @@ pub fn compare(
     let n = gold.tickets.len();
 
     // 2. Both variants graded against the candidate's gold on those tickets.
-    let base_report = score_one(&gold, settings, base);
-    let cand_report = score_one(&gold, settings, cand);
+    let (base_report, cand_report) = rayon::join(
+        || score_one(&gold, settings, base),
+        || score_one(&gold, settings, cand),
+    );
     let base_recs = latest(base.records, &base.variant.name);
     let cand_recs = latest(cand.records, &cand.variant.name);
     let rec_b: Vec<Option<&PredictionRecord>> = gold
@@ -429,15 +449,17 @@ pub fn compare(
             base: pb,
             cand: pc,
         };
-        fields.push(field_delta(
-            &pf,
-            &gold,
-            &cand_conf,
-            &base_report,
-            &cand_report,
-            opts,
-            fields.len() as u64,
-        ));
+        if deltas {
+            fields.push(field_delta(
+                &pf,
+                &gold,
+                &cand_conf,
+                &base_report,
+                &cand_report,
+                opts,
+                fields.len() as u64,
+            ));
+        }
         paired_fields.push(pf);
     }
 
@@ -446,7 +468,7 @@ pub fn compare(
         Some(base_report.invalid_rate),
         Some(cand_report.invalid_rate),
     );
-    if n > 0 {
+    if n > 0 && deltas {
         let cells = ok_cells(&base_ok, &cand_ok, None);
         invalid_rate.interval =
             invalid_bootstrap(&cells, opts.resamples, opts.level, opts.seed, 1 << 40)

@@ -2,7 +2,7 @@
 //! cells of a field, their confusion matrices, and the paired bootstraps of a label-field
 //! metric and of the invalid rate.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use super::PairedField;
 use crate::metrics::ConfusionMatrix;

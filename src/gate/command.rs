@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use rayon::prelude::*;
+
 use super::output;
 use super::rules::RuleSet;
 use super::{CandidateVariant, GateInput, GateOptions};
@@ -145,7 +147,7 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
     )?);
     let variants: Vec<ScoredVariant> = spec.scored_variants();
     // Every ticket needs a record of every variant (repeat 0).
-    let have: std::collections::HashSet<(&str, &str)> = records
+    let have: hashbrown::HashSet<(&str, &str)> = records
         .iter()
         .filter(|r| r.repeat == 0)
         .map(|r| (r.variant.as_str(), r.ticket.as_str()))
@@ -166,6 +168,7 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
             )));
         }
     }
+    drop(have);
     let report = crate::score::score(&gold, &settings, &variants, &records, gold.tickets.len());
     Ok(RunFolder {
         dir: dir.to_path_buf(),
@@ -259,12 +262,13 @@ fn step_summary(markdown: &str) -> Result<()> {
 pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
     let (bdir, bvar) = split_run_arg(&args.baseline);
     let (cdir, cvar) = split_run_arg(&args.candidate);
-    let base = load_run(&bdir)?;
-    let cand = if cdir == bdir {
-        None
-    } else {
-        Some(load_run(&cdir)?)
-    };
+    // Both folders read and graded side by side; the baseline's error first.
+    let (base, cand) = rayon::join(
+        || load_run(&bdir),
+        || (cdir != bdir).then(|| load_run(&cdir)).transpose(),
+    );
+    let base = base?;
+    let cand = cand?;
     let cand_ref = cand.as_ref().unwrap_or(&base);
     let pairs: Vec<(&ScoredVariant, &ScoredVariant)> = match (&bvar, &cvar) {
         (Some(b), Some(c)) => vec![(base.variant(b)?, cand_ref.variant(c)?)],
@@ -298,7 +302,7 @@ pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
         }
     };
     let comparisons: Vec<Comparison> = pairs
-        .iter()
+        .par_iter()
         .map(|(b, c)| compare_pair(&base, b, cand_ref, c).0)
         .collect();
     let md = || {
@@ -341,6 +345,11 @@ pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
         }
     };
     crate::commands::print(&text)?;
+    // The command ends here and the process with it: millions of records are not worth
+    // freeing one by one.
+    std::mem::forget(comparisons);
+    std::mem::forget(base);
+    std::mem::forget(cand);
     Ok(Exit::Ok)
 }
 
@@ -367,7 +376,17 @@ pub fn eval_rules(eval: &Path, fields: &[crate::gold::Field]) -> Result<Option<R
 
 /// `verdict gate RUN [--baseline RUN] [--rules FILE]`.
 pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
-    let cand = load_run(&args.run)?;
+    // The baseline (when one is given) is read and graded beside the candidate; its errors
+    // still come after the candidate's and the rules'.
+    let (cand, base_loaded) = rayon::join(
+        || load_run(&args.run),
+        || match &args.baseline {
+            Some(dir) if dir.exists() => Some(load_run(dir)),
+            _ => None,
+        },
+    );
+    let cand = cand?;
+    let mut base_loaded = base_loaded;
     let set = match &args.rules {
         Some(path) => super::rules::load_rules_file(path, Some(&cand.gold.fields))?,
         None if cand.rules.is_some() => cand.rules.clone().expect("checked"),
@@ -407,7 +426,13 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
                 display_path(dir)
             )))
         }
-        Some(dir) => (Some(load_run(dir)?), None),
+        Some(dir) => (
+            Some(match base_loaded.take() {
+                Some(loaded) => loaded?,
+                None => load_run(dir)?,
+            }),
+            None,
+        ),
         None if needs_baseline && args.baseline_optional => {
             (None, Some("no --baseline given".to_string()))
         }
@@ -445,11 +470,12 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
         crate::cli::Format::Html => return Err(no_html("gate")),
     };
     crate::commands::print(&text)?;
-    Ok(if report.passed {
-        Exit::Ok
-    } else {
-        Exit::GateFailed
-    })
+    let passed = report.passed;
+    // As in compare: the records are not freed one by one at the end of the process.
+    std::mem::forget(report);
+    std::mem::forget(base);
+    std::mem::forget(cand);
+    Ok(if passed { Exit::Ok } else { Exit::GateFailed })
 }
 
 /// Gates the `selected` variants of a graded run with `set`, against `base` when given
@@ -480,12 +506,13 @@ fn gate_run(
             cand.variant(c)?;
         }
     }
-    let own: Vec<(Comparison, Paired)> = selected
-        .iter()
-        .map(|v| compare_pair(cand, v, cand, v))
+    // A variant paired with itself: only its per-ticket data is used (no intervals).
+    let own: Vec<Paired> = selected
+        .par_iter()
+        .map(|v| compare::paired(&side(cand, v), &side(cand, v), &cand.settings))
         .collect();
     let paired: Vec<Option<(String, Comparison, Paired)>> = selected
-        .iter()
+        .par_iter()
         .map(|v| {
             let base = base?;
             let bname = pairs
@@ -509,7 +536,7 @@ fn gate_run(
                 .iter()
                 .find(|r| r.name == v.name)
                 .expect("scored"),
-            own: &own[i].1,
+            own: &own[i],
             unpriced: unpriced(&cand.records, &v.name),
             pair: paired[i].as_ref().map(|(b, c, p)| (b.clone(), c, p)),
         })

@@ -118,7 +118,13 @@ impl PoissonTables {
             t
         });
         let u: f64 = rng.gen();
-        table.partition_point(|&c| c <= u) as u64
+        // The first j with P(X <= j) > u. Small means (most cells of a big run: a handful of
+        // tickets) end within a few steps of the start; a binary search for the rest.
+        if k <= 8 {
+            table.iter().take_while(|&&c| c <= u).count() as u64
+        } else {
+            table.partition_point(|&c| c <= u) as u64
+        }
     }
 }
 
