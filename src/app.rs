@@ -27,7 +27,7 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
             // A run folder graded with its own settings gets the eval's gate line; with
             // --eval (other settings) or outside a folder there is no gate verdict to show.
             let gate = match (&args.run, &args.eval) {
-                (Some(dir), None) => crate::gate::command::summary_gate_lines(dir),
+                (Some(dir), None) => crate::gate::summary_line::summary_gate_lines(dir),
                 _ => Default::default(),
             };
             crate::commands::score_command(
@@ -43,7 +43,7 @@ pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
             let query = args.ticket_query();
             let gate = match &query {
                 Some(_) => Default::default(),
-                None => crate::gate::command::summary_gate_lines(&args.run),
+                None => crate::gate::summary_line::summary_gate_lines(&args.run),
             };
             crate::commands::report_command(&args.run, &out, query.as_ref(), gate)
         }
@@ -436,7 +436,7 @@ pub fn run_with(
     // Every run folder holds its report as one HTML page.
     // The summary says whether each variant passes the eval's gate rules.
     let meta = crate::report::RunMeta {
-        gate: crate::gate::command::summary_gate_lines(&dir),
+        gate: crate::gate::summary_line::summary_gate_lines(&dir),
         ..crate::commands::run_meta(&spec)
     };
     let tickets = &eval.gold.tickets[..n_tickets];
