@@ -18,7 +18,7 @@ const DOMAIN: &[&str] = &[
     "stats",
     "classifier",
     "score",
-    "eval_log.rs",
+    "eval_log",
 ];
 
 /// Modules the domain must not import.
