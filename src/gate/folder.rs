@@ -85,11 +85,7 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
     }
     let spec: crate::run_dir::RunSpec = serde_json::from_value(doc["spec"].clone())
         .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
-    let eval_path = if spec.eval_path.is_absolute() {
-        spec.eval_path.clone()
-    } else {
-        spec.cwd.join(&spec.eval_path)
-    };
+    let eval_path = spec.eval_file();
     let (gold, settings, rules) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
         // The folder stands alone: its gold snapshot, settings and gate rules.
         let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;

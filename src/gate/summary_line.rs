@@ -102,11 +102,7 @@ fn may_have_rules(dir: &Path) -> bool {
     let Ok(spec) = serde_json::from_value::<crate::run_dir::RunSpec>(doc["spec"].clone()) else {
         return false;
     };
-    let eval = if spec.eval_path.is_absolute() {
-        spec.eval_path.clone()
-    } else {
-        spec.cwd.join(&spec.eval_path)
-    };
+    let eval = spec.eval_file();
     let Ok(text) = std::fs::read_to_string(&eval) else {
         return false;
     };

@@ -83,6 +83,15 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
+    /// The eval file the run names, resolved against the directory the run started in.
+    pub fn eval_file(&self) -> std::path::PathBuf {
+        if self.eval_path.is_absolute() {
+            self.eval_path.clone()
+        } else {
+            self.cwd.join(&self.eval_path)
+        }
+    }
+
     /// The run's variants as the grader takes them (name, provider, model).
     pub fn scored_variants(&self) -> Vec<crate::score::ScoredVariant> {
         self.variants
