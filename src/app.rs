@@ -8,84 +8,123 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, Format, RunArgs};
 use crate::config::{self, Eval};
 use crate::error::{display_path, Error, Result};
 use crate::eval_log::{self, Journal, PredictionRecord};
 use crate::exit::Exit;
-use crate::report::{Layout, Output};
+use crate::report::Format;
 use crate::run_dir::{self, Need, RunOptions, RunSpec, Snapshot, VariantSpecInfo};
 use crate::runner::{self, ExecutorFactory, Recorder, RunContext, VariantPlan};
 use crate::variant::VariantSpec;
 
+/// What the user asked for, in the library's own terms: the command line (`cli.rs`) builds
+/// one of these, so clap's types stop at the edge and a test or another front end can call
+/// any command with plain values.
+#[derive(Debug, Clone)]
+pub enum Invocation {
+    /// `verdict run`.
+    Run(RunCommand),
+    /// `verdict validate EVAL`.
+    Validate(PathBuf),
+    /// `verdict score`.
+    Score(crate::commands::ScoreCommand),
+    /// `verdict report`.
+    Report(ReportCommand),
+    /// `verdict compare`.
+    Compare(crate::gate::command::CompareCommand),
+    /// `verdict gate`.
+    Gate(crate::gate::command::GateCommand),
+    /// `verdict init DIR`.
+    Init(PathBuf),
+    /// `verdict schema KIND`.
+    Schema(crate::schema::FileKind),
+}
+
+/// `verdict run`: every option of the command, as plain values.
+#[derive(Debug, Clone, Default)]
+pub struct RunCommand {
+    /// The eval config; `None` only with `resume`.
+    pub eval: Option<PathBuf>,
+    /// Run only these variants (all when empty).
+    pub variants: Vec<String>,
+    /// Classify only the first N tickets.
+    pub limit: Option<usize>,
+    /// Requests in flight at once (overrides the eval's, or on resume the run's).
+    pub concurrency: Option<usize>,
+    /// `Some(Some(n))` a client-side requests-per-minute limit, `Some(None)` none (`off`),
+    /// `None` the eval's (on resume, the run's).
+    pub requests_per_minute: Option<Option<u32>>,
+    /// The same for tokens per minute.
+    pub tokens_per_minute: Option<Option<u32>>,
+    /// The run folder (default: reports/<run-id>).
+    pub out: Option<PathBuf>,
+    /// Finish this interrupted run folder.
+    pub resume: Option<PathBuf>,
+    /// Neither read nor write the response cache.
+    pub no_cache: bool,
+    /// Ignore cached responses but write fresh ones.
+    pub refresh: bool,
+    /// The response cache folder (default: the user's cache directory).
+    pub cache_dir: Option<PathBuf>,
+    /// Stop sending once this invocation has cost this many US dollars.
+    pub max_cost: Option<f64>,
+    /// Stop after this many requests in this invocation.
+    pub max_requests: Option<u64>,
+    /// Print the plan (requests, tokens, cost) instead of running.
+    pub dry_run: bool,
+    /// How to print.
+    pub output: OutputChoice,
+}
+
+/// `verdict report RUN`: how to print a saved run, or which of its tickets to list.
+#[derive(Debug, Clone)]
+pub struct ReportCommand {
+    /// The run folder.
+    pub run: PathBuf,
+    /// `--tickets` and its filters: list tickets instead of the report.
+    pub tickets: Option<crate::report::tickets::Query>,
+    /// How to print.
+    pub output: OutputChoice,
+}
+
 /// Runs a command; returns the exit code (errors carry their own).
-pub fn main(cli: Cli, interrupted: Arc<AtomicBool>) -> Result<Exit> {
-    match cli.command {
-        Command::Validate { eval } => validate(&eval),
-        Command::Run(args) => run_with(&args, interrupted, &mut runner::Executors::default()),
-        Command::Score(args) => {
+pub fn main(invocation: Invocation, interrupted: Arc<AtomicBool>) -> Result<Exit> {
+    match invocation {
+        Invocation::Validate(eval) => validate(&eval),
+        Invocation::Run(args) => run_with(&args, interrupted, &mut runner::Executors::default()),
+        Invocation::Score(args) => {
             // A run folder graded with its own settings gets the eval's gate line; with
             // --eval (other settings) or outside a folder there is no gate verdict to show.
             let gate = match (&args.run, &args.eval) {
                 (Some(dir), None) => crate::gate::summary_line::summary_gate_lines(dir),
                 _ => Default::default(),
             };
-            crate::commands::score_command(
-                &args,
-                &output(&args.format, args.width).shown(args.quiet, args.all),
-                gate,
-            )
+            crate::commands::score_command(&args, &args.output.output(), gate)
         }
-        Command::Report(args) => {
-            let mut out = output(&[], args.width).shown(args.quiet, args.all);
-            out.formats = args.format.iter().map(|f| f.to_lib()).collect();
+        Invocation::Report(args) => {
             // The ticket list has no summary, so no gate line to compute.
-            let query = args.ticket_query();
-            let gate = match &query {
+            let gate = match &args.tickets {
                 Some(_) => Default::default(),
                 None => crate::gate::summary_line::summary_gate_lines(&args.run),
             };
-            crate::commands::report_command(&args.run, &out, query.as_ref(), gate)
+            crate::commands::report_command(
+                &args.run,
+                &args.output.output(),
+                args.tickets.as_ref(),
+                gate,
+            )
         }
-        Command::Compare(args) => crate::gate::command::compare_command(&args),
-        Command::Gate(args) => crate::gate::command::gate_command(&args),
-        Command::Init { dir } => crate::scaffold::init_command(&dir),
-        Command::Schema { kind } => {
-            print(kind.to_lib().schema())?;
+        Invocation::Compare(args) => crate::gate::command::compare_command(&args),
+        Invocation::Gate(args) => crate::gate::command::gate_command(&args),
+        Invocation::Init(dir) => crate::scaffold::init_command(&dir),
+        Invocation::Schema(kind) => {
+            print(kind.schema())?;
             Ok(Exit::Ok)
         }
     }
 }
 
-/// The command line's `--format` and `--width` as the library's [`Output`].
-fn output(formats: &[Format], width: Option<u16>) -> Output {
-    Output {
-        formats: formats.iter().map(|f| f.to_lib()).collect(),
-        layout: Layout {
-            width: terminal_width(width.map(usize::from)),
-            ..Layout::default()
-        },
-    }
-}
-
-/// The columns the terminal format may use: `--width N`, else on a terminal `COLUMNS` or
-/// the terminal's width; piped output gets no limit, so nothing is ever cut in a file.
-fn terminal_width(flag: Option<usize>) -> Option<usize> {
-    use std::io::IsTerminal;
-    if flag.is_some() {
-        return flag;
-    }
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .filter(|&c| c > 0)
-        .or_else(|| comfy_table::Table::new().width().map(usize::from))
-}
-
-pub use crate::commands::{print, print_bytes};
+pub use crate::commands::{print, print_bytes, OutputChoice};
 
 /// Prints an eval's warnings to stderr, one `warning: file:line:col: ...` line each.
 fn print_warnings(eval: &Eval) {
@@ -156,7 +195,7 @@ struct Prepared {
 
 /// Checks of the command line that need nothing loaded: nothing is created before these
 /// (and every other check) have passed.
-fn check_args(args: &RunArgs) -> Result<()> {
+fn check_args(args: &RunCommand) -> Result<()> {
     if args.max_requests == Some(0) {
         return Err(Error::Usage(
             "--max-requests 0 would send nothing; give 1 or more (or leave it out)".into(),
@@ -184,11 +223,11 @@ fn check_args(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-fn prepare_new(args: &RunArgs) -> Result<Prepared> {
-    let eval_path = args
-        .eval
-        .clone()
-        .expect("clap requires eval without --resume");
+fn prepare_new(args: &RunCommand) -> Result<Prepared> {
+    // The command line requires one; a caller of the library may forget it.
+    let eval_path = args.eval.clone().ok_or_else(|| {
+        Error::Usage("a run needs an eval config (or --resume DIR to finish a run)".into())
+    })?;
     let mut eval = config::load_eval(&eval_path)?;
     print_warnings(&eval);
     override_rate_limits(&mut eval, args);
@@ -286,11 +325,11 @@ fn prepare_new(args: &RunArgs) -> Result<Prepared> {
 /// `--requests-per-minute` / `--tokens-per-minute`: operational, so they override the eval's
 /// `run:` settings on a new run (the snapshot then records what the run used) and the
 /// snapshot's on a resume.
-fn override_rate_limits(eval: &mut Eval, args: &RunArgs) {
-    if let Some(crate::cli::PerMinute(n)) = args.requests_per_minute {
+fn override_rate_limits(eval: &mut Eval, args: &RunCommand) {
+    if let Some(n) = args.requests_per_minute {
         eval.run.requests_per_minute = n;
     }
-    if let Some(crate::cli::PerMinute(n)) = args.tokens_per_minute {
+    if let Some(n) = args.tokens_per_minute {
         eval.run.tokens_per_minute = n;
     }
 }
@@ -298,7 +337,7 @@ fn override_rate_limits(eval: &mut Eval, args: &RunArgs) {
 /// A resume reads the run folder only: the snapshot says what the run is, the journal what
 /// is done. Answer-changing settings come from the snapshot alone; operational ones default
 /// to it and may be overridden here.
-fn prepare_resume(dir: &Path, args: &RunArgs) -> Result<Prepared> {
+fn prepare_resume(dir: &Path, args: &RunCommand) -> Result<Prepared> {
     let doc = run_dir::open(dir, Need::Snapshot)?;
     let (snapshot, gold) = run_dir::read_snapshot(dir)?;
     let o = &snapshot.options;
@@ -358,7 +397,7 @@ fn prepare_resume(dir: &Path, args: &RunArgs) -> Result<Prepared> {
 /// `interrupted` is the Ctrl-C flag: set, the run stops starting work and returns
 /// [`Error::Interrupted`].
 pub fn run_with(
-    args: &RunArgs,
+    args: &RunCommand,
     interrupted: Arc<AtomicBool>,
     executors: &mut dyn ExecutorFactory,
 ) -> Result<Exit> {
@@ -391,7 +430,7 @@ pub fn run_with(
     // A malformed base URL is a configuration error even for a dry run.
     runner::preflight::base_urls(&eval, &plans)?;
     if args.dry_run {
-        return crate::commands::dry_run(&eval, &plans, &output(&args.format, args.width));
+        return crate::commands::dry_run(&eval, &plans, &args.output.output());
     }
 
     executors.preflight(&eval, &plans, &options)?;
@@ -453,18 +492,15 @@ pub fn run_with(
     )?;
     write_atomic(&dir.join("report.html"), &page)?;
     crate::commands::print_errors(&report);
-    let out = output(&args.format, args.width).shown(args.quiet, args.all);
-    if out.formats.first() == Some(&crate::report::Format::Html) {
+    let out = args.output.output();
+    if out.formats.first() == Some(&Format::Html) {
         print_bytes(&page)?;
     } else {
         crate::commands::print_run(&meta, &report, Ok(tickets), &records, &out)?;
     }
     // The other formats asked for go into the folder (report.html is there already).
     let (_, rest) = out.split()?;
-    let rest: Vec<crate::report::Format> = rest
-        .into_iter()
-        .filter(|f| *f != crate::report::Format::Html)
-        .collect();
+    let rest: Vec<Format> = rest.into_iter().filter(|f| *f != Format::Html).collect();
     crate::commands::save_formats(
         &dir,
         &crate::report::RunView {
@@ -478,7 +514,7 @@ pub fn run_with(
         &rest,
         out.layout,
     )?;
-    if args.format.first() == Some(&Format::Table) {
+    if args.output.formats.first() == Some(&Format::Table) {
         eprintln!("wrote {}", display_path(&dir));
     }
     match crate::commands::failed_variants(&eval, &records) {

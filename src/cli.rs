@@ -1,8 +1,14 @@
-//! The command line: clap types only.
+//! The command line: clap types, and their translation into the library's plain
+//! [`Invocation`]. No other module of the library names a type of this one
+//! (`tests/architecture.rs`), so every command can be called without clap.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::app::{Invocation, OutputChoice, ReportCommand, RunCommand};
+use crate::commands::ScoreCommand;
+use crate::gate::command::{CompareCommand, GateCommand};
 
 /// Tells whether an LLM ticket classifier is good enough to ship, and which prompt variant
 /// to ship.
@@ -11,6 +17,32 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The command as the library takes it.
+    pub fn into_invocation(self) -> Invocation {
+        match self.command {
+            Command::Run(a) => Invocation::Run(a.into_command()),
+            Command::Validate { eval } => Invocation::Validate(eval),
+            Command::Score(a) => Invocation::Score(a.into_command()),
+            Command::Report(a) => Invocation::Report(a.into_command()),
+            Command::Compare(a) => Invocation::Compare(a.into_command()),
+            Command::Gate(a) => Invocation::Gate(a.into_command()),
+            Command::Init { dir } => Invocation::Init(dir),
+            Command::Schema { kind } => Invocation::Schema(kind.to_lib()),
+        }
+    }
+}
+
+/// `--format`, `--width`, `--quiet`, `--all` as the library's [`OutputChoice`].
+fn output_choice(formats: &[Format], width: Option<u16>, quiet: bool, all: bool) -> OutputChoice {
+    OutputChoice {
+        formats: formats.iter().map(|f| f.to_lib()).collect(),
+        width,
+        quiet,
+        all,
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -117,6 +149,37 @@ pub struct GateArgs {
     pub format: Format,
 }
 
+impl CompareArgs {
+    /// The library's [`CompareCommand`].
+    pub fn into_command(self) -> CompareCommand {
+        CompareCommand {
+            baseline: self.baseline,
+            candidate: self.candidate,
+            format: self.format.to_lib(),
+            markdown: self.markdown,
+            html: self.html,
+        }
+    }
+}
+
+impl GateArgs {
+    /// The library's [`GateCommand`].
+    pub fn into_command(self) -> GateCommand {
+        GateCommand {
+            run: self.run,
+            baseline: self.baseline,
+            baseline_optional: self.baseline_optional,
+            rules: self.rules,
+            variants: self.variants,
+            pairs: self.pairs,
+            inconclusive_passes: self.inconclusive == Inconclusive::Pass,
+            junit: self.junit,
+            markdown: self.markdown,
+            format: self.format.to_lib(),
+        }
+    }
+}
+
 /// What an INCONCLUSIVE rule does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Inconclusive {
@@ -187,6 +250,29 @@ pub struct RunArgs {
     pub all: bool,
 }
 
+impl RunArgs {
+    /// The library's [`RunCommand`].
+    pub fn into_command(self) -> RunCommand {
+        RunCommand {
+            output: output_choice(&self.format, self.width, self.quiet, self.all),
+            eval: self.eval,
+            variants: self.variants,
+            limit: self.limit,
+            concurrency: self.concurrency,
+            requests_per_minute: self.requests_per_minute.map(|p| p.0),
+            tokens_per_minute: self.tokens_per_minute.map(|p| p.0),
+            out: self.out,
+            resume: self.resume,
+            no_cache: self.no_cache,
+            refresh: self.refresh,
+            cache_dir: self.cache_dir,
+            max_cost: self.max_cost,
+            max_requests: self.max_requests,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// A run folder to re-grade from its snapshot and journal (the eval's files are not
@@ -214,6 +300,19 @@ pub struct ScoreArgs {
     /// Show every category in the per-category tables (default: the 10 lowest-F1).
     #[arg(long)]
     pub all: bool,
+}
+
+impl ScoreArgs {
+    /// The library's [`ScoreCommand`].
+    pub fn into_command(self) -> ScoreCommand {
+        ScoreCommand {
+            output: output_choice(&self.format, self.width, self.quiet, self.all),
+            run: self.run,
+            eval: self.eval,
+            gold: self.gold,
+            predictions: self.predictions,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +353,20 @@ pub struct ReportArgs {
 }
 
 impl ReportArgs {
+    /// The library's [`ReportCommand`].
+    pub fn into_command(self) -> ReportCommand {
+        ReportCommand {
+            tickets: self.ticket_query(),
+            output: OutputChoice {
+                formats: self.format.iter().map(|f| f.to_lib()).collect(),
+                width: self.width,
+                quiet: self.quiet,
+                all: self.all,
+            },
+            run: self.run,
+        }
+    }
+
     /// The ticket query of `--tickets` (the library's type), if any.
     pub fn ticket_query(&self) -> Option<crate::report::tickets::Query> {
         use crate::report::tickets::Selection;
@@ -387,5 +500,166 @@ fn dollars(s: &str) -> Result<f64, String> {
         _ => Err(format!(
             "{s:?} is not an amount of US dollars (0 or more, e.g. 5 or 0.5)"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invocation(args: &[&str]) -> Invocation {
+        Cli::try_parse_from(std::iter::once("verdict").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+            .into_invocation()
+    }
+
+    /// Every flag of `run` reaches the library's `RunCommand` with its value.
+    #[test]
+    fn run_flags_become_a_run_command() {
+        let Invocation::Run(r) = invocation(&[
+            "run",
+            "e.yaml",
+            "--variant",
+            "a",
+            "--variant",
+            "b",
+            "--limit",
+            "5",
+            "--concurrency",
+            "3",
+            "--requests-per-minute",
+            "off",
+            "--tokens-per-minute",
+            "900",
+            "--out",
+            "o",
+            "--refresh",
+            "--cache-dir",
+            "c",
+            "--max-cost",
+            "0.5",
+            "--max-requests",
+            "7",
+            "--dry-run",
+            "--format",
+            "md,json",
+            "--width",
+            "80",
+            "--quiet",
+            "--all",
+        ]) else {
+            panic!("not a run")
+        };
+        assert_eq!(r.eval, Some(PathBuf::from("e.yaml")));
+        assert_eq!(r.variants, ["a", "b"]);
+        assert_eq!((r.limit, r.concurrency), (Some(5), Some(3)));
+        assert_eq!(r.requests_per_minute, Some(None));
+        assert_eq!(r.tokens_per_minute, Some(Some(900)));
+        assert_eq!(r.out, Some(PathBuf::from("o")));
+        assert_eq!(r.resume, None);
+        assert!(!r.no_cache && r.refresh && r.dry_run);
+        assert_eq!(r.cache_dir, Some(PathBuf::from("c")));
+        assert_eq!((r.max_cost, r.max_requests), (Some(0.5), Some(7)));
+        assert_eq!(
+            r.output,
+            OutputChoice {
+                formats: vec![crate::report::Format::Markdown, crate::report::Format::Json],
+                width: Some(80),
+                quiet: true,
+                all: true,
+            }
+        );
+        // Left out, the rate limits are the eval's (None), not "off" (Some(None)).
+        let Invocation::Run(r) = invocation(&["run", "--resume", "d"]) else {
+            panic!("not a run")
+        };
+        assert_eq!((r.requests_per_minute, r.tokens_per_minute), (None, None));
+        assert_eq!(r.resume, Some(PathBuf::from("d")));
+        assert_eq!(r.output, OutputChoice::default());
+    }
+
+    #[test]
+    fn score_report_compare_and_gate_flags_become_commands() {
+        let Invocation::Score(s) = invocation(&["score", "r", "--eval", "e.yaml", "-q"]) else {
+            panic!("not score")
+        };
+        assert_eq!(s.run, Some(PathBuf::from("r")));
+        assert_eq!(s.eval, Some(PathBuf::from("e.yaml")));
+        assert!(s.output.quiet && s.gold.is_none() && s.predictions.is_none());
+
+        let Invocation::Report(r) = invocation(&[
+            "report",
+            "r",
+            "--tickets",
+            "wrong",
+            "--variant",
+            "v",
+            "--field",
+            "f",
+            "--tag",
+            "de",
+            "--limit",
+            "9",
+            "--format",
+            "csv",
+        ]) else {
+            panic!("not report")
+        };
+        let q = r.tickets.expect("a ticket query");
+        assert_eq!(q.selection, crate::report::tickets::Selection::Wrong);
+        assert_eq!(q.variants, ["v"]);
+        assert_eq!(
+            (q.field.as_deref(), q.tag.as_deref(), q.limit),
+            (Some("f"), Some("de"), Some(9))
+        );
+        assert_eq!(r.output.formats, [crate::report::Format::Csv]);
+
+        let Invocation::Compare(c) =
+            invocation(&["compare", "a:x", "b", "--format", "md", "--html", "h.html"])
+        else {
+            panic!("not compare")
+        };
+        assert_eq!((c.baseline.as_str(), c.candidate.as_str()), ("a:x", "b"));
+        assert_eq!(c.format, crate::report::Format::Markdown);
+        assert_eq!(c.html, Some(PathBuf::from("h.html")));
+
+        let Invocation::Gate(g) = invocation(&[
+            "gate",
+            "r",
+            "--baseline",
+            "b",
+            "--baseline-optional",
+            "--rules",
+            "x.yaml",
+            "--variant",
+            "v",
+            "--pair",
+            "p=q",
+            "--inconclusive",
+            "pass",
+            "--junit",
+            "j.xml",
+            "--markdown",
+            "m.md",
+            "--format",
+            "json",
+        ]) else {
+            panic!("not gate")
+        };
+        assert_eq!(g.run, PathBuf::from("r"));
+        assert_eq!(g.baseline, Some(PathBuf::from("b")));
+        assert!(g.baseline_optional && g.inconclusive_passes);
+        assert_eq!(g.rules, Some(PathBuf::from("x.yaml")));
+        assert_eq!(
+            (g.variants, g.pairs),
+            (vec!["v".to_string()], vec!["p=q".to_string()])
+        );
+        assert_eq!(g.junit, Some(PathBuf::from("j.xml")));
+        assert_eq!(g.markdown, Some(PathBuf::from("m.md")));
+        assert_eq!(g.format, crate::report::Format::Json);
+        let Invocation::Gate(g) = invocation(&["gate", "r"]) else {
+            panic!("not gate")
+        };
+        assert!(!g.inconclusive_passes, "INCONCLUSIVE fails by default");
     }
 }

@@ -2,14 +2,14 @@
 //! `verdict score`, `verdict report` and `verdict run --dry-run`. The pure scoring they call
 //! lives in [`crate::score`]; the folder itself is read through [`crate::run_dir`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::Eval;
 use crate::error::{Error, Result};
 use crate::eval_log::{PredictionRecord, RunSpec};
 use crate::exit::Exit;
 use crate::gold::{FieldKind, GoldSet};
-use crate::report::{Output, PlanRow, PlanView, RunMeta, RunView};
+use crate::report::{Format, Layout, Output, PlanRow, PlanView, RunMeta, RunView};
 use crate::run_dir::RunDoc;
 use crate::score::{score, RunReport, ScoreSettings, ScoredVariant};
 
@@ -202,13 +202,86 @@ pub fn dry_run(eval: &Eval, plans: &[crate::runner::VariantPlan], output: &Outpu
     Ok(Exit::Ok)
 }
 
+/// How a command prints: `--format` (a list: the first is printed, a run or report saves the
+/// others into its folder), `--width`, `--quiet`, `--all`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputChoice {
+    /// At least one format; the first is printed.
+    pub formats: Vec<Format>,
+    /// Fit tables to this many columns (default: the terminal's width; never cut when piped).
+    pub width: Option<u16>,
+    /// The summary only.
+    pub quiet: bool,
+    /// Every category in the per-category tables.
+    pub all: bool,
+}
+
+impl Default for OutputChoice {
+    /// Tables, at the terminal's width, in full.
+    fn default() -> Self {
+        OutputChoice {
+            formats: vec![Format::Table],
+            width: None,
+            quiet: false,
+            all: false,
+        }
+    }
+}
+
+impl OutputChoice {
+    /// The library's [`Output`]: the formats and the layout for this terminal.
+    pub fn output(&self) -> Output {
+        Output {
+            formats: self.formats.clone(),
+            layout: Layout {
+                width: terminal_width(self.width.map(usize::from)),
+                ..Layout::default()
+            },
+        }
+        .shown(self.quiet, self.all)
+    }
+}
+
+/// The columns the terminal format may use: `--width N`, else on a terminal `COLUMNS` or
+/// the terminal's width; piped output gets no limit, so nothing is ever cut in a file.
+fn terminal_width(flag: Option<usize>) -> Option<usize> {
+    use std::io::IsTerminal;
+    if flag.is_some() {
+        return flag;
+    }
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| comfy_table::Table::new().width().map(usize::from))
+}
+
+/// `verdict score`: a run folder to re-grade (`run`, with `eval`'s settings when given), or
+/// predictions made elsewhere (`gold` and `predictions`).
+#[derive(Debug, Clone, Default)]
+pub struct ScoreCommand {
+    /// The run folder to re-grade from its snapshot and journal.
+    pub run: Option<PathBuf>,
+    /// With `run`: this eval's calibration and routing settings instead of the run's.
+    pub eval: Option<PathBuf>,
+    /// A gold YAML file or an eval config (with `predictions`).
+    pub gold: Option<PathBuf>,
+    /// A predictions.jsonl file (with `gold`).
+    pub predictions: Option<PathBuf>,
+    /// How to print.
+    pub output: OutputChoice,
+}
+
 /// `verdict score`: scores predictions made elsewhere. `--gold` is a gold YAML file or an
 /// eval config (whose gold source and calibration/routing settings are then used).
 ///
 /// `gate` is the summary's gate line per variant (the eval's rules on a run folder, computed
 /// by the caller; empty otherwise).
 pub fn score_command(
-    args: &crate::cli::ScoreArgs,
+    args: &ScoreCommand,
     output: &Output,
     gate: std::collections::BTreeMap<String, String>,
 ) -> Result<Exit> {
@@ -552,7 +625,7 @@ fn report_tickets(
     query: &crate::report::tickets::Query,
     output: &Output,
 ) -> Result<Exit> {
-    use crate::report::{markdown, terminal, tickets, Format};
+    use crate::report::{markdown, terminal, tickets};
     let (format, rest) = output.split()?;
     if !rest.is_empty() {
         return Err(Error::Usage(

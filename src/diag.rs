@@ -114,6 +114,16 @@ pub fn json_kind(v: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The closest of `candidates` to `word`, if close enough to be a likely typo.
+pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

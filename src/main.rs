@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::Parser;
-use verdict::cli::{Cli, Command};
+use verdict::app::Invocation;
+use verdict::cli::Cli;
 use verdict::error::Error;
 use verdict::exit::Exit;
 
 fn main() {
-    let cli = Cli::parse();
+    let invocation = Cli::parse().into_invocation();
     let interrupted = Arc::new(AtomicBool::new(false));
     // Only a run has work worth keeping; every other command stops at the first Ctrl-C.
-    if matches!(cli.command, Command::Run(_)) {
+    if matches!(invocation, Invocation::Run(_)) {
         let flag = interrupted.clone();
         // First Ctrl-C: the run stops starting work and keeps its journal, then returns
         // `Error::Interrupted`. Second: leave at once (the journal is append-only, so a
@@ -26,7 +27,7 @@ fn main() {
             }
         });
     }
-    let code = match verdict::app::main(cli, interrupted) {
+    let code = match verdict::app::main(invocation, interrupted) {
         Ok(code) => code,
         Err(Error::StdoutClosed) => Exit::Ok,
         Err(err) => {

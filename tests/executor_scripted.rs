@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use clap::Parser;
-use verdict::cli::{Cli, Command, RunArgs};
+use verdict::app::{OutputChoice, RunCommand};
 use verdict::eval_log::{Outcome, PredictionRecord};
 use verdict::exit::Exit;
 use verdict::gold::GoldValue;
@@ -158,12 +157,12 @@ impl ExecutorFactory for ScriptedFactory {
     }
 }
 
-fn run_args(args: &[&str]) -> RunArgs {
-    let cli = Cli::try_parse_from(std::iter::once("verdict").chain(args.iter().copied()))
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    match cli.command {
-        Command::Run(a) => a,
-        other => panic!("not a run: {other:?}"),
+/// JSON on stdout, the summary only: what the tests read is the run folder.
+fn quiet_json() -> OutputChoice {
+    OutputChoice {
+        formats: vec![verdict::report::Format::Json],
+        quiet: true,
+        ..OutputChoice::default()
     }
 }
 
@@ -175,17 +174,16 @@ fn journal(dir: &Path) -> Vec<PredictionRecord> {
     verdict::eval_log::read_journal(&dir.join("predictions.jsonl")).unwrap()
 }
 
-fn new_run(out: &Path) -> RunArgs {
-    run_args(&[
-        "run",
-        eval_path().to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-cache",
-        "--format",
-        "json",
-        "--quiet",
-    ])
+/// `verdict run tests/fixtures/mini/eval.yaml --out OUT --no-cache --format json --quiet`, as
+/// the library takes it (no command line parsed: `cli.rs` builds the same struct).
+fn new_run(out: &Path) -> RunCommand {
+    RunCommand {
+        eval: Some(eval_path()),
+        out: Some(out.to_path_buf()),
+        no_cache: true,
+        output: quiet_json(),
+        ..RunCommand::default()
+    }
 }
 
 /// The department metrics of each variant in run.json.
@@ -298,14 +296,11 @@ fn a_scripted_executor_that_stops_early_leaves_a_run_that_resume_finishes() {
     // The resume sends only the jobs the journal does not hold.
     let (mut factory, seen) = ScriptedFactory::new(None);
     let exit = verdict::app::run_with(
-        &run_args(&[
-            "run",
-            "--resume",
-            out.to_str().unwrap(),
-            "--format",
-            "json",
-            "--quiet",
-        ]),
+        &RunCommand {
+            resume: Some(out.clone()),
+            output: quiet_json(),
+            ..RunCommand::default()
+        },
         Arc::new(AtomicBool::new(false)),
         &mut factory,
     )

@@ -72,17 +72,7 @@ pub fn index(path: &str, i: usize) -> String {
     format!("{path}[{i}]")
 }
 
-/// The closest of `candidates` to `word`, if close enough to be a likely typo.
-pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
-pub use crate::diag::list;
+pub use crate::diag::{did_you_mean, list};
 
 impl Checker {
     pub fn new(file: &Path) -> Self {

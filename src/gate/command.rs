@@ -17,6 +17,7 @@ use super::{CandidateVariant, GateInput, GateOptions};
 use crate::compare::{self, Comparison, Paired};
 use crate::error::{display_path, Error, Result};
 use crate::exit::Exit;
+use crate::report::Format;
 use crate::score::ScoredVariant;
 
 /// Writes an output file whole.
@@ -50,8 +51,23 @@ fn step_summary(markdown: &str) -> Result<()> {
         .map_err(|e| Error::io(&path, e))
 }
 
+/// `verdict compare BASE CANDIDATE`: its options as plain values.
+#[derive(Debug, Clone)]
+pub struct CompareCommand {
+    /// The baseline: a run folder, or RUN:VARIANT.
+    pub baseline: String,
+    /// The candidate: a run folder, or RUN:VARIANT (graded against its gold set).
+    pub candidate: String,
+    /// What to print: table, markdown, JSON or HTML.
+    pub format: Format,
+    /// Also write the comparison as GitHub markdown to this file.
+    pub markdown: Option<PathBuf>,
+    /// Also write it as one self-contained HTML page to this file.
+    pub html: Option<PathBuf>,
+}
+
 /// `verdict compare BASE CANDIDATE`.
-pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
+pub fn compare_command(args: &CompareCommand) -> Result<Exit> {
     let (bdir, bvar) = split_run_arg(&args.baseline);
     let (cdir, cvar) = split_run_arg(&args.candidate);
     // Both folders read and graded side by side; the baseline's error first.
@@ -118,14 +134,15 @@ pub fn compare_command(args: &crate::cli::CompareArgs) -> Result<Exit> {
         write_file(path, &html())?;
     }
     let text = match args.format {
-        crate::cli::Format::Table => comparisons
+        Format::Table => comparisons
             .iter()
             .map(output::compare_text)
             .collect::<Vec<_>>()
             .join("\n"),
-        crate::cli::Format::Md => md(),
-        crate::cli::Format::Html => html(),
-        crate::cli::Format::Json => {
+        Format::Markdown => md(),
+        Format::Html => html(),
+        Format::Csv => return Err(no_format("compare", "csv", "table, md, json or html")),
+        Format::Json => {
             let mut s = if comparisons.len() == 1 {
                 serde_json::to_string_pretty(&comparisons[0])
             } else {
@@ -166,8 +183,33 @@ pub fn eval_rules(eval: &Path, fields: &[crate::gold::Field]) -> Result<Option<R
     }
 }
 
+/// `verdict gate RUN`: its options as plain values.
+#[derive(Debug, Clone)]
+pub struct GateCommand {
+    /// The run folder to gate.
+    pub run: PathBuf,
+    /// The run folder to compare against (regression rules).
+    pub baseline: Option<PathBuf>,
+    /// Gate without a baseline when its folder is missing, skipping regression rules.
+    pub baseline_optional: bool,
+    /// The rules file (default: the eval's `gate:` section as the run recorded it).
+    pub rules: Option<PathBuf>,
+    /// Gate only these candidate variants (all when empty).
+    pub variants: Vec<String>,
+    /// `BASE=CAND` pairs of differently named variants.
+    pub pairs: Vec<String>,
+    /// An INCONCLUSIVE significance rule passes the gate (default: it fails it).
+    pub inconclusive_passes: bool,
+    /// Write a JUnit XML report here.
+    pub junit: Option<PathBuf>,
+    /// Write the result as GitHub markdown here.
+    pub markdown: Option<PathBuf>,
+    /// What to print: table, markdown or JSON.
+    pub format: Format,
+}
+
 /// `verdict gate RUN [--baseline RUN] [--rules FILE]`.
-pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
+pub fn gate_command(args: &GateCommand) -> Result<Exit> {
     // The baseline (when one is given) is read and graded beside the candidate; its errors
     // still come after the candidate's and the rules'.
     let (cand, base_loaded) = rayon::join(
@@ -236,7 +278,7 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
         None => (None, None),
     };
     let opts = GateOptions {
-        inconclusive_passes: args.inconclusive == crate::cli::Inconclusive::Pass,
+        inconclusive_passes: args.inconclusive_passes,
     };
     let report = gate_run(
         &cand,
@@ -256,10 +298,11 @@ pub fn gate_command(args: &crate::cli::GateArgs) -> Result<Exit> {
     }
     step_summary(&markdown)?;
     let text = match args.format {
-        crate::cli::Format::Table => output::gate_text(&report),
-        crate::cli::Format::Md => markdown,
-        crate::cli::Format::Json => output::gate_json(&report),
-        crate::cli::Format::Html => return Err(no_html("gate")),
+        Format::Table => output::gate_text(&report),
+        Format::Markdown => markdown,
+        Format::Json => output::gate_json(&report),
+        Format::Html => return Err(no_html("gate")),
+        Format::Csv => return Err(no_format("gate", "csv", "table, md or json")),
     };
     crate::commands::print(&text)?;
     let passed = report.passed;
@@ -348,5 +391,13 @@ pub(super) fn gate_run(
 fn no_html(command: &str) -> Error {
     Error::Usage(format!(
         "`verdict {command}` has no HTML format: use --format table, md or json (the HTML report of each run is its report.html; `verdict compare BASE CAND --format html` draws the comparison)"
+    ))
+}
+
+/// A format the command line does not offer for `command` (the library's `Format` has more
+/// values than compare and gate print).
+fn no_format(command: &str, format: &str, valid: &str) -> Error {
+    Error::Usage(format!(
+        "`verdict {command}` has no {format} format: use --format {valid}"
     ))
 }

@@ -121,7 +121,7 @@ impl Metric {
                 higher_is_better: None,
             },
             _ => {
-                let hint = crate::config::check::did_you_mean(s, ALIASES)
+                let hint = crate::diag::did_you_mean(s, ALIASES)
                     .map(|a| format!("did you mean `{a}`? "))
                     .unwrap_or_default();
                 return Err(format!(
