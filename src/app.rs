@@ -17,7 +17,7 @@ use crate::run_dir::{self, Need, RunOptions, RunSpec, Snapshot, VariantSpecInfo}
 use crate::runner::{self, ExecutorFactory, Recorder, RunContext, VariantPlan};
 use crate::variant::VariantSpec;
 
-/// What the user asked for, in the library's own terms: the command line (`cli.rs`) builds
+/// What the user asked for, in the library's own terms: the command line (`cli/`) builds
 /// one of these, so clap's types stop at the edge and a test or another front end can call
 /// any command with plain values.
 #[derive(Debug, Clone)]

@@ -175,7 +175,7 @@ fn journal(dir: &Path) -> Vec<PredictionRecord> {
 }
 
 /// `verdict run tests/fixtures/mini/eval.yaml --out OUT --no-cache --format json --quiet`, as
-/// the library takes it (no command line parsed: `cli.rs` builds the same struct).
+/// the library takes it (no command line parsed: `cli/` builds the same struct).
 fn new_run(out: &Path) -> RunCommand {
     RunCommand {
         eval: Some(eval_path()),
