@@ -10,6 +10,7 @@
 #   N=100000 bench/gate_scale.sh         # smaller
 #   KEEP=1 bench/gate_scale.sh           # keep the run folders for the next call
 #   NO_BUILD=1 bench/gate_scale.sh       # time target/release/verdict as it is
+#   KEEP=1 GEN_ONLY=1 bench/gate_scale.sh  # only make the folders (and rules.yaml)
 #
 # The folders are made by verdict itself: a real `verdict run` of three local variants on a
 # 5-ticket copy of the gold set gives run.json (version 2, complete) and snapshot.json, then
@@ -86,6 +87,7 @@ rules:
   - {metric: accuracy, significant_drop: {margin: 0.005}}
 YAML
 du -sh "$data"/base "$data"/cand >&2
+[ -z "${GEN_ONLY:-}" ] || exit 0
 
 compare=("$bin" compare "$data/base" "$data/cand" --format json)
 gate=("$bin" gate "$data/cand" --baseline "$data/base" --rules "$data/rules.yaml")

@@ -89,8 +89,10 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, counts: &[u64], out: &mut [u64]
     }
 }
 
+use crate::stats::PoissonPlan;
+#[cfg(test)]
+use crate::stats::PoissonTables;
 pub use crate::stats::POISSON_ABOVE;
-use crate::stats::{poisson_weights, PoissonTables};
 
 /// What a paired bootstrap of one change found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -130,10 +132,10 @@ pub fn paired_bootstrap(
     let mut rng = rng_for(seed, stream);
     let mut out = vec![0u64; counts.len()];
     let mut draws: Vec<f64> = Vec::with_capacity(resamples);
-    let mut tables = PoissonTables::default();
+    let plan = (n > POISSON_ABOVE).then(|| PoissonPlan::new(counts));
     for _ in 0..resamples {
-        if n > POISSON_ABOVE {
-            poisson_weights(&mut rng, &mut tables, counts, &mut out);
+        if let Some(plan) = &plan {
+            plan.draw(&mut rng, &mut out);
         } else {
             multinomial(&mut rng, n, counts, &mut out);
         }

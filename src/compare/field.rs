@@ -159,15 +159,17 @@ pub(super) fn field_delta(
         .collect();
     let right_to_wrong = flips.iter().filter(|f| f.0).count();
     let wrong_to_right = flips.len() - right_to_wrong;
-    flips.sort_by(|a, b| {
+    // Only the kept ones are sorted (the ticket's position breaks ties as the stable sort
+    // did: the order is total).
+    super::first_sorted(&mut flips, opts.flips_kept, |a, b| {
         b.0.cmp(&a.0)
             .then(b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)))
             .then(gold.tickets[a.2].id.cmp(&gold.tickets[b.2].id))
+            .then(a.2.cmp(&b.2))
     });
     let name = |l: Option<u32>| l.map(|l| f.values[l as usize].clone());
     let flips = flips
         .into_iter()
-        .take(opts.flips_kept)
         .map(|(r2w, conf, i)| {
             let t = &gold.tickets[i];
             Flip {

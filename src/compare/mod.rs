@@ -14,13 +14,17 @@
 mod field;
 mod paired;
 
+use std::sync::Arc;
+
 use hashbrown::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::eval_log::{Outcome, PredictionRecord};
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue};
-use crate::score::{ScoreSettings, ScoredVariant, VariantReport};
+use crate::score::{
+    Graded, GradedVariant, PredColumn, ScoreSettings, ScoredVariant, VariantReport,
+};
 use crate::stats::{Interval, McNemar, PairedTable};
 use field::field_delta;
 pub use paired::{invalid_bootstrap, joint_cells, matrices, metric_bootstrap, ok_cells};
@@ -207,7 +211,7 @@ pub struct PairedField {
 #[derive(Debug, Clone)]
 pub struct Paired {
     /// The compared tickets (candidate gold, in candidate order).
-    pub gold: GoldSet,
+    pub gold: Arc<GoldSet>,
     pub fields: Vec<PairedField>,
     /// Record present and `ok`.
     pub base_ok: Vec<bool>,
@@ -303,15 +307,148 @@ pub fn uncached_cost_per_1k(records: &[&PredictionRecord]) -> Option<f64> {
     Some(sum / paid.len() as f64 * 1000.0)
 }
 
-fn score_one(gold: &GoldSet, settings: &ScoreSettings, side: &Side) -> VariantReport {
-    let report = crate::score::score(
+/// Which tickets two runs are compared on, and what changed between their gold sets.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// The compared tickets: the candidate's gold set (its fields, its order) restricted to
+    /// the tickets both runs have with the same text (the candidate's own set, shared, when
+    /// that is all of it).
+    pub gold: Arc<GoldSet>,
+    pub tickets: TicketAccounting,
+    pub label_space: Vec<LabelSpaceChange>,
+}
+
+impl Compared {
+    /// Two variants of one run: every ticket, nothing changed.
+    pub fn same_run(gold: &Arc<GoldSet>) -> Self {
+        Compared {
+            gold: gold.clone(),
+            tickets: TicketAccounting {
+                compared: gold.tickets.len(),
+                ..Default::default()
+            },
+            label_space: Vec::new(),
+        }
+    }
+
+    /// The tickets of `base` and `cand` compared: in both with the same text.
+    pub fn of(base: &GoldSet, cand: &Arc<GoldSet>) -> Self {
+        let mut acc = TicketAccounting::default();
+        let mut keep: Vec<bool> = Vec::with_capacity(cand.tickets.len());
+        let text_changed = |acc: &mut TicketAccounting, t: &crate::gold::Ticket| {
+            acc.text_changed += 1;
+            if acc.text_changed_ids.len() < 20 {
+                acc.text_changed_ids.push(t.id.clone());
+            }
+        };
+        let same_ids = base.tickets.len() == cand.tickets.len()
+            && base
+                .tickets
+                .iter()
+                .zip(&cand.tickets)
+                .all(|(b, c)| b.id == c.id);
+        if same_ids {
+            // The usual case (the same gold set): ticket by ticket, without a map.
+            for (b, t) in base.tickets.iter().zip(&cand.tickets) {
+                let same = b.text == t.text;
+                if !same {
+                    text_changed(&mut acc, t);
+                }
+                keep.push(same);
+            }
+        } else {
+            let base_by_id: HashMap<&str, &crate::gold::Ticket> =
+                base.tickets.iter().map(|t| (t.id.as_str(), t)).collect();
+            let mut cand_ids = HashSet::with_capacity(cand.tickets.len());
+            for t in &cand.tickets {
+                cand_ids.insert(t.id.as_str());
+                match base_by_id.get(t.id.as_str()) {
+                    None => {
+                        acc.missing_in_baseline += 1;
+                        if acc.missing_in_baseline_ids.len() < 20 {
+                            acc.missing_in_baseline_ids.push(t.id.clone());
+                        }
+                        keep.push(false);
+                    }
+                    Some(b) if b.text != t.text => {
+                        text_changed(&mut acc, t);
+                        keep.push(false);
+                    }
+                    Some(_) => keep.push(true),
+                }
+            }
+            for t in &base.tickets {
+                if !cand_ids.contains(t.id.as_str()) {
+                    acc.missing_in_candidate += 1;
+                    if acc.missing_in_candidate_ids.len() < 20 {
+                        acc.missing_in_candidate_ids.push(t.id.clone());
+                    }
+                }
+            }
+        }
+        let compared = keep.iter().filter(|&&k| k).count();
+        acc.compared = compared;
+        let gold = if compared == cand.tickets.len() {
+            cand.clone()
+        } else {
+            Arc::new(GoldSet {
+                fields: cand.fields.clone(),
+                tickets: cand
+                    .tickets
+                    .iter()
+                    .zip(&keep)
+                    .filter(|(_, &k)| k)
+                    .map(|(t, _)| t.clone())
+                    .collect(),
+                sha256: cand.sha256.clone(),
+            })
+        };
+        Compared {
+            gold,
+            tickets: acc,
+            label_space: label_space(&base.fields, &cand.fields),
+        }
+    }
+}
+
+/// One side of a comparison, graded on the compared tickets against the candidate's gold
+/// set (as [`crate::score::score`] grades: the last record of each ticket wins).
+#[derive(Debug, Clone)]
+pub struct GradedSide<'a> {
+    /// How the output names it (`reports/run-a:baseline`).
+    pub label: String,
+    /// The variant graded on [`Compared::gold`]'s tickets, in their order.
+    pub variant: &'a GradedVariant,
+    /// Its metrics there.
+    pub report: &'a VariantReport,
+    /// [`uncached_cost_per_1k`] of its repeat-0 records of those tickets.
+    pub cost_per_1k: Option<f64>,
+}
+
+/// A [`Side`] graded on the compared tickets.
+fn grade_side(
+    c: &Compared,
+    settings: &ScoreSettings,
+    side: &Side,
+) -> (Graded, VariantReport, Option<f64>) {
+    let gold = &*c.gold;
+    let graded = crate::score::grade(
         gold,
-        settings,
         std::slice::from_ref(side.variant),
         side.records,
         gold.tickets.len(),
     );
-    report.variants.into_iter().next().expect("one variant")
+    let report = crate::score::variant_reports(&graded, settings)
+        .into_iter()
+        .next()
+        .expect("one variant");
+    let recs = latest(side.records, &side.variant.name);
+    let mine: Vec<&PredictionRecord> = gold
+        .tickets
+        .iter()
+        .filter_map(|t| recs.get(t.id.as_str()).copied())
+        .collect();
+    (graded, report, uncached_cost_per_1k(&mine))
 }
 
 /// Compares `base` and `cand`. `settings` are the candidate's calibration and routing
@@ -331,8 +468,6 @@ pub fn paired(base: &Side, cand: &Side, settings: &ScoreSettings) -> Paired {
     compare_with(base, cand, settings, &CompareOptions::default(), false).1
 }
 
-/// [`compare`]; with `deltas` false the comparison's per-field changes and intervals are
-/// left out (the paired data is the same).
 fn compare_with(
     base: &Side,
     cand: &Side,
@@ -340,79 +475,63 @@ fn compare_with(
     opts: &CompareOptions,
     deltas: bool,
 ) -> (Comparison, Paired) {
-    // 1. Which tickets.
-    let base_by_id: HashMap<&str, &crate::gold::Ticket> = base
-        .gold
-        .tickets
-        .iter()
-        .map(|t| (t.id.as_str(), t))
-        .collect();
-    let mut acc = TicketAccounting::default();
-    let mut common = Vec::with_capacity(cand.gold.tickets.len());
-    let mut cand_ids = HashSet::with_capacity(cand.gold.tickets.len());
-    for t in &cand.gold.tickets {
-        cand_ids.insert(t.id.as_str());
-        match base_by_id.get(t.id.as_str()) {
-            None => {
-                acc.missing_in_baseline += 1;
-                if acc.missing_in_baseline_ids.len() < 20 {
-                    acc.missing_in_baseline_ids.push(t.id.clone());
-                }
-            }
-            Some(b) if b.text != t.text => {
-                acc.text_changed += 1;
-                if acc.text_changed_ids.len() < 20 {
-                    acc.text_changed_ids.push(t.id.clone());
-                }
-            }
-            Some(_) => common.push(t.clone()),
-        }
-    }
-    for t in &base.gold.tickets {
-        if !cand_ids.contains(t.id.as_str()) {
-            acc.missing_in_candidate += 1;
-            if acc.missing_in_candidate_ids.len() < 20 {
-                acc.missing_in_candidate_ids.push(t.id.clone());
-            }
-        }
-    }
-    acc.compared = common.len();
-    let gold = GoldSet {
-        fields: cand.gold.fields.clone(),
-        tickets: common,
-        sha256: cand.gold.sha256.clone(),
-    };
-    let n = gold.tickets.len();
-
-    // 2. Both variants graded against the candidate's gold on those tickets.
-    let (base_report, cand_report) = rayon::join(
-        || score_one(&gold, settings, base),
-        || score_one(&gold, settings, cand),
+    let c = Compared::of(base.gold, &Arc::new(cand.gold.clone()));
+    let ((gb, rb, cb), (gc, rc, cc)) = rayon::join(
+        || grade_side(&c, settings, base),
+        || grade_side(&c, settings, cand),
     );
-    let base_recs = latest(base.records, &base.variant.name);
-    let cand_recs = latest(cand.records, &cand.variant.name);
-    let rec_b: Vec<Option<&PredictionRecord>> = gold
-        .tickets
-        .iter()
-        .map(|t| base_recs.get(t.id.as_str()).copied())
-        .collect();
-    let rec_c: Vec<Option<&PredictionRecord>> = gold
-        .tickets
-        .iter()
-        .map(|t| cand_recs.get(t.id.as_str()).copied())
-        .collect();
-    let ok = |r: &Option<&PredictionRecord>| r.is_some_and(|r| r.outcome == Outcome::Ok);
-    let base_ok: Vec<bool> = rec_b.iter().map(ok).collect();
-    let cand_ok: Vec<bool> = rec_c.iter().map(ok).collect();
-    let cand_conf: Vec<Option<f64>> = rec_c
-        .iter()
-        .map(|r| {
-            r.and_then(|r| r.confidence)
-                .filter(|c| (0.0..=1.0).contains(c))
-        })
-        .collect();
+    compare_graded_with(
+        &c,
+        &GradedSide {
+            label: base.label.clone(),
+            variant: &gb.variants[0],
+            report: &rb,
+            cost_per_1k: cb,
+        },
+        &GradedSide {
+            label: cand.label.clone(),
+            variant: &gc.variants[0],
+            report: &rc,
+            cost_per_1k: cc,
+        },
+        opts,
+        deltas,
+    )
+}
 
-    // 3. Per label field both variants predict.
+/// [`compare`] of two graded sides on the tickets `c` says.
+pub fn compare_graded(
+    c: &Compared,
+    base: &GradedSide,
+    cand: &GradedSide,
+    opts: &CompareOptions,
+) -> (Comparison, Paired) {
+    compare_graded_with(c, base, cand, opts, true)
+}
+
+/// [`paired`] of two graded sides: the per-ticket data only.
+pub fn paired_graded(c: &Compared, base: &GradedSide, cand: &GradedSide) -> Paired {
+    compare_graded_with(c, base, cand, &CompareOptions::default(), false).1
+}
+
+/// [`compare_graded`]; with `deltas` false the comparison's per-field changes and intervals
+/// are left out (the paired data is the same).
+fn compare_graded_with(
+    c: &Compared,
+    base: &GradedSide,
+    cand: &GradedSide,
+    opts: &CompareOptions,
+    deltas: bool,
+) -> (Comparison, Paired) {
+    let gold = &*c.gold;
+    let n = gold.tickets.len();
+    let (base_report, cand_report) = (base.report, cand.report);
+    let ok = |o: &Option<Outcome>| *o == Some(Outcome::Ok);
+    let base_ok: Vec<bool> = base.variant.outcomes.iter().map(ok).collect();
+    let cand_ok: Vec<bool> = cand.variant.outcomes.iter().map(ok).collect();
+    let cand_conf: Vec<Option<f64>> = cand.variant.confidence.clone();
+
+    // Per label field both variants predict.
     let mut fields = Vec::new();
     let mut paired_fields = Vec::new();
     for (fi, f) in gold.fields.iter().enumerate() {
@@ -422,9 +541,9 @@ fn compare_with(
         {
             continue;
         }
-        let label = |v: Option<GoldValue>| match v {
-            Some(GoldValue::Label(l)) => Some(l),
-            _ => None,
+        let column = |v: &GradedVariant| match v.fields[fi].as_ref().map(|g| &g.predicted) {
+            Some(PredColumn::Label(p)) => p.clone(),
+            _ => vec![None; n],
         };
         let g: Vec<u32> = gold
             .tickets
@@ -434,28 +553,20 @@ fn compare_with(
                 _ => unreachable!("label field"),
             })
             .collect();
-        let pb: Vec<Option<u32>> = rec_b
-            .iter()
-            .map(|r| label(crate::score::predicted(*r, &gold, fi)))
-            .collect();
-        let pc: Vec<Option<u32>> = rec_c
-            .iter()
-            .map(|r| label(crate::score::predicted(*r, &gold, fi)))
-            .collect();
         let pf = PairedField {
             index: fi,
             field: f.clone(),
             gold: g,
-            base: pb,
-            cand: pc,
+            base: column(base.variant),
+            cand: column(cand.variant),
         };
         if deltas {
             fields.push(field_delta(
                 &pf,
-                &gold,
+                gold,
                 &cand_conf,
-                &base_report,
-                &cand_report,
+                base_report,
+                cand_report,
                 opts,
                 fields.len() as u64,
             ));
@@ -463,7 +574,7 @@ fn compare_with(
         paired_fields.push(pf);
     }
 
-    // 4. Variant-level changes.
+    // Variant-level changes.
     let mut invalid_rate = Delta::of(
         Some(base_report.invalid_rate),
         Some(cand_report.invalid_rate),
@@ -479,20 +590,11 @@ fn compare_with(
             .as_ref()
             .map(|r| r.target.as_ref().map_or(0.0, |t| t.coverage))
     };
-    fn recs_of<'r>(
-        gold: &GoldSet,
-        recs: &HashMap<&str, &'r PredictionRecord>,
-    ) -> Vec<&'r PredictionRecord> {
-        gold.tickets
-            .iter()
-            .filter_map(|t| recs.get(t.id.as_str()).copied())
-            .collect()
-    }
     let comparison = Comparison {
         baseline: base.label.clone(),
         candidate: cand.label.clone(),
-        tickets: acc,
-        label_space: label_space(&base.gold.fields, &cand.gold.fields),
+        tickets: c.tickets.clone(),
+        label_space: c.label_space.clone(),
         fields,
         invalid_rate,
         ece: Delta::of(
@@ -503,11 +605,8 @@ fn compare_with(
             base_report.routing.as_ref().and_then(|r| r.misroute_rate),
             cand_report.routing.as_ref().and_then(|r| r.misroute_rate),
         ),
-        coverage: Delta::of(routing_cov(&base_report), routing_cov(&cand_report)),
-        cost_per_1k: Delta::of(
-            uncached_cost_per_1k(&recs_of(&gold, &base_recs)),
-            uncached_cost_per_1k(&recs_of(&gold, &cand_recs)),
-        ),
+        coverage: Delta::of(routing_cov(base_report), routing_cov(cand_report)),
+        cost_per_1k: Delta::of(base.cost_per_1k, cand.cost_per_1k),
         p95_latency_ms: Delta::of(
             base_report.cost.latency_p95_ms,
             cand_report.cost.latency_p95_ms,
@@ -515,13 +614,31 @@ fn compare_with(
         options: opts.clone(),
     };
     let paired = Paired {
-        gold,
+        gold: c.gold.clone(),
         fields: paired_fields,
         base_ok,
         cand_ok,
         cand_conf,
-        base_report,
-        cand_report,
+        base_report: base_report.clone(),
+        cand_report: cand_report.clone(),
     };
     (comparison, paired)
+}
+
+/// The first `k` of `v` in the order of `cmp` (a total order), sorted: a full sort's first
+/// `k` without sorting the rest.
+pub(crate) fn first_sorted<T>(
+    v: &mut Vec<T>,
+    k: usize,
+    mut cmp: impl FnMut(&T, &T) -> std::cmp::Ordering,
+) {
+    if k == 0 {
+        v.clear();
+        return;
+    }
+    if v.len() > k {
+        v.select_nth_unstable_by(k - 1, &mut cmp);
+        v.truncate(k);
+    }
+    v.sort_by(cmp);
 }

@@ -354,14 +354,33 @@ fn read_journal_chunked<T: Send>(
     fast: impl Fn(&str) -> Option<PredictionRecord> + Sync,
     keep: impl Fn(PredictionRecord) -> Option<T> + Sync,
 ) -> Result<Vec<T>> {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len() as usize);
+    let mut out: Vec<T> = Vec::new();
+    read_journal_text_chunks(path, chunk, |text, line_base, eof| {
+        if out.capacity() == 0 && !text.is_empty() {
+            // Room for the whole journal at this chunk's bytes per line.
+            let lines = text.lines().count().max(1);
+            out.reserve(size / (text.len() / lines).max(1) + 16);
+        }
+        read_lines(path, text, line_base, eof, &fast, &keep, &mut out)
+    })?;
+    Ok(out)
+}
+
+/// The journal's text in chunks of about `chunk` bytes of whole lines: `on_chunk(text,
+/// lines before it, whether its last line is the file's)` returns the chunk's line count. A
+/// missing file is no chunk.
+fn read_journal_text_chunks(
+    path: &Path,
+    chunk: usize,
+    mut on_chunk: impl FnMut(&str, usize, bool) -> Result<usize>,
+) -> Result<()> {
     use std::io::Read;
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let size = file.metadata().map_or(0, |m| m.len() as usize);
-    let mut out: Vec<T> = Vec::new();
     let mut buf: Vec<u8> = Vec::new();
     // Lines before the chunk being read (for positions), and bytes read so far.
     let mut line_base = 0usize;
@@ -407,17 +426,12 @@ fn read_journal_chunked<T: Send>(
                 ),
             )
         })?;
-        if out.capacity() == 0 && !text.is_empty() {
-            // Room for the whole journal at this chunk's bytes per line.
-            let lines = text.lines().count().max(1);
-            out.reserve(size / (text.len() / lines).max(1) + 16);
-        }
-        let n = read_lines(path, text, line_base, eof, &fast, &keep, &mut out)?;
+        let n = on_chunk(text, line_base, eof)?;
         line_base += n;
         consumed += cut;
         buf.drain(..cut);
         if eof {
-            return Ok(out);
+            return Ok(());
         }
     }
 }
@@ -459,46 +473,59 @@ fn read_lines<T: Send>(
             out.extend(keep(rec));
             continue;
         }
-        let line = line_at(i);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at = first_line + i + 1;
-        let bad_at = |col: usize, key: &str, message: String| {
-            Error::Invalid(vec![crate::error::Diagnostic {
-                file: path.to_path_buf(),
-                pos: Some(crate::diag::Pos {
-                    line: at,
-                    col: col.max(1),
-                }),
-                path: key.to_string(),
-                message,
-            }])
-        };
-        let bad = |col: usize, message: String| bad_at(col, "", message);
-        // The version first, so a newer format gets a version message, not a parse error.
-        let value: serde_json::Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(_) if at_end && i + 1 == n => continue, // torn last line
-            Err(e) => return Err(bad(e.column(), format!("not a prediction record: {e}"))),
-        };
-        match value.get("v").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(PREDICTION_VERSION) => {}
-            Some(v) => {
-                return Err(bad_at(
-                    1,
-                    "v",
-                    format!("prediction format version {v} is not supported (this verdict reads version {PREDICTION_VERSION})"),
-                ))
-            }
-            None => return Err(bad(1, "not a prediction record: missing version `v`".into())),
-        }
-        match serde_json::from_value::<PredictionRecord>(value) {
-            Ok(rec) => out.extend(keep(rec)),
-            Err(e) => return Err(bad(1, format!("not a prediction record: {e}"))),
+        if let Some(rec) = careful_line(path, line_at(i), first_line + i + 1, at_end && i + 1 == n)?
+        {
+            out.extend(keep(rec));
         }
     }
     Ok(n)
+}
+
+/// A line the fast reader could not read, read by serde with the reason when it is bad:
+/// `None` for a blank line and for a torn last line of the file (`last`); `at` is its
+/// 1-based line number.
+fn careful_line(
+    path: &Path,
+    line: &str,
+    at: usize,
+    last: bool,
+) -> Result<Option<PredictionRecord>> {
+    if line.trim().is_empty() {
+        return Ok(None);
+    }
+    let bad_at = |col: usize, key: &str, message: String| {
+        Error::Invalid(vec![crate::error::Diagnostic {
+            file: path.to_path_buf(),
+            pos: Some(crate::diag::Pos {
+                line: at,
+                col: col.max(1),
+            }),
+            path: key.to_string(),
+            message,
+        }])
+    };
+    let bad = |col: usize, message: String| bad_at(col, "", message);
+    // The version first, so a newer format gets a version message, not a parse error.
+    let value: serde_json::Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(_) if last => return Ok(None), // torn last line
+        Err(e) => return Err(bad(e.column(), format!("not a prediction record: {e}"))),
+    };
+    match value.get("v").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(PREDICTION_VERSION) => {}
+        Some(v) => {
+            return Err(bad_at(
+                1,
+                "v",
+                format!("prediction format version {v} is not supported (this verdict reads version {PREDICTION_VERSION})"),
+            ))
+        }
+        None => return Err(bad(1, "not a prediction record: missing version `v`".into())),
+    }
+    match serde_json::from_value::<PredictionRecord>(value) {
+        Ok(rec) => Ok(Some(rec)),
+        Err(e) => Err(bad(1, format!("not a prediction record: {e}"))),
+    }
 }
 
 /// Keeps the last record of each (variant, ticket, repeat), in first-seen order.
@@ -529,6 +556,10 @@ pub fn dedup_latest(records: Vec<PredictionRecord>) -> Vec<PredictionRecord> {
 }
 
 pub use crate::run_dir::{RunSpec, VariantSpecInfo};
+
+mod scan;
+pub(crate) use scan::Scan;
+pub use scan::{read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
 
 #[cfg(test)]
 mod tests;

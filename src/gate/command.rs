@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 pub use super::folder::split_run_arg;
-use super::folder::{compare_pair, load_run, side, unpriced, RunFolder};
+use super::folder::{
+    compare_pair, load_gate, load_pair, load_run, own_paired, unpriced, RunFolder,
+};
 use super::output;
 use super::rules::RuleSet;
 use super::{CandidateVariant, GateInput, GateOptions};
-use crate::compare::{self, Comparison, Paired};
+use crate::compare::{Comparison, Paired};
 use crate::error::{display_path, Error, Result};
 use crate::exit::Exit;
 use crate::report::Format;
@@ -71,10 +73,12 @@ pub fn compare_command(args: &CompareCommand) -> Result<Exit> {
     let (bdir, bvar) = split_run_arg(&args.baseline);
     let (cdir, cvar) = split_run_arg(&args.candidate);
     // Both folders read and graded side by side; the baseline's error first.
-    let (base, cand) = rayon::join(
-        || load_run(&bdir),
-        || (cdir != bdir).then(|| load_run(&cdir)).transpose(),
-    );
+    let (base, cand) = if cdir != bdir {
+        let (b, c) = load_pair(&bdir, &cdir);
+        (b, c.map(Some))
+    } else {
+        (load_run(&bdir), Ok(None))
+    };
     let base = base?;
     let cand = cand?;
     let cand_ref = cand.as_ref().unwrap_or(&base);
@@ -111,8 +115,8 @@ pub fn compare_command(args: &CompareCommand) -> Result<Exit> {
     };
     let comparisons: Vec<Comparison> = pairs
         .par_iter()
-        .map(|(b, c)| compare_pair(&base, b, cand_ref, c).0)
-        .collect();
+        .map(|(b, c)| compare_pair(&base, b, cand_ref, c).map(|p| p.0))
+        .collect::<Result<_>>()?;
     let md = || {
         comparisons
             .iter()
@@ -212,12 +216,9 @@ pub struct GateCommand {
 pub fn gate_command(args: &GateCommand) -> Result<Exit> {
     // The baseline (when one is given) is read and graded beside the candidate; its errors
     // still come after the candidate's and the rules'.
-    let (cand, base_loaded) = rayon::join(
-        || load_run(&args.run),
-        || match &args.baseline {
-            Some(dir) if dir.exists() => Some(load_run(dir)),
-            _ => None,
-        },
+    let (cand, base_loaded) = load_gate(
+        &args.run,
+        args.baseline.as_deref().filter(|dir| dir.exists()),
     );
     let cand = cand?;
     let mut base_loaded = base_loaded;
@@ -342,24 +343,24 @@ pub(super) fn gate_run(
         }
     }
     // A variant paired with itself: only its per-ticket data is used (no intervals).
-    let own: Vec<Paired> = selected
-        .par_iter()
-        .map(|v| compare::paired(&side(cand, v), &side(cand, v), &cand.settings))
-        .collect();
+    let own: Vec<Paired> = selected.par_iter().map(|v| own_paired(cand, v)).collect();
     let paired: Vec<Option<(String, Comparison, Paired)>> = selected
         .par_iter()
         .map(|v| {
-            let base = base?;
+            let Some(base) = base else {
+                return Ok(None);
+            };
             let bname = pairs
                 .iter()
                 .find(|(_, c)| c == &v.name)
                 .map(|(b, _)| b.clone())
                 .unwrap_or_else(|| v.name.clone());
-            let bv = base.variants.iter().find(|x| x.name == bname)?;
-            let (c, p) = compare_pair(base, bv, cand, v);
-            Some((bname, c, p))
+            let Some(bv) = base.variants.iter().find(|x| x.name == bname) else {
+                return Ok(None);
+            };
+            compare_pair(base, bv, cand, v).map(|(c, p)| Some((bname, c, p)))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let variants: Vec<CandidateVariant> = selected
         .iter()
         .enumerate()
@@ -372,7 +373,7 @@ pub(super) fn gate_run(
                 .find(|r| r.name == v.name)
                 .expect("scored"),
             own: &own[i],
-            unpriced: unpriced(&cand.records, &v.name),
+            unpriced: unpriced(cand, &v.name),
             pair: paired[i].as_ref().map(|(b, c, p)| (b.clone(), c, p)),
         })
         .collect();

@@ -4,28 +4,51 @@
 //! the pairing of two graded variants into a [`crate::compare::Comparison`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::grading::{check_complete, grade_journal, GradedRun, Target};
 use super::rules::RuleSet;
-use crate::compare::{self, CompareOptions, Comparison, Paired, Side};
+use crate::compare::{self, CompareOptions, Compared, Comparison, GradedSide, Paired};
 use crate::error::{display_path, Error, Result};
-use crate::eval_log::PredictionRecord;
 use crate::gold::GoldSet;
 use crate::score::{RunReport, ScoreSettings, ScoredVariant};
 
 /// A run folder, graded.
 pub struct RunFolder {
     pub dir: PathBuf,
-    pub gold: GoldSet,
+    pub gold: Arc<GoldSet>,
     pub settings: ScoreSettings,
     pub variants: Vec<ScoredVariant>,
-    pub records: Vec<PredictionRecord>,
     /// The eval it came from, when it still exists (its `gate:` section).
     pub eval_path: Option<PathBuf>,
     /// The eval's `gate:` rules as the run's snapshot recorded them at its start.
     pub rules: Option<RuleSet>,
+    /// Its variants' metrics over its own tickets, without the run's pairwise comparisons
+    /// (`compare` and `gate` do not read them); no variants for a baseline graded only on
+    /// the tickets it is compared on.
     pub report: RunReport,
+    /// Graded over its own tickets (not for a baseline read with [`load_pair`]).
+    own: Option<GradedRun>,
+    /// As a baseline: the candidate folder, the tickets compared with it, and this run
+    /// graded on them against the candidate's gold set.
+    against: Option<(PathBuf, Compared, GradedRun)>,
+    /// As a candidate whose compared tickets are not all of its own: the baseline folder and
+    /// this run graded on them.
+    common: Option<(PathBuf, GradedRun)>,
+    /// Per variant: a record with usage but no price.
+    unpriced: Vec<bool>,
+}
+
+/// What a run folder says before its journal is read.
+struct Meta {
+    dir: PathBuf,
+    gold: Arc<GoldSet>,
+    settings: ScoreSettings,
+    variants: Vec<ScoredVariant>,
+    eval_path: Option<PathBuf>,
+    rules: Option<RuleSet>,
 }
 
 impl RunFolder {
@@ -49,6 +72,51 @@ impl RunFolder {
                 ))
             })
     }
+
+    fn index(&self, name: &str) -> usize {
+        self.variants
+            .iter()
+            .position(|v| v.name == name)
+            .expect("a variant of the run")
+    }
+
+    fn build(
+        m: Meta,
+        own: Option<GradedRun>,
+        against: Option<(PathBuf, Compared, GradedRun)>,
+        common: Option<(PathBuf, GradedRun)>,
+        unpriced: Vec<bool>,
+    ) -> Self {
+        let report = RunReport {
+            n_tickets: m.gold.tickets.len(),
+            fields: m.gold.fields.clone(),
+            settings: m.settings.clone(),
+            variants: own.as_ref().map(|o| o.reports.clone()).unwrap_or_default(),
+            wall_s: own.as_ref().and_then(|o| {
+                let spans: Vec<(u64, u64)> = o
+                    .graded
+                    .variants
+                    .iter()
+                    .flat_map(|v| v.spans.iter().copied())
+                    .collect();
+                crate::score::wall_time_s(&spans)
+            }),
+            comparisons: Vec::new(),
+        };
+        RunFolder {
+            dir: m.dir,
+            gold: m.gold,
+            settings: m.settings,
+            variants: m.variants,
+            eval_path: m.eval_path,
+            rules: m.rules,
+            report,
+            own,
+            against,
+            common,
+            unpriced,
+        }
+    }
 }
 
 /// `RUN` or `RUN:VARIANT` (the part after the last `:` when the part before is a folder).
@@ -61,9 +129,9 @@ pub fn split_run_arg(arg: &str) -> (PathBuf, Option<String>) {
     (PathBuf::from(arg), None)
 }
 
-/// Reads and grades a run folder. Unfinished runs (status `running`, or tickets without a
-/// record) are exit 3.
-pub fn load_run(dir: &Path) -> Result<RunFolder> {
+/// Reads a run folder's run.json, snapshot and gold set (not its journal). Unfinished runs
+/// (status `running`) are exit 3.
+fn read_meta(dir: &Path) -> Result<Meta> {
     let text = crate::run_dir::read_run_json(dir)?;
     let path = dir.join("run.json");
     let doc: Value = serde_json::from_str(&text)
@@ -88,7 +156,7 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
     let eval_path = spec.eval_file();
     let (gold, settings, rules) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
         // The folder stands alone: its gold snapshot, settings and gate rules.
-        let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;
+        let (snapshot, gold) = super::grading::read_snapshot(dir)?;
         let settings = ScoreSettings {
             calibration: snapshot.calibration.clone(),
             routing: snapshot.routing.clone(),
@@ -130,61 +198,163 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
         gold.tickets.truncate(n);
         (gold, settings, None)
     };
-    let eval_path = eval_path.exists().then_some(eval_path);
-    let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
-        &dir.join("predictions.jsonl"),
-    )?);
-    let variants: Vec<ScoredVariant> = spec.scored_variants();
-    // Every ticket needs a record of every variant (repeat 0).
-    let have: hashbrown::HashSet<(&str, &str)> = records
-        .iter()
-        .filter(|r| r.repeat == 0)
-        .map(|r| (r.variant.as_str(), r.ticket.as_str()))
-        .collect();
-    for v in &variants {
-        let missing = gold
-            .tickets
-            .iter()
-            .filter(|t| !have.contains(&(v.name.as_str(), t.id.as_str())))
-            .count();
-        if missing > 0 {
-            return Err(Error::RunFailed(format!(
-                "{} is unfinished: variant {:?} has no record for {missing} of {} tickets; finish it with `verdict run --resume {}`",
-                display_path(dir),
-                v.name,
-                gold.tickets.len(),
-                display_path(dir)
-            )));
-        }
-    }
-    drop(have);
-    let report = crate::score::score(&gold, &settings, &variants, &records, gold.tickets.len());
-    Ok(RunFolder {
+    Ok(Meta {
         dir: dir.to_path_buf(),
-        gold,
+        gold: Arc::new(gold),
         settings,
-        variants,
-        records,
-        eval_path,
+        variants: spec.scored_variants(),
+        eval_path: eval_path.exists().then_some(eval_path),
         rules,
-        report,
     })
 }
 
-/// Whether a record came back with usage but no price.
-pub(super) fn unpriced(records: &[PredictionRecord], variant: &str) -> bool {
-    records
-        .iter()
-        .any(|r| r.variant == variant && !r.cached && r.usage.is_some() && r.cost_usd.is_none())
+/// A folder whose metadata is read, graded over its own tickets.
+fn grade_own(m: Meta) -> Result<RunFolder> {
+    let target = Target {
+        gold: m.gold.clone(),
+        rows: None,
+    };
+    let (mut runs, facts) = grade_journal(
+        &m.dir,
+        &m.gold,
+        &m.variants,
+        std::slice::from_ref(&target),
+        &m.settings,
+    )?;
+    check_complete(&m.dir, &m.gold, &m.variants, &facts)?;
+    let own = runs.pop();
+    Ok(RunFolder::build(m, own, None, None, facts.unpriced))
 }
 
-pub(super) fn side<'a>(run: &'a RunFolder, v: &'a ScoredVariant) -> Side<'a> {
-    Side {
-        label: format!("{}:{}", run.label(), v.name),
-        gold: &run.gold,
-        variant: v,
-        records: &run.records,
+/// Reads and grades a run folder over its own tickets. Unfinished runs (status `running`,
+/// or tickets without a record) are exit 3.
+pub fn load_run(dir: &Path) -> Result<RunFolder> {
+    grade_own(read_meta(dir)?)
+}
+
+/// Each of `own`'s tickets' row among `to`'s, or `None` when they are the same tickets in
+/// the same order.
+fn rows_in(own: &GoldSet, to: &GoldSet) -> Option<Vec<u32>> {
+    if own.tickets.len() == to.tickets.len()
+        && own
+            .tickets
+            .iter()
+            .zip(&to.tickets)
+            .all(|(a, b)| a.id == b.id)
+    {
+        return None;
     }
+    let index: hashbrown::HashMap<&str, u32> = to
+        .tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i as u32))
+        .collect();
+    Some(
+        own.tickets
+            .iter()
+            .map(|t| index.get(t.id.as_str()).copied().unwrap_or(u32::MAX))
+            .collect(),
+    )
+}
+
+/// A baseline and a candidate folder, read side by side: the candidate graded over its own
+/// tickets, the baseline only on the tickets compared (against the candidate's gold set and
+/// settings, as the comparison grades it), each journal read once. Each side's errors are
+/// its own (the caller decides which comes first), as two [`load_run`]s.
+pub fn load_pair(base_dir: &Path, cand_dir: &Path) -> (Result<RunFolder>, Result<RunFolder>) {
+    let (bm, cm) = rayon::join(|| read_meta(base_dir), || read_meta(cand_dir));
+    let (bm, cm) = match (bm, cm) {
+        (Ok(b), Ok(c)) => (b, c),
+        (Err(e), c) => return (Err(e), c.and_then(grade_own)),
+        (Ok(b), Err(e)) => return (grade_own(b), Err(e)),
+    };
+    let compared = Compared::of(&bm.gold, &cm.gold);
+    let all_of_cand = Arc::ptr_eq(&compared.gold, &cm.gold);
+    let base_target = Target {
+        gold: compared.gold.clone(),
+        rows: rows_in(&bm.gold, &compared.gold),
+    };
+    let mut cand_targets = vec![Target {
+        gold: cm.gold.clone(),
+        rows: None,
+    }];
+    if !all_of_cand {
+        cand_targets.push(Target {
+            gold: compared.gold.clone(),
+            rows: rows_in(&cm.gold, &compared.gold),
+        });
+    }
+    let settings = cm.settings.clone();
+    let (b, c) = rayon::join(
+        || {
+            grade_journal(
+                &bm.dir,
+                &bm.gold,
+                &bm.variants,
+                std::slice::from_ref(&base_target),
+                &settings,
+            )
+        },
+        || grade_journal(&cm.dir, &cm.gold, &cm.variants, &cand_targets, &cm.settings),
+    );
+    let cand_path = cm.dir.clone();
+    let base_path = bm.dir.clone();
+    let base = b.and_then(|(mut runs, facts)| {
+        check_complete(&bm.dir, &bm.gold, &bm.variants, &facts)?;
+        let g = runs.pop().expect("one target");
+        Ok(RunFolder::build(
+            bm,
+            None,
+            Some((cand_path, compared, g)),
+            None,
+            facts.unpriced,
+        ))
+    });
+    let cand = c.and_then(|(mut runs, facts)| {
+        check_complete(&cm.dir, &cm.gold, &cm.variants, &facts)?;
+        let common = (!all_of_cand).then(|| (base_path, runs.pop().expect("two targets")));
+        let own = runs.pop();
+        Ok(RunFolder::build(cm, own, None, common, facts.unpriced))
+    });
+    (base, cand)
+}
+
+/// The gate's folders: the candidate, and the baseline when one is given (read with it by
+/// [`load_pair`]).
+pub(super) fn load_gate(
+    cand: &Path,
+    base: Option<&Path>,
+) -> (Result<RunFolder>, Option<Result<RunFolder>>) {
+    match base {
+        Some(b) => {
+            let (b, c) = load_pair(b, cand);
+            (c, Some(b))
+        }
+        None => (load_run(cand), None),
+    }
+}
+
+/// Whether a record of `variant` came back with usage but no price.
+pub(super) fn unpriced(run: &RunFolder, variant: &str) -> bool {
+    run.unpriced[run.index(variant)]
+}
+
+fn side_of<'a>(run: &RunFolder, g: &'a GradedRun, vi: usize) -> GradedSide<'a> {
+    GradedSide {
+        label: format!("{}:{}", run.label(), run.variants[vi].name),
+        variant: &g.graded.variants[vi],
+        report: &g.reports[vi],
+        cost_per_1k: g.cost_per_1k[vi],
+    }
+}
+
+/// A variant of a run paired with itself: its per-ticket data over the run's tickets.
+pub(super) fn own_paired(run: &RunFolder, v: &ScoredVariant) -> Paired {
+    let own = run.own.as_ref().expect("a run graded over its own tickets");
+    let vi = run.index(&v.name);
+    let side = side_of(run, own, vi);
+    compare::paired_graded(&Compared::same_run(&own.gold), &side, &side)
 }
 
 /// run.json's pair index for variants `i` and `j` of one run (pairs i < j in order).
@@ -199,7 +369,7 @@ pub(super) fn compare_pair(
     bv: &ScoredVariant,
     cand: &RunFolder,
     cv: &ScoredVariant,
-) -> (Comparison, Paired) {
+) -> Result<(Comparison, Paired)> {
     let mut opts = CompareOptions {
         seed: cand.settings.seed,
         ..Default::default()
@@ -213,5 +383,61 @@ pub(super) fn compare_pair(
             }
         }
     }
-    compare::compare(&side(base, bv), &side(cand, cv), &cand.settings, &opts)
+    let (bi, ci) = (base.index(&bv.name), cand.index(&cv.name));
+    // Two variants of one folder, graded once.
+    if let (true, Some(own)) = (base.dir == cand.dir, base.own.as_ref()) {
+        return Ok(compare::compare_graded(
+            &Compared::same_run(&own.gold),
+            &side_of(base, own, bi),
+            &side_of(cand, own, ci),
+            &opts,
+        ));
+    }
+    let lazy;
+    let (compared, against) = match &base.against {
+        Some((d, c, g)) if *d == cand.dir => (c, g),
+        _ => {
+            // Not read with this candidate: grade its journal on the compared tickets now.
+            let compared = Compared::of(&base.gold, &cand.gold);
+            let target = Target {
+                gold: compared.gold.clone(),
+                rows: rows_in(&base.gold, &compared.gold),
+            };
+            let (mut runs, _) = grade_journal(
+                &base.dir,
+                &base.gold,
+                &base.variants,
+                std::slice::from_ref(&target),
+                &cand.settings,
+            )?;
+            lazy = (compared, runs.pop().expect("one target"));
+            (&lazy.0, &lazy.1)
+        }
+    };
+    let lazy_cand;
+    let cand_run = match (&cand.common, &cand.own) {
+        (Some((d, g)), _) if *d == base.dir => g,
+        (_, Some(own)) if Arc::ptr_eq(&compared.gold, &own.gold) => own,
+        _ => {
+            let target = Target {
+                gold: compared.gold.clone(),
+                rows: rows_in(&cand.gold, &compared.gold),
+            };
+            let (mut runs, _) = grade_journal(
+                &cand.dir,
+                &cand.gold,
+                &cand.variants,
+                std::slice::from_ref(&target),
+                &cand.settings,
+            )?;
+            lazy_cand = runs.pop().expect("one target");
+            &lazy_cand
+        }
+    };
+    Ok(compare::compare_graded(
+        compared,
+        &side_of(base, against, bi),
+        &side_of(cand, cand_run, ci),
+        &opts,
+    ))
 }

@@ -12,6 +12,7 @@
 pub mod command;
 mod evaluate;
 pub mod folder;
+mod grading;
 pub mod metric;
 pub mod output;
 pub mod rules;
@@ -268,17 +269,19 @@ fn driving_tickets(rule: &Rule, field: Option<&Field>, v: &CandidateVariant) -> 
         .map(|i| (paired.cand_conf[i], i))
         .collect();
     let total = picked.len();
-    picked.sort_by(|a, b| {
-        b.0.unwrap_or(-1.0).total_cmp(&a.0.unwrap_or(-1.0)).then(
-            paired.gold.tickets[a.1]
-                .id
-                .cmp(&paired.gold.tickets[b.1].id),
-        )
+    crate::compare::first_sorted(&mut picked, 20, |a, b| {
+        b.0.unwrap_or(-1.0)
+            .total_cmp(&a.0.unwrap_or(-1.0))
+            .then(
+                paired.gold.tickets[a.1]
+                    .id
+                    .cmp(&paired.gold.tickets[b.1].id),
+            )
+            .then(a.1.cmp(&b.1))
     });
     let name = |l: Option<u32>| l.map(|l| field.values[l as usize].clone());
     let flips = picked
         .into_iter()
-        .take(20)
         .map(|(conf, i)| {
             let t = &paired.gold.tickets[i];
             Flip {

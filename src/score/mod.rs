@@ -23,7 +23,7 @@ pub mod summary;
 pub use grade::{
     GoldColumn, Graded, GradedField, GradedVariant, Grader, OutputValue, PredColumn, RecordView,
 };
-pub use summary::summarize;
+pub use summary::{summarize, variant_reports};
 
 /// The largest `repeat` a predictions file given to `verdict score` may hold (exclusive):
 /// repeats are numbered from 0, so at most 1,000 repeats. A larger number is an error naming

@@ -26,13 +26,7 @@ fn rows_of<'a, T: Clone>(col: &'a [T], rows: Option<&[u32]>) -> Cow<'a, [T]> {
 /// Every metric of a graded run.
 pub fn summarize(graded: &Graded, settings: &ScoreSettings) -> RunReport {
     let n_tickets = graded.n_tickets();
-    // Variants are independent (calibration and routing sort per variant): in parallel.
-    use rayon::prelude::*;
-    let reports: Vec<VariantReport> = graded
-        .variants
-        .par_iter()
-        .map(|v| variant_report(graded, settings, v))
-        .collect();
+    let reports = variant_reports(graded, settings);
     // Pairwise statistics per label field, over the variants that predict it.
     let mut comparisons = Vec::new();
     for (fi, f) in graded.fields.iter().enumerate() {
@@ -91,6 +85,18 @@ pub fn summarize(graded: &Graded, settings: &ScoreSettings) -> RunReport {
         variants: reports,
         comparisons,
     }
+}
+
+/// Every variant's metrics ([`RunReport::variants`]) without the run's pairwise comparisons
+/// (what `compare` and `gate` read).
+pub fn variant_reports(graded: &Graded, settings: &ScoreSettings) -> Vec<VariantReport> {
+    // Variants are independent (calibration and routing sort per variant): in parallel.
+    use rayon::prelude::*;
+    graded
+        .variants
+        .par_iter()
+        .map(|v| variant_report(graded, settings, v))
+        .collect()
 }
 
 fn variant_report(graded: &Graded, settings: &ScoreSettings, v: &GradedVariant) -> VariantReport {

@@ -128,6 +128,94 @@ impl PoissonTables {
     }
 }
 
+/// Independent Poisson(count) draws for a fixed list of counts, prepared once and drawn many
+/// times (a bootstrap's resamples): means up to [`POISSON_TABLE_MAX`] by inversion of a
+/// cumulative table in 64-bit fixed point (one `u64` of the stream per draw), larger ones by
+/// `rand_distr::Poisson`. The same distributions as [`PoissonTables`] (up to 2^-64 per
+/// table entry), at a few nanoseconds a cell.
+pub(crate) struct PoissonPlan {
+    cells: Vec<PlanCell>,
+    /// The cumulative tables, one after the other.
+    arena: Vec<u64>,
+}
+
+#[derive(Clone, Copy)]
+enum PlanCell {
+    Zero,
+    /// `arena[start..start + len]`: floor(P(X <= j) 2^64) for j = 0, 1, ...
+    Table {
+        start: u32,
+        len: u32,
+    },
+    Big(Poisson<f64>),
+}
+
+impl PoissonPlan {
+    pub(crate) fn new(counts: &[u64]) -> Self {
+        let mut arena: Vec<u64> = Vec::new();
+        let mut built: Vec<Option<(u32, u32)>> = vec![None; POISSON_TABLE_MAX as usize + 1];
+        let cells = counts
+            .iter()
+            .map(|&mean| match mean {
+                0 => PlanCell::Zero,
+                m if m > POISSON_TABLE_MAX => {
+                    PlanCell::Big(Poisson::new(m as f64).expect("a positive mean"))
+                }
+                m => {
+                    let (start, len) = *built[m as usize].get_or_insert_with(|| {
+                        let start = arena.len() as u32;
+                        let lambda = m as f64;
+                        let mut p = (-lambda).exp();
+                        let mut acc = p;
+                        let mut j = 0.0;
+                        let k = m as usize;
+                        loop {
+                            arena.push((acc * 18_446_744_073_709_551_616.0) as u64);
+                            if 1.0 - acc <= 1e-15 || arena.len() - start as usize >= 4 * k + 64 {
+                                break;
+                            }
+                            j += 1.0;
+                            p *= lambda / j;
+                            acc += p;
+                        }
+                        (start, arena.len() as u32 - start)
+                    });
+                    PlanCell::Table { start, len }
+                }
+            })
+            .collect();
+        PoissonPlan { cells, arena }
+    }
+
+    /// One draw per cell into `out`.
+    pub(crate) fn draw(&self, rng: &mut ChaCha8Rng, out: &mut [u64]) {
+        use rand::RngCore;
+        for (cell, o) in self.cells.iter().zip(out.iter_mut()) {
+            *o = match *cell {
+                PlanCell::Zero => 0,
+                PlanCell::Table { start, len } => {
+                    let t = &self.arena[start as usize..(start + len) as usize];
+                    let u = rng.next_u64();
+                    // The first j with P(X <= j) > u; small means end within a few steps.
+                    if len <= 16 {
+                        let mut j = 0;
+                        while j < t.len() && t[j] <= u {
+                            j += 1;
+                        }
+                        j as u64
+                    } else {
+                        t.partition_point(|&c| c <= u) as u64
+                    }
+                }
+                PlanCell::Big(d) => {
+                    let x: f64 = d.sample(rng);
+                    x as u64
+                }
+            };
+        }
+    }
+}
+
 /// Draw independent Poisson(counts[i]) weights into `out`.
 pub(crate) fn poisson_weights(
     rng: &mut ChaCha8Rng,

@@ -186,8 +186,17 @@ impl<'g> Grader<'g> {
     /// A grader for `variants` over the first `n_tickets` tickets of `gold`. Records of other
     /// variants are ignored.
     pub fn new(gold: &'g GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
+        Grader::new_with(gold, variants, n_tickets, true)
+    }
+
+    fn new_with(
+        gold: &'g GoldSet,
+        variants: &[ScoredVariant],
+        n_tickets: usize,
+        index: bool,
+    ) -> Self {
         let n_tickets = n_tickets.min(gold.tickets.len());
-        let ticket_index = TicketIndex::new(&gold.tickets[..n_tickets]);
+        let ticket_index = TicketIndex::new(&gold.tickets[..if index { n_tickets } else { 0 }]);
         let value_index = gold
             .fields
             .iter()
@@ -218,6 +227,12 @@ impl<'g> Grader<'g> {
             errors: Vec::new(),
             error_index: HashMap::new(),
         }
+    }
+
+    /// A grader whose records come only through [`Grader::add_at`] (the caller finds
+    /// variants and tickets): [`Grader::new`] without its ticket-id index.
+    pub fn for_add_at(gold: &'g GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
+        Grader::new_with(gold, variants, n_tickets, false)
     }
 
     /// Whether `id` is one of the scored tickets.
@@ -271,6 +286,18 @@ impl<'g> Grader<'g> {
         let Some(ti) = self.ticket_index.get(r.ticket) else {
             return;
         };
+        self.add_at(vi, ti, r);
+    }
+
+    /// Grades one record of variant `vi` (its position in the variants given to
+    /// [`Grader::new`], the first of its name) on scored ticket `ti` (its position among the
+    /// scored tickets), found by the caller: [`Grader::add`] without the look-ups.
+    pub fn add_at<'a, O: Fn(&str) -> Option<OutputValue<'a>>>(
+        &mut self,
+        vi: usize,
+        ti: u32,
+        r: RecordView<'a, O>,
+    ) {
         let gold = self.gold;
         let nf = gold.fields.len();
         let mut preds: [Pred; 8] = [Pred::Absent; 8];

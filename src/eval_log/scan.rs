@@ -1,0 +1,622 @@
+//! A journal line read without building a [`PredictionRecord`]: a scanner for the lines
+//! `verdict run` writes (strings without escapes, numbers, the known keys), borrowing its
+//! strings from the line. Anything it is not sure of (an escape in a string, a duplicate key,
+//! a value of an unexpected type, an exponent in a number) makes it give up, and the line
+//! goes through serde as before ([`read_journal_views`] does both), so every line reads as
+//! [`read_journal`](super::read_journal) reads it, with the same errors.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use super::{Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
+use crate::error::Result;
+
+/// An output value as a line holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputRef<'a> {
+    Str(&'a str),
+    Bool(bool),
+    /// A list of strings.
+    List(Vec<&'a str>),
+    /// Anything else (a number, null, an object, a list with a non-string item).
+    Other,
+}
+
+/// The `outputs` of a line: the object's text (scanned again to look a key up), or the map of
+/// a record read by serde.
+#[derive(Debug, Clone)]
+pub enum Outputs<'a> {
+    Text(&'a str),
+    Map(Box<serde_json::Map<String, serde_json::Value>>),
+}
+
+/// One journal line: what grading reads of a [`PredictionRecord`] (not `tool`, `raw`,
+/// `request_id`, `attempts`).
+#[derive(Debug, Clone)]
+pub struct JournalLine<'a> {
+    pub variant: Cow<'a, str>,
+    pub ticket: Cow<'a, str>,
+    pub repeat: u32,
+    pub outcome: Outcome,
+    pub outputs: Outputs<'a>,
+    pub confidence: Option<f64>,
+    pub usage: Option<Usage>,
+    pub cost_usd: Option<f64>,
+    pub latency_ms: Option<f64>,
+    pub cached: bool,
+    pub error: Option<Cow<'a, str>>,
+    pub stop_reason: Option<Cow<'a, str>>,
+    pub latency_e2e_ms: Option<f64>,
+    pub started_at_ms: Option<u64>,
+    pub finished_at_ms: Option<u64>,
+}
+
+impl JournalLine<'_> {
+    /// A line with nothing read yet.
+    fn blank() -> JournalLine<'static> {
+        JournalLine {
+            variant: Cow::Borrowed(""),
+            ticket: Cow::Borrowed(""),
+            repeat: 0,
+            outcome: Outcome::Ok,
+            outputs: Outputs::Text("{}"),
+            confidence: None,
+            usage: None,
+            cost_usd: None,
+            latency_ms: None,
+            cached: false,
+            error: None,
+            stop_reason: None,
+            latency_e2e_ms: None,
+            started_at_ms: None,
+            finished_at_ms: None,
+        }
+    }
+
+    /// A record read by serde (a line the scanner gave up on).
+    pub fn from_record(r: PredictionRecord) -> JournalLine<'static> {
+        JournalLine {
+            variant: Cow::Owned(r.variant),
+            ticket: Cow::Owned(r.ticket),
+            repeat: r.repeat,
+            outcome: r.outcome,
+            outputs: Outputs::Map(Box::new(r.outputs)),
+            confidence: r.confidence,
+            usage: r.usage,
+            cost_usd: r.cost_usd,
+            latency_ms: r.latency_ms,
+            cached: r.cached,
+            error: r.error.map(Cow::Owned),
+            stop_reason: r.stop_reason.map(Cow::Owned),
+            latency_e2e_ms: r.latency_e2e_ms,
+            started_at_ms: r.started_at_ms,
+            finished_at_ms: r.finished_at_ms,
+        }
+    }
+
+    /// The output of `name` (the last one, as a map keeps it).
+    pub fn output(&self, name: &str) -> Option<OutputRef<'_>> {
+        match &self.outputs {
+            Outputs::Map(m) => {
+                use serde_json::Value as J;
+                Some(match m.get(name)? {
+                    J::String(s) => OutputRef::Str(s),
+                    J::Bool(b) => OutputRef::Bool(*b),
+                    J::Array(items) => items
+                        .iter()
+                        .map(|i| i.as_str())
+                        .collect::<Option<Vec<&str>>>()
+                        .map_or(OutputRef::Other, OutputRef::List),
+                    _ => OutputRef::Other,
+                })
+            }
+            Outputs::Text(t) => {
+                let mut s = Scan::new(t);
+                let mut found = None;
+                s.object(|s, key| {
+                    if key == name {
+                        found = Some(s.output_value()?);
+                    } else {
+                        s.skip_value(0)?;
+                    }
+                    Some(())
+                })?;
+                found
+            }
+        }
+    }
+}
+
+/// A cursor over a JSON text that reads only what it is sure of (`None` otherwise).
+pub(crate) struct Scan<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+/// Deepest nesting skipped (serde_json refuses beyond 128).
+const MAX_DEPTH: usize = 100;
+
+impl<'a> Scan<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Scan {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+        }
+    }
+
+    /// At the end of the text (after white space).
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.ws();
+        self.i == self.b.len()
+    }
+
+    #[inline]
+    pub(crate) fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// A string without escapes or control characters.
+    #[inline]
+    pub(crate) fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        loop {
+            let c = *self.b.get(self.i)?;
+            if c == b'"' {
+                let s = &self.text[start..self.i];
+                self.i += 1;
+                return Some(s);
+            }
+            if c == b'\\' || c < 0x20 {
+                return None;
+            }
+            self.i += 1;
+        }
+    }
+
+    pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.ws();
+        (self.b.get(self.i..self.i + word.len())? == word).then(|| self.i += word.len())
+    }
+
+    /// A JSON number's text.
+    pub(crate) fn number_text(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.i;
+        let b = self.b;
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > s
+        };
+        let mut i = self.i;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'0') {
+            i += 1;
+        } else if !digits(&mut i) {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        self.i = i;
+        Some(&self.text[start..i])
+    }
+
+    /// A number as serde_json reads it into an `f64`.
+    pub(crate) fn f64(&mut self) -> Option<f64> {
+        let t = self.number_text()?;
+        // Plain decimals parse the same (both correctly rounded); the rest as serde does.
+        if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') && t.len() < 18 {
+            t.parse().ok()
+        } else {
+            serde_json::from_str(t).ok()
+        }
+    }
+
+    /// A non-negative integer that fits a `u64`.
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        let t = self.number_text()?;
+        if !t.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        u32::try_from(self.u64()?).ok()
+    }
+
+    pub(crate) fn is_null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null").is_some()
+    }
+
+    pub(crate) fn opt_f64(&mut self) -> Option<Option<f64>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        self.f64().map(Some)
+    }
+
+    pub(crate) fn opt_u64(&mut self) -> Option<Option<u64>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        self.u64().map(Some)
+    }
+
+    pub(crate) fn opt_str(&mut self) -> Option<Option<&'a str>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        self.string().map(Some)
+    }
+
+    pub(crate) fn bool(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.literal(b"true").map(|_| true),
+            b'f' => self.literal(b"false").map(|_| false),
+            _ => None,
+        }
+    }
+
+    /// `{ "key": value, ... }`, `each` reading each value.
+    pub(crate) fn object(
+        &mut self,
+        mut each: impl FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            each(self, key)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `[ value, ... ]`, `each` reading each value.
+    pub(crate) fn array(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            each(self)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Any JSON value, checked and skipped.
+    pub(crate) fn skip_value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => self.object(|s, _| s.skip_value(depth + 1)),
+            b'[' => {
+                self.i += 1;
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number_text().map(|_| ()),
+        }
+    }
+
+    /// An output value (checked as [`Scan::skip_value`] checks it).
+    fn output_value(&mut self) -> Option<OutputRef<'a>> {
+        match self.peek()? {
+            b'"' => self.string().map(OutputRef::Str),
+            b't' | b'f' => self.bool().map(OutputRef::Bool),
+            b'[' => {
+                let start = self.i;
+                let mut items = Vec::new();
+                self.i += 1;
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(OutputRef::List(items));
+                }
+                loop {
+                    if self.peek()? == b'"' {
+                        items.push(self.string()?);
+                    } else {
+                        break;
+                    }
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(OutputRef::List(items));
+                        }
+                        _ => return None,
+                    }
+                }
+                self.i = start;
+                self.skip_value(0)?;
+                Some(OutputRef::Other)
+            }
+            _ => self.skip_value(0).map(|_| OutputRef::Other),
+        }
+    }
+
+    /// The confidence as [`super::lenient_confidence`] reads it.
+    fn confidence(&mut self) -> Option<Option<f64>> {
+        match self.peek()? {
+            b'n' => self.literal(b"null").map(|_| None),
+            b'-' | b'0'..=b'9' => self.f64().map(Some),
+            _ => self.skip_value(0).map(|_| Some(f64::NAN)),
+        }
+    }
+
+    fn usage(&mut self) -> Option<Option<Usage>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        let mut u = Usage::default();
+        let mut seen = 0u8;
+        self.object(|s, key| {
+            let bit = match key {
+                "input_tokens" => 1,
+                "output_tokens" => 2,
+                "cache_read_input_tokens" => 4,
+                "cache_creation_input_tokens" => 8,
+                _ => return s.skip_value(0),
+            };
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            let v = s.u64()?;
+            match bit {
+                1 => u.input_tokens = v,
+                2 => u.output_tokens = v,
+                4 => u.cache_read_input_tokens = v,
+                _ => u.cache_creation_input_tokens = v,
+            }
+            Some(())
+        })?;
+        (seen & 3 == 3).then_some(Some(u))
+    }
+}
+
+/// The keys of a journal line that serde reads (each one's bit is its position).
+const KEYS: [&str; 20] = [
+    "v",
+    "variant",
+    "ticket",
+    "repeat",
+    "outcome",
+    "outputs",
+    "confidence",
+    "tool",
+    "raw",
+    "usage",
+    "cost_usd",
+    "latency_ms",
+    "cached",
+    "request_id",
+    "attempts",
+    "error",
+    "stop_reason",
+    "latency_e2e_ms",
+    "started_at_ms",
+    "finished_at_ms",
+];
+
+/// A key's position in [`KEYS`]: its length and first byte first, then its bytes (no
+/// `memcmp` call for these short keys).
+#[inline]
+fn key_bit(key: &str) -> Option<u32> {
+    let b = key.as_bytes();
+    let first = *b.first()?;
+    KEYS.iter()
+        .position(|k| {
+            let k = k.as_bytes();
+            k.len() == b.len() && k[0] == first && k.iter().zip(b).all(|(x, y)| x == y)
+        })
+        .map(|i| i as u32)
+}
+
+fn outcome(s: &str) -> Option<Outcome> {
+    Outcome::ALL.into_iter().find(|o| o.name() == s)
+}
+
+/// Reads a journal line the way serde reads a [`PredictionRecord`], or `None` when the line
+/// needs serde (see the module's documentation) or is not of [`PREDICTION_VERSION`].
+pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
+    let mut s = Scan::new(line);
+    let mut seen = 0u32;
+    let mut v = None;
+    let mut variant = None;
+    let mut ticket = None;
+    let mut out = JournalLine::blank();
+    let mut got_outcome = false;
+    s.object(|s, key| {
+        let Some(bit) = key_bit(key) else {
+            return s.skip_value(0);
+        };
+        if seen & (1 << bit) != 0 {
+            return None; // serde: duplicate field
+        }
+        seen |= 1 << bit;
+        match bit {
+            0 => v = Some(s.u32()?),
+            1 => variant = Some(s.string()?),
+            2 => ticket = Some(s.string()?),
+            3 => out.repeat = s.u32()?,
+            4 => {
+                out.outcome = outcome(s.string()?)?;
+                got_outcome = true;
+            }
+            5 => {
+                s.ws();
+                let start = s.i;
+                if s.peek()? != b'{' {
+                    return None;
+                }
+                s.skip_value(0)?;
+                out.outputs = Outputs::Text(&s.text[start..s.i]);
+            }
+            6 => out.confidence = s.confidence()?,
+            7 | 13 => {
+                s.opt_str()?;
+            }
+            8 => s.skip_value(0)?,
+            9 => out.usage = s.usage()?,
+            10 => out.cost_usd = s.opt_f64()?,
+            11 => out.latency_ms = s.opt_f64()?,
+            12 => out.cached = s.bool()?,
+            14 => {
+                if !s.is_null() {
+                    s.u32()?;
+                }
+            }
+            15 => out.error = s.opt_str()?.map(Cow::Borrowed),
+            16 => out.stop_reason = s.opt_str()?.map(Cow::Borrowed),
+            17 => out.latency_e2e_ms = s.opt_f64()?,
+            18 => out.started_at_ms = s.opt_u64()?,
+            _ => out.finished_at_ms = s.opt_u64()?,
+        }
+        Some(())
+    })?;
+    s.ws();
+    if s.i != s.b.len() || v? != PREDICTION_VERSION || !got_outcome {
+        return None;
+    }
+    out.variant = Cow::Borrowed(variant?);
+    out.ticket = Cow::Borrowed(ticket?);
+    Some(out)
+}
+
+/// Reads a journal as [`read_journal`](super::read_journal) does (the same checks and
+/// errors), without building records: each chunk's lines are scanned on both cores
+/// ([`scan_line`], serde for the lines it gives up on), `tag` computed for each line there
+/// too, and `sink` given the chunk's lines in journal order before the chunk is dropped.
+pub fn read_journal_views<T: Send>(
+    path: &Path,
+    tag: impl Fn(&JournalLine) -> T + Sync,
+    mut sink: impl FnMut(&[(JournalLine<'_>, T)]) -> Result<()>,
+) -> Result<()> {
+    super::read_journal_text_chunks(path, super::JOURNAL_CHUNK, |text, first_line, eof| {
+        use rayon::prelude::*;
+        let lines: Vec<&str> = text.lines().collect();
+        let line_at = |i: usize| -> &str {
+            if i == 0 && first_line == 0 {
+                lines[0].strip_prefix('\u{feff}').unwrap_or(lines[0])
+            } else {
+                lines[i]
+            }
+        };
+        // Collected in place (an indexed collect: no lists of pieces to append); a line
+        // the scanner gives up on leaves a blank and sends the chunk the careful way.
+        let gave_up = std::sync::atomic::AtomicBool::new(false);
+        let scanned: Vec<(JournalLine, T)> = (0..lines.len())
+            .into_par_iter()
+            .map(|i| {
+                let l = scan_line(line_at(i)).unwrap_or_else(|| {
+                    gave_up.store(true, std::sync::atomic::Ordering::Relaxed);
+                    JournalLine::blank()
+                });
+                let t = tag(&l);
+                (l, t)
+            })
+            .collect();
+        let n = lines.len();
+        match gave_up.into_inner() {
+            false => sink(&scanned)?,
+            true => {
+                // Some line needs serde: line by line, in order, as `read_journal` reads it.
+                let mut all = Vec::with_capacity(n);
+                for i in 0..n {
+                    let line = line_at(i);
+                    let l = match scan_line(line) {
+                        Some(l) => l,
+                        None => match super::careful_line(
+                            path,
+                            line,
+                            first_line + i + 1,
+                            eof && i + 1 == n,
+                        )? {
+                            Some(r) => JournalLine::from_record(r),
+                            None => continue,
+                        },
+                    };
+                    let t = tag(&l);
+                    all.push((l, t));
+                }
+                sink(&all)?;
+            }
+        }
+        Ok(n)
+    })
+}

@@ -1,0 +1,379 @@
+//! A run folder's gold snapshot and journal read for `compare` and `gate` in one pass each:
+//! gold.jsonl in parallel chunks straight into tickets, and predictions.jsonl through
+//! [`crate::eval_log::read_journal_views`] straight into graders (no `PredictionRecord`s, no
+//! second grading), over the run's own tickets and/or the tickets compared with another run.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{display_path, Error, Result};
+use crate::eval_log::{JournalLine, OutputRef, Scan};
+use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
+use crate::run_dir::Snapshot;
+use crate::score::{
+    Graded, Grader, OutputValue, RecordView, ScoreSettings, ScoredVariant, VariantReport,
+};
+
+/// A run's variants graded over a list of tickets.
+pub struct GradedRun {
+    /// The tickets graded, in order.
+    pub gold: Arc<GoldSet>,
+    pub graded: Graded,
+    /// Per variant (in the run's order), its metrics over those tickets.
+    pub reports: Vec<VariantReport>,
+    /// Per variant, the uncached cost per 1,000 of its repeat-0 records of those tickets.
+    pub cost_per_1k: Vec<Option<f64>>,
+}
+
+/// The snapshot and gold set of a version 2 folder, as [`crate::run_dir::read_snapshot`]
+/// reads them (which this falls back to, for its errors, on anything unusual).
+pub(super) fn read_snapshot(dir: &Path) -> Result<(Snapshot, GoldSet)> {
+    fast_snapshot(dir).map_or_else(|| crate::run_dir::read_snapshot(dir), Ok)
+}
+
+fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
+    let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
+    let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
+    if snapshot.version != crate::run_dir::RUN_VERSION {
+        return None;
+    }
+    let gtext = std::fs::read_to_string(dir.join(crate::run_dir::GOLD_JSONL)).ok()?;
+    let fields = snapshot.fields.clone();
+    let index: Vec<hashbrown::HashMap<&str, u32>> = fields
+        .iter()
+        .map(|f| {
+            let mut m = hashbrown::HashMap::new();
+            for (i, v) in f.values.iter().enumerate() {
+                // The first of a repeated value, as `Field::index_of`.
+                m.entry(v.as_str()).or_insert(i as u32);
+            }
+            m
+        })
+        .collect();
+    use rayon::prelude::*;
+    let lines: Vec<&str> = gtext.lines().filter(|l| !l.trim().is_empty()).collect();
+    // An indexed collect (in place); a line the scanner gives up on sends the whole file to
+    // serde.
+    let gave_up = std::sync::atomic::AtomicBool::new(false);
+    let tickets: Vec<Ticket> = lines
+        .par_iter()
+        .map(|l| {
+            scan_ticket(l, &fields, &index).unwrap_or_else(|| {
+                gave_up.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ticket {
+                    id: String::new(),
+                    text: String::new(),
+                    labels: Vec::new(),
+                    tags: Vec::new(),
+                    clarification: None,
+                }
+            })
+        })
+        .collect();
+    if gave_up.into_inner() {
+        return None;
+    }
+    if tickets.len() != snapshot.n_tickets {
+        return None;
+    }
+    drop(index);
+    let gold = GoldSet {
+        fields,
+        tickets,
+        sha256: snapshot.eval.gold_sha256.clone(),
+    };
+    Some((snapshot, gold))
+}
+
+/// A gold.jsonl line (`{"id", "text", "labels": {field: value}, "tags", "clarification"}`)
+/// without escapes, or `None`.
+fn scan_ticket(
+    line: &str,
+    fields: &[Field],
+    index: &[hashbrown::HashMap<&str, u32>],
+) -> Option<Ticket> {
+    let mut s = Scan::new(line);
+    let (mut id, mut text) = (None, None);
+    let mut labels: Vec<Option<GoldValue>> = vec![None; fields.len()];
+    let mut tags = Vec::new();
+    let mut clarification = None;
+    let mut seen = 0u8;
+    s.object(|s, key| {
+        let bit = match key {
+            "id" => 1,
+            "text" => 2,
+            "labels" => 4,
+            "tags" => 8,
+            "clarification" => 16,
+            _ => return s.skip_value(0),
+        };
+        if seen & bit != 0 {
+            return None;
+        }
+        seen |= bit;
+        match bit {
+            1 => id = Some(s.string()?),
+            2 => text = Some(s.string()?),
+            4 => {
+                s.object(|s, name| {
+                    let Some(fi) = fields.iter().position(|f| f.name == name) else {
+                        return s.skip_value(0);
+                    };
+                    if labels[fi].is_some() {
+                        return None; // a repeated key: serde's map keeps the last
+                    }
+                    let f = &fields[fi];
+                    labels[fi] = Some(match f.kind {
+                        FieldKind::Label => GoldValue::Label(*index[fi].get(s.string()?)?),
+                        FieldKind::Flag => GoldValue::Flag(s.bool()?),
+                        FieldKind::Labels => {
+                            let mut out = Vec::new();
+                            s.array(|s| {
+                                out.push(*index[fi].get(s.string()?)?);
+                                Some(())
+                            })?;
+                            out.sort_unstable();
+                            out.dedup();
+                            GoldValue::Labels(out)
+                        }
+                    });
+                    Some(())
+                })?;
+            }
+            8 => {
+                s.array(|s| {
+                    tags.push(s.string()?.to_string());
+                    Some(())
+                })?;
+            }
+            _ => clarification = s.opt_str()?.map(str::to_string),
+        }
+        Some(())
+    })?;
+    if !s.at_end() {
+        return None;
+    }
+    Some(Ticket {
+        id: id?.to_string(),
+        text: text?.to_string(),
+        labels: labels.into_iter().collect::<Option<Vec<_>>>()?,
+        tags,
+        clarification,
+    })
+}
+
+/// Where one target of a journal pass grades: its tickets, and each of the run's own
+/// tickets' row among them (`None`: the same tickets; `u32::MAX`: not graded there).
+pub(super) struct Target {
+    pub gold: Arc<GoldSet>,
+    pub rows: Option<Vec<u32>>,
+}
+
+/// What a journal pass found besides the graded targets.
+pub(super) struct PassFacts {
+    /// Per variant, the run's own tickets without a repeat-0 record.
+    pub missing: Vec<usize>,
+    /// Per variant, whether a last record of it (any ticket) came back with usage but no
+    /// price.
+    pub unpriced: Vec<bool>,
+}
+
+/// How a line was paid for, for [`crate::compare::uncached_cost_per_1k`].
+#[derive(Clone, Copy)]
+enum Paid {
+    No,
+    Cost(f64),
+    Unpriced,
+}
+
+fn view<'l>(
+    l: &'l JournalLine<'_>,
+) -> RecordView<'l, impl Fn(&str) -> Option<OutputValue<'l>> + 'l> {
+    RecordView {
+        variant: &l.variant,
+        ticket: &l.ticket,
+        repeat: l.repeat,
+        outcome: l.outcome,
+        outputs: move |name: &str| {
+            l.output(name).map(|o| match o {
+                OutputRef::Str(s) => OutputValue::Str(s),
+                OutputRef::Bool(b) => OutputValue::Bool(b),
+                OutputRef::List(v) => OutputValue::List(v),
+                OutputRef::Other => OutputValue::Other,
+            })
+        },
+        confidence: l.confidence,
+        usage: l.usage,
+        cost_usd: l.cost_usd,
+        latency_ms: l.latency_ms,
+        cached: l.cached,
+        error: l.error.as_deref(),
+        stop_reason: l.stop_reason.as_deref(),
+        latency_e2e_ms: l.latency_e2e_ms,
+        started_at_ms: l.started_at_ms,
+        finished_at_ms: l.finished_at_ms,
+    }
+}
+
+/// Reads `dir`'s journal once, grading `variants` on every target (the last record of each
+/// (variant, ticket, repeat) wins, as `dedup_latest` then the grader did) and summarizing
+/// each with `settings`. `own` is the run's own gold set.
+pub(super) fn grade_journal(
+    dir: &Path,
+    own: &GoldSet,
+    variants: &[ScoredVariant],
+    targets: &[Target],
+    settings: &ScoreSettings,
+) -> Result<(Vec<GradedRun>, PassFacts)> {
+    let nv = variants.len();
+    let n_own = own.tickets.len();
+    // Ticket id -> own row, built on the first miss of the in-order guess (a journal is
+    // written in ticket order per variant).
+    let mut ids: Option<hashbrown::HashMap<&str, u32>> = None;
+    let mut next = 0usize;
+    let mut graders: Vec<Grader> = targets
+        .iter()
+        .map(|t| Grader::for_add_at(&t.gold, variants, t.gold.tickets.len()))
+        .collect();
+    let mut paid: Vec<Vec<Vec<Paid>>> = targets
+        .iter()
+        .map(|t| vec![vec![Paid::No; t.gold.tickets.len()]; nv])
+        .collect();
+    let mut have: Vec<Vec<bool>> = vec![vec![false; n_own]; nv];
+    // Last records of tickets outside the gold set: (variant, ticket, repeat) -> unpriced.
+    let mut outside: hashbrown::HashMap<(u32, String, u32), bool> = hashbrown::HashMap::new();
+    // The own tickets' last records: unpriced, per variant and (ticket, repeat).
+    let mut own_unpriced: Vec<hashbrown::HashMap<(u32, u32), bool>> = vec![Default::default(); nv];
+    crate::eval_log::read_journal_views(
+        &dir.join("predictions.jsonl"),
+        |l| {
+            variants
+                .iter()
+                .position(|v| v.name == l.variant)
+                .map_or(u32::MAX, |i| i as u32)
+        },
+        |lines| {
+            for (l, vi) in lines {
+                if *vi == u32::MAX {
+                    continue;
+                }
+                let v = *vi as usize;
+                let ticket: &str = &l.ticket;
+                let row = if own.tickets.get(next).is_some_and(|t| t.id == ticket) {
+                    next as u32
+                } else {
+                    let ids = ids.get_or_insert_with(|| {
+                        let mut m = hashbrown::HashMap::with_capacity(n_own);
+                        for (i, t) in own.tickets.iter().enumerate() {
+                            // A repeated id maps to its last ticket, as the grader's index.
+                            m.insert(t.id.as_str(), i as u32);
+                        }
+                        m
+                    });
+                    ids.get(ticket).copied().unwrap_or(u32::MAX)
+                };
+                if row != u32::MAX {
+                    next = row as usize + 1;
+                }
+                let row = &row;
+                let unpriced = !l.cached && l.usage.is_some() && l.cost_usd.is_none();
+                if *row == u32::MAX {
+                    outside.insert((*vi, l.ticket.to_string(), l.repeat), unpriced);
+                    continue;
+                }
+                if l.repeat == 0 {
+                    have[v][*row as usize] = true;
+                }
+                if unpriced || own_unpriced[v].contains_key(&(*row, l.repeat)) {
+                    own_unpriced[v].insert((*row, l.repeat), unpriced);
+                }
+                for ((t, g), p) in targets.iter().zip(graders.iter_mut()).zip(paid.iter_mut()) {
+                    let r = t.rows.as_ref().map_or(*row, |m| m[*row as usize]);
+                    if r == u32::MAX {
+                        continue;
+                    }
+                    g.add_at(v, r, view(l));
+                    if l.repeat == 0 {
+                        p[v][r as usize] = if l.cached || l.usage.is_none() {
+                            Paid::No
+                        } else {
+                            l.cost_usd.map_or(Paid::Unpriced, Paid::Cost)
+                        };
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let facts = PassFacts {
+        missing: have
+            .iter()
+            .map(|h| h.iter().filter(|&&x| !x).count())
+            .collect(),
+        unpriced: (0..nv)
+            .map(|v| {
+                own_unpriced[v].values().any(|&u| u)
+                    || outside.iter().any(|((w, _, _), &u)| *w as usize == v && u)
+            })
+            .collect(),
+    };
+    use rayon::prelude::*;
+    let runs = graders
+        .into_par_iter()
+        .zip(targets.par_iter())
+        .zip(paid.into_par_iter())
+        .map(|((g, t), p)| {
+            let graded = g.finish();
+            let reports = crate::score::variant_reports(&graded, settings);
+            let cost_per_1k = p.iter().map(|col| cost_per_1k(col)).collect();
+            GradedRun {
+                gold: t.gold.clone(),
+                graded,
+                reports,
+                cost_per_1k,
+            }
+        })
+        .collect();
+    Ok((runs, facts))
+}
+
+/// [`crate::compare::uncached_cost_per_1k`] over one variant's column, in ticket order.
+fn cost_per_1k(col: &[Paid]) -> Option<f64> {
+    let mut sum = 0.0;
+    let mut n = 0usize;
+    for p in col {
+        match p {
+            Paid::No => {}
+            Paid::Unpriced => return None,
+            Paid::Cost(c) => {
+                sum += c;
+                n += 1;
+            }
+        }
+    }
+    if n == 0 {
+        return Some(0.0);
+    }
+    Some(sum / n as f64 * 1000.0)
+}
+
+/// The unfinished-run error for the first variant with tickets left unanswered.
+pub(super) fn check_complete(
+    dir: &Path,
+    own: &GoldSet,
+    variants: &[ScoredVariant],
+    facts: &PassFacts,
+) -> Result<()> {
+    for (v, &missing) in variants.iter().zip(&facts.missing) {
+        if missing > 0 {
+            return Err(Error::RunFailed(format!(
+                "{} is unfinished: variant {:?} has no record for {missing} of {} tickets; finish it with `verdict run --resume {}`",
+                display_path(dir),
+                v.name,
+                own.tickets.len(),
+                display_path(dir)
+            )));
+        }
+    }
+    Ok(())
+}
