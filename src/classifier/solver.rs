@@ -358,3 +358,69 @@ fn train_logistic<I: ColIndex>(
         alpha: (0..l).map(|i| alpha[2 * i]).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small matrix with a few non-zeros per row and labels +1/-1.
+    fn toy() -> (Csr, Vec<f64>) {
+        let rows: Vec<Vec<(u32, f64)>> = (0..40u32)
+            .map(|i| {
+                let mut r = vec![(i % 7, 0.5), (7 + i % 5, 0.25 + f64::from(i) / 100.0)];
+                if i % 3 == 0 {
+                    r.push((12 + i % 4, 0.75));
+                }
+                r
+            })
+            .collect();
+        let mut x = Csr {
+            indptr: vec![0],
+            n_cols: 16,
+            ..Csr::default()
+        };
+        for r in rows {
+            for (j, v) in r {
+                x.indices.push(j);
+                x.data.push(v);
+            }
+            x.indptr.push(x.indices.len());
+        }
+        let y = (0..40)
+            .map(|i| if i % 7 < 3 { 1.0 } else { -1.0 })
+            .collect();
+        (x, y)
+    }
+
+    #[test]
+    fn narrow_and_wide_indices_give_the_same_models() {
+        let (x, y) = toy();
+        let narrow: Vec<u16> = x.indices.iter().map(|&j| j as u16).collect();
+        let a = Rows::new(&x.indptr, &narrow, &x.data, x.n_cols);
+        let b = Rows::new(&x.indptr, &x.indices, &x.data, x.n_cols);
+        for (m1, m2) in [
+            (
+                a.l2svm(&y, 0.5, 1e-3, 100, 7, None),
+                b.l2svm(&y, 0.5, 1e-3, 100, 7, None),
+            ),
+            (
+                a.logistic(&y, 2.0, 1e-3, 100, 7, None),
+                b.logistic(&y, 2.0, 1e-3, 100, 7, None),
+            ),
+        ] {
+            assert_eq!(m1.w, m2.w);
+            assert_eq!(m1.bias.to_bits(), m2.bias.to_bits());
+            assert_eq!(m1.alpha, m2.alpha);
+        }
+        // with_rows picks u16 here, and fits the same model as the u32 rows.
+        let m = with_rows(&x, |r| r.l2svm(&y, 0.5, 1e-3, 100, 7, None));
+        assert_eq!(m.w, b.l2svm(&y, 0.5, 1e-3, 100, 7, None).w);
+    }
+
+    #[test]
+    #[should_panic]
+    fn rows_reject_an_index_out_of_range() {
+        let (x, _) = toy();
+        let _ = Rows::new(&x.indptr, &x.indices, &x.data, 15);
+    }
+}
