@@ -52,6 +52,8 @@ pub(crate) struct Rows<'a, I> {
     indices: &'a [I],
     data: &'a [f64],
     n_cols: usize,
+    /// `|x_i|^2 + 1` per row (the 1 is the bias feature), computed once for all classes.
+    sq_norms: Vec<f64>,
 }
 
 impl<'a, I: ColIndex> Rows<'a, I> {
@@ -60,12 +62,17 @@ impl<'a, I: ColIndex> Rows<'a, I> {
         assert!(indices.len() == data.len() && indptr.last() == Some(&indices.len()));
         assert!(indptr.windows(2).all(|w| w[0] <= w[1]));
         assert!(indices.iter().all(|j| j.at() < n_cols));
-        Rows {
+        let mut rows = Rows {
             indptr,
             indices,
             data,
             n_cols,
-        }
+            sq_norms: Vec::new(),
+        };
+        rows.sq_norms = (0..rows.n_rows())
+            .map(|i| rows.row(i).1.iter().map(|v| v * v).sum::<f64>() + 1.0)
+            .collect();
+        rows
     }
 
     pub fn n_rows(&self) -> usize {
@@ -175,12 +182,6 @@ fn axpy<I: ColIndex>(a: f64, idx: &[I], val: &[f64], w: &mut [f64]) {
     }
 }
 
-fn squared_norms<I: ColIndex>(x: &Rows<I>) -> Vec<f64> {
-    (0..x.n_rows())
-        .map(|i| x.row(i).1.iter().map(|v| v * v).sum::<f64>() + 1.0)
-        .collect()
-}
-
 /// L2-regularised L2-loss SVM (squared hinge) in the dual, with shrinking
 /// (liblinear solver 1, `-s 1`). `y[i]` is +1 or -1. Stops when the projected-gradient
 /// spread is below `eps` or after `max_iter` passes. `init`, if given, is a starting
@@ -197,7 +198,7 @@ fn train_l2svm<I: ColIndex>(
 ) -> Binary {
     let l = x.n_rows();
     let diag = 0.5 / c;
-    let qd: Vec<f64> = squared_norms(x).into_iter().map(|q| q + diag).collect();
+    let qd: Vec<f64> = x.sq_norms.iter().map(|q| q + diag).collect();
     let mut w = vec![0.0; x.n_cols];
     let mut bias = 0.0;
     let mut alpha = vec![0.0; l];
@@ -281,7 +282,7 @@ fn train_logistic<I: ColIndex>(
     init: Option<&[f64]>,
 ) -> Binary {
     let l = x.n_rows();
-    let xtx = squared_norms(x);
+    let xtx = &x.sq_norms;
     let mut w = vec![0.0; x.n_cols];
     let mut bias = 0.0;
     // alpha[2i] and alpha[2i+1] = C - alpha[2i].
