@@ -4,6 +4,8 @@
 //! Guo et al. 2017). The fitted NLL is convex in `beta`, so a bisection on its
 //! derivative finds the optimum deterministically.
 
+use rayon::prelude::*;
+
 /// Softmax of `beta * scores`; `-inf` scores get probability 0.
 pub(crate) fn softmax(scores: &[f64], beta: f64) -> Vec<f64> {
     let max = scores
@@ -36,22 +38,32 @@ pub(crate) fn softmax(scores: &[f64], beta: f64) -> Vec<f64> {
 pub(crate) const BETA_RANGE: (f64, f64) = (1e-2, 1e2);
 
 /// d/d(beta) of the mean NLL: mean over rows of `E_p[s] - s_y`. Increasing in beta.
+/// The rows' terms are computed in parallel and added up in row order, so the result
+/// does not depend on the number of threads.
 fn nll_slope(scores: &[Vec<f64>], labels: &[usize], beta: f64) -> f64 {
+    let terms: Vec<f64> = scores
+        .par_iter()
+        .zip(labels)
+        .with_min_len(64)
+        .map(|(s, &y)| {
+            let p = softmax(s, beta);
+            let max = s
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(f64::NEG_INFINITY, f64::max);
+            let expected: f64 = p
+                .iter()
+                .zip(s)
+                .filter(|(&pk, _)| pk > 0.0)
+                .map(|(pk, sk)| pk * (sk - max))
+                .sum();
+            expected - (s[y] - max)
+        })
+        .collect();
     let mut total = 0.0;
-    for (s, &y) in scores.iter().zip(labels) {
-        let p = softmax(s, beta);
-        let max = s
-            .iter()
-            .copied()
-            .filter(|v| v.is_finite())
-            .fold(f64::NEG_INFINITY, f64::max);
-        let expected: f64 = p
-            .iter()
-            .zip(s)
-            .filter(|(&pk, _)| pk > 0.0)
-            .map(|(pk, sk)| pk * (sk - max))
-            .sum();
-        total += expected - (s[y] - max);
+    for t in terms {
+        total += t;
     }
     total / scores.len() as f64
 }

@@ -313,40 +313,29 @@ impl Linear {
             _ => active.to_vec(),
         };
         let init = init.filter(|v| v.len() == targets.len());
-        let models: Vec<Binary> = targets
-            .par_iter()
-            .enumerate()
-            .map(|(m, &k)| {
-                let y: Vec<f64> = labels
-                    .iter()
-                    .map(|&l| if l == k { 1.0 } else { -1.0 })
-                    .collect();
-                let seed = cfg
-                    .seed
-                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                    .wrapping_add(k as u64);
-                match cfg.model {
-                    ModelKind::Svm => solver::train_l2svm(
-                        x,
-                        &y,
-                        cfg.c,
-                        cfg.tol,
-                        cfg.max_iter,
-                        seed,
-                        init.map(|v| v[m].as_slice()),
-                    ),
-                    ModelKind::Logistic => solver::train_logistic(
-                        x,
-                        &y,
-                        cfg.c,
-                        cfg.tol,
-                        cfg.max_iter,
-                        seed,
-                        init.map(|v| v[m].as_slice()),
-                    ),
-                }
-            })
-            .collect();
+        let models: Vec<Binary> = solver::with_rows(x, |rows| {
+            targets
+                .par_iter()
+                .enumerate()
+                .map(|(m, &k)| {
+                    let y: Vec<f64> = labels
+                        .iter()
+                        .map(|&l| if l == k { 1.0 } else { -1.0 })
+                        .collect();
+                    let seed = cfg
+                        .seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(k as u64);
+                    let init = init.map(|v| v[m].as_slice());
+                    match cfg.model {
+                        ModelKind::Svm => rows.l2svm(&y, cfg.c, cfg.tol, cfg.max_iter, seed, init),
+                        ModelKind::Logistic => {
+                            rows.logistic(&y, cfg.c, cfg.tol, cfg.max_iter, seed, init)
+                        }
+                    }
+                })
+                .collect()
+        });
         let m = models.len();
         let mut weights = vec![0.0; x.n_cols * m];
         for (k, model) in models.iter().enumerate() {

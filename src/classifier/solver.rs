@@ -21,36 +21,165 @@ pub(crate) struct Binary {
     pub alpha: Vec<f64>,
 }
 
-/// `w·x` for a sparse row, with four independent partial sums so additions overlap
-/// (the summation order is fixed, so the result is still deterministic).
-#[inline]
-fn dot(w: &[f64], idx: &[u32], val: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let mut ic = idx.chunks_exact(4);
-    let mut vc = val.chunks_exact(4);
-    for (i4, v4) in (&mut ic).zip(&mut vc) {
-        acc[0] += w[i4[0] as usize] * v4[0];
-        acc[1] += w[i4[1] as usize] * v4[1];
-        acc[2] += w[i4[2] as usize] * v4[2];
-        acc[3] += w[i4[3] as usize] * v4[3];
+/// A column index as stored by [`Rows`]: `u16` when every column fits (Banking77's 43,948
+/// features do), else `u32`.
+pub(crate) trait ColIndex: Copy + Send + Sync {
+    fn at(self) -> usize;
+}
+
+impl ColIndex for u16 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        usize::from(self)
     }
-    for (&j, &v) in ic.remainder().iter().zip(vc.remainder()) {
-        acc[0] += w[j as usize] * v;
+}
+
+impl ColIndex for u32 {
+    #[inline(always)]
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+
+/// The rows of a [`Csr`] as the solvers read them, with every column index checked once
+/// to be below `n_cols`, so the inner loops index the weights without bounds checks.
+///
+/// The solvers spend most of their time streaming rows (about 1.3 billion multiply-adds
+/// for the default preset on Banking77, far more data than the caches hold), so `u16`
+/// indices, when they fit, cut the bytes read per non-zero from 12 to 10.
+pub(crate) struct Rows<'a, I> {
+    indptr: &'a [usize],
+    indices: &'a [I],
+    data: &'a [f64],
+    n_cols: usize,
+    /// `|x_i|^2 + 1` per row (the 1 is the bias feature), computed once for all classes.
+    sq_norms: Vec<f64>,
+}
+
+impl<'a, I: ColIndex> Rows<'a, I> {
+    /// Panics if a column index is `>= n_cols` or the arrays disagree in length.
+    pub fn new(indptr: &'a [usize], indices: &'a [I], data: &'a [f64], n_cols: usize) -> Self {
+        assert!(indices.len() == data.len() && indptr.last() == Some(&indices.len()));
+        assert!(indptr.windows(2).all(|w| w[0] <= w[1]));
+        assert!(indices.iter().all(|j| j.at() < n_cols));
+        let mut rows = Rows {
+            indptr,
+            indices,
+            data,
+            n_cols,
+            sq_norms: Vec::new(),
+        };
+        rows.sq_norms = (0..rows.n_rows())
+            .map(|i| rows.row(i).1.iter().map(|v| v * v).sum::<f64>() + 1.0)
+            .collect();
+        rows
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len() - 1
+    }
+
+    #[inline]
+    fn row(&self, i: usize) -> (&'a [I], &'a [f64]) {
+        let (a, b) = (self.indptr[i], self.indptr[i + 1]);
+        (&self.indices[a..b], &self.data[a..b])
+    }
+}
+
+/// Runs `f` on the rows of `x`, with `u16` column indices when they fit.
+pub(crate) fn with_rows<T>(x: &Csr, f: impl FnOnce(&dyn Fit) -> T) -> T {
+    if x.n_cols <= usize::from(u16::MAX) + 1 {
+        let narrow: Vec<u16> = x.indices.iter().map(|&j| j as u16).collect();
+        f(&Rows::new(&x.indptr, &narrow, &x.data, x.n_cols))
+    } else {
+        f(&Rows::new(&x.indptr, &x.indices, &x.data, x.n_cols))
+    }
+}
+
+/// The binary solvers over some [`Rows`], whatever their index width.
+pub(crate) trait Fit: Sync {
+    /// See [`train_l2svm`].
+    fn l2svm(
+        &self,
+        y: &[f64],
+        c: f64,
+        eps: f64,
+        max_iter: usize,
+        seed: u64,
+        init: Option<&[f64]>,
+    ) -> Binary;
+    /// See [`train_logistic`].
+    fn logistic(
+        &self,
+        y: &[f64],
+        c: f64,
+        eps: f64,
+        max_iter: usize,
+        seed: u64,
+        init: Option<&[f64]>,
+    ) -> Binary;
+}
+
+impl<I: ColIndex> Fit for Rows<'_, I> {
+    fn l2svm(
+        &self,
+        y: &[f64],
+        c: f64,
+        eps: f64,
+        max_iter: usize,
+        seed: u64,
+        init: Option<&[f64]>,
+    ) -> Binary {
+        train_l2svm(self, y, c, eps, max_iter, seed, init)
+    }
+
+    fn logistic(
+        &self,
+        y: &[f64],
+        c: f64,
+        eps: f64,
+        max_iter: usize,
+        seed: u64,
+        init: Option<&[f64]>,
+    ) -> Binary {
+        train_logistic(self, y, c, eps, max_iter, seed, init)
+    }
+}
+
+/// `w·x` for a sparse row, with four independent partial sums so additions overlap
+/// (the summation order is fixed, so the result is still deterministic). `w` must have
+/// `n_cols` entries, as [`Rows`] checked every index against.
+#[inline]
+fn dot<I: ColIndex>(w: &[f64], idx: &[I], val: &[f64]) -> f64 {
+    let n = idx.len().min(val.len());
+    let mut acc = [0.0f64; 4];
+    let mut k = 0;
+    // SAFETY: `k + 3 < n` bounds `idx` and `val`; every index is below the `n_cols` that
+    // `Rows::new` checked, and the callers size `w` to `n_cols`.
+    unsafe {
+        let at = |k: usize| *w.get_unchecked(idx.get_unchecked(k).at()) * *val.get_unchecked(k);
+        while k + 4 <= n {
+            acc[0] += at(k);
+            acc[1] += at(k + 1);
+            acc[2] += at(k + 2);
+            acc[3] += at(k + 3);
+            k += 4;
+        }
+        while k < n {
+            acc[0] += at(k);
+            k += 1;
+        }
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
 
+/// `w += a * x` for a sparse row; `w` as in [`dot`].
 #[inline]
-fn axpy(a: f64, idx: &[u32], val: &[f64], w: &mut [f64]) {
+fn axpy<I: ColIndex>(a: f64, idx: &[I], val: &[f64], w: &mut [f64]) {
     for (&j, &v) in idx.iter().zip(val) {
-        w[j as usize] += a * v;
+        // SAFETY: as in `dot`.
+        unsafe { *w.get_unchecked_mut(j.at()) += a * v };
     }
-}
-
-fn squared_norms(x: &Csr) -> Vec<f64> {
-    (0..x.n_rows())
-        .map(|i| x.row(i).1.iter().map(|v| v * v).sum::<f64>() + 1.0)
-        .collect()
 }
 
 /// L2-regularised L2-loss SVM (squared hinge) in the dual, with shrinking
@@ -58,8 +187,8 @@ fn squared_norms(x: &Csr) -> Vec<f64> {
 /// spread is below `eps` or after `max_iter` passes. `init`, if given, is a starting
 /// point for the dual variables (one per row, clamped to be non-negative): a warm start
 /// from a model fitted on a subset of the rows.
-pub(crate) fn train_l2svm(
-    x: &Csr,
+fn train_l2svm<I: ColIndex>(
+    x: &Rows<I>,
     y: &[f64],
     c: f64,
     eps: f64,
@@ -69,7 +198,7 @@ pub(crate) fn train_l2svm(
 ) -> Binary {
     let l = x.n_rows();
     let diag = 0.5 / c;
-    let qd: Vec<f64> = squared_norms(x).into_iter().map(|q| q + diag).collect();
+    let qd: Vec<f64> = x.sq_norms.iter().map(|q| q + diag).collect();
     let mut w = vec![0.0; x.n_cols];
     let mut bias = 0.0;
     let mut alpha = vec![0.0; l];
@@ -143,8 +272,8 @@ pub(crate) fn train_l2svm(
 /// `y[i]` is +1 or -1. Stops when the largest gradient is below `eps` or after
 /// `max_iter` passes. `init`, if given, warm-starts the dual variables (one per row,
 /// clamped into the open interval `(0, c)`).
-pub(crate) fn train_logistic(
-    x: &Csr,
+fn train_logistic<I: ColIndex>(
+    x: &Rows<I>,
     y: &[f64],
     c: f64,
     eps: f64,
@@ -153,7 +282,7 @@ pub(crate) fn train_logistic(
     init: Option<&[f64]>,
 ) -> Binary {
     let l = x.n_rows();
-    let xtx = squared_norms(x);
+    let xtx = &x.sq_norms;
     let mut w = vec![0.0; x.n_cols];
     let mut bias = 0.0;
     // alpha[2i] and alpha[2i+1] = C - alpha[2i].
@@ -228,5 +357,71 @@ pub(crate) fn train_logistic(
         w,
         bias,
         alpha: (0..l).map(|i| alpha[2 * i]).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small matrix with a few non-zeros per row and labels +1/-1.
+    fn toy() -> (Csr, Vec<f64>) {
+        let rows: Vec<Vec<(u32, f64)>> = (0..40u32)
+            .map(|i| {
+                let mut r = vec![(i % 7, 0.5), (7 + i % 5, 0.25 + f64::from(i) / 100.0)];
+                if i % 3 == 0 {
+                    r.push((12 + i % 4, 0.75));
+                }
+                r
+            })
+            .collect();
+        let mut x = Csr {
+            indptr: vec![0],
+            n_cols: 16,
+            ..Csr::default()
+        };
+        for r in rows {
+            for (j, v) in r {
+                x.indices.push(j);
+                x.data.push(v);
+            }
+            x.indptr.push(x.indices.len());
+        }
+        let y = (0..40)
+            .map(|i| if i % 7 < 3 { 1.0 } else { -1.0 })
+            .collect();
+        (x, y)
+    }
+
+    #[test]
+    fn narrow_and_wide_indices_give_the_same_models() {
+        let (x, y) = toy();
+        let narrow: Vec<u16> = x.indices.iter().map(|&j| j as u16).collect();
+        let a = Rows::new(&x.indptr, &narrow, &x.data, x.n_cols);
+        let b = Rows::new(&x.indptr, &x.indices, &x.data, x.n_cols);
+        for (m1, m2) in [
+            (
+                a.l2svm(&y, 0.5, 1e-3, 100, 7, None),
+                b.l2svm(&y, 0.5, 1e-3, 100, 7, None),
+            ),
+            (
+                a.logistic(&y, 2.0, 1e-3, 100, 7, None),
+                b.logistic(&y, 2.0, 1e-3, 100, 7, None),
+            ),
+        ] {
+            assert_eq!(m1.w, m2.w);
+            assert_eq!(m1.bias.to_bits(), m2.bias.to_bits());
+            assert_eq!(m1.alpha, m2.alpha);
+        }
+        // with_rows picks u16 here, and fits the same model as the u32 rows.
+        let m = with_rows(&x, |r| r.l2svm(&y, 0.5, 1e-3, 100, 7, None));
+        assert_eq!(m.w, b.l2svm(&y, 0.5, 1e-3, 100, 7, None).w);
+    }
+
+    #[test]
+    #[should_panic]
+    fn rows_reject_an_index_out_of_range() {
+        let (x, _) = toy();
+        let _ = Rows::new(&x.indptr, &x.indices, &x.data, 15);
     }
 }
