@@ -93,3 +93,197 @@ fn later_records_replace_earlier_ones() {
     let c = PredictionRecord::new("v", "T-1", 0, Outcome::Ok);
     assert_eq!(dedup_latest(vec![a, b.clone(), c.clone()]), vec![c, b]);
 }
+
+/// What the grader reads of a line, from the fast scanner or from serde: equal field by
+/// field (NaN confidence equal to NaN), outputs looked up by every key either side has.
+fn assert_same_view(line: &str, fast: &scan::JournalLine, careful: &scan::JournalLine) {
+    assert_eq!(fast.variant, careful.variant, "{line}");
+    assert_eq!(fast.ticket, careful.ticket, "{line}");
+    assert_eq!(fast.repeat, careful.repeat, "{line}");
+    assert_eq!(fast.outcome, careful.outcome, "{line}");
+    let conf = |c: Option<f64>| {
+        c.map(|x| {
+            if x.is_nan() {
+                "NaN".into()
+            } else {
+                x.to_bits().to_string()
+            }
+        })
+    };
+    assert_eq!(conf(fast.confidence), conf(careful.confidence), "{line}");
+    assert_eq!(fast.usage, careful.usage, "{line}");
+    let bits = |x: Option<f64>| x.map(f64::to_bits);
+    assert_eq!(bits(fast.cost_usd), bits(careful.cost_usd), "{line}");
+    assert_eq!(bits(fast.latency_ms), bits(careful.latency_ms), "{line}");
+    assert_eq!(
+        bits(fast.latency_e2e_ms),
+        bits(careful.latency_e2e_ms),
+        "{line}"
+    );
+    assert_eq!(fast.cached, careful.cached, "{line}");
+    assert_eq!(fast.error, careful.error, "{line}");
+    assert_eq!(fast.stop_reason, careful.stop_reason, "{line}");
+    assert_eq!(fast.started_at_ms, careful.started_at_ms, "{line}");
+    assert_eq!(fast.finished_at_ms, careful.finished_at_ms, "{line}");
+    let scan::Outputs::Map(map) = &careful.outputs else {
+        panic!("serde's view holds a map")
+    };
+    for key in map.keys().map(String::as_str).chain(["absent", ""]) {
+        assert_eq!(
+            fast.output(key),
+            careful.output(key),
+            "{line}: output {key:?}"
+        );
+    }
+}
+
+/// The fast journal scanner (compare and gate read with it) reads every line exactly as
+/// serde reads it through `read_journal`, or gives the line up to serde: never a different
+/// value. Checked over a real record and a hundred variations of it: escapes, Unicode,
+/// exponents, negative and huge numbers, nulls, missing, unknown and duplicate keys, wrong
+/// types, whitespace, nesting and bad JSON.
+#[test]
+fn the_journal_scanner_reads_what_serde_reads_or_gives_up() {
+    let mut r = PredictionRecord::new("prompt-a", "T-0001", 2, Outcome::Ok);
+    r.outputs = serde_json::from_str(
+        r#"{"department":"billing","priority":"high","intents":["refund","cancel"],"requires_human":false,"note":3}"#,
+    )
+    .unwrap();
+    r.confidence = Some(0.87);
+    r.usage = Some(Usage {
+        input_tokens: 512,
+        output_tokens: 40,
+        cache_read_input_tokens: 100,
+        cache_creation_input_tokens: 0,
+    });
+    r.cost_usd = Some(0.001234);
+    r.latency_ms = Some(812.5);
+    r.latency_e2e_ms = Some(1020.25);
+    r.started_at_ms = Some(1_764_000_000_000);
+    r.finished_at_ms = Some(1_764_000_001_020);
+    r.stop_reason = Some("tool_use".into());
+    r.request_id = Some("req_01".into());
+    r.attempts = Some(1);
+    let base = serde_json::to_string(&r).unwrap();
+    // The plain line takes the fast path (otherwise this test would test nothing).
+    assert!(scan::scan_line(&base).is_some(), "{base}");
+
+    let edits: &[(&str, &str)] = &[
+        ("", ""),
+        (r#""T-0001""#, r#""T-\u0030001""#),
+        (r#""T-0001""#, r#""Tésté-✓""#),
+        (r#""prompt-a""#, r#""prompt\"a""#),
+        (r#""billing""#, r#""bil\nling""#),
+        (r#""billing""#, r#""billing ünïcode 😀""#),
+        (r#""billing""#, "null"),
+        (r#""billing""#, "12"),
+        (r#""billing""#, r#"{"x":[1,2,{"y":null}]}"#),
+        (r#"["refund","cancel"]"#, "[]"),
+        (r#"["refund","cancel"]"#, r#"["refund",1]"#),
+        (r#"["refund","cancel"]"#, r#"[ "refund" , "cancel" ]"#),
+        ("false", "true"),
+        ("0.87", "8.7e-1"),
+        ("0.87", "87E-2"),
+        ("0.87", "-0.87"),
+        ("0.87", "-0"),
+        ("0.87", "1"),
+        ("0.87", "0.870000000000000000001"),
+        ("0.87", "123456789012345678901234567890"),
+        ("0.87", "null"),
+        ("0.87", r#""high""#),
+        ("0.87", "[0.87]"),
+        ("0.87", "true"),
+        ("0.87", "087"),
+        ("0.87", ".87"),
+        ("0.87", "0.87.1"),
+        ("512", "5.12e2"),
+        ("512", "-512"),
+        ("512", "18446744073709551615"),
+        ("512", "18446744073709551616"),
+        ("512", "null"),
+        (r#","output_tokens":40"#, ""),
+        (r#""cache_read_input_tokens":100,"#, ""),
+        (
+            r#""input_tokens":512"#,
+            r#""input_tokens":512,"input_tokens":3"#,
+        ),
+        ("0.001234", "1.234e-3"),
+        ("0.001234", "null"),
+        ("0.001234", r#""0.001""#),
+        ("812.5", "8125E-1"),
+        ("812.5", "-1"),
+        ("1764000000000", "-1"),
+        ("1764000000000", "1.5"),
+        ("1764000000000", "null"),
+        (r#""cached":false"#, r#""cached":true"#),
+        (r#""cached":false"#, r#""cached":null"#),
+        (r#""cached":false"#, r#""cached":0"#),
+        (r#""tool_use""#, r#""end_turn""#),
+        (r#""tool_use""#, "null"),
+        (r#""tool_use""#, "7"),
+        (r#""req_01""#, "null"),
+        (r#""req_01""#, "1"),
+        (r#""attempts":1"#, r#""attempts":null"#),
+        (r#""attempts":1"#, r#""attempts":-1"#),
+        (r#""outcome":"ok""#, r#""outcome":"invalid_output""#),
+        (r#""outcome":"ok""#, r#""outcome":"refused""#),
+        (r#""outcome":"ok""#, r#""outcome":"provider_error""#),
+        (r#""outcome":"ok""#, r#""outcome":"OK""#),
+        (r#""outcome":"ok""#, r#""outcome":"ok","outcome":"refused""#),
+        (r#""outcome":"ok","#, ""),
+        (r#""v":1"#, r#""v":2"#),
+        (r#""v":1"#, r#""v":1.0"#),
+        (r#""v":1,"#, ""),
+        (r#""repeat":2"#, r#""repeat":-2"#),
+        (r#""repeat":2"#, r#""repeat":4294967296"#),
+        (r#""repeat":2"#, r#""repeat":2,"repeat":3"#),
+        (r#""ticket":"T-0001","#, ""),
+        (
+            r#""variant":"prompt-a""#,
+            r#""variant":"prompt-a","variant":"b""#,
+        ),
+        (r#""variant":"prompt-a""#, r#""variant":null"#),
+        (r#""outputs":{"#, r#""outputs":{"department":"x","#),
+        (r#""outputs":{"#, r#""outputs":["#),
+        (
+            r#""outputs":{"#,
+            r#""unknown":{"a":[1,{"b":"\"}"}]},"outputs":{"#,
+        ),
+        (
+            r#""error":null"#,
+            r#""error":"HTTP 529: overloaded \u00e9""#,
+        ),
+        (r#""error":null"#, r#""error":"plain""#),
+        ("{", "  { "),
+        (":", " : "),
+        (",", " ,\t"),
+        ("}", "}  "),
+        ("}", "} x"),
+        ("}", ""),
+        ("\"", "'"),
+    ];
+    let mut fast_taken = 0;
+    for (from, to) in edits {
+        // Each edit at its first occurrence, and (for short patterns) at every one.
+        let mut lines = vec![base.replacen(from, to, 1)];
+        if from.len() <= 2 && !from.is_empty() {
+            lines.push(base.replace(from, to));
+        }
+        for line in lines {
+            let careful = careful_line(Path::new("j.jsonl"), &line, 1, false);
+            let Some(fast) = scan::scan_line(&line) else {
+                continue; // given up: serde reads it, with its errors
+            };
+            fast_taken += 1;
+            let record = careful
+                .unwrap_or_else(|e| panic!("scanner read a line serde refuses: {line}\n{e}"))
+                .expect("a non-blank line");
+            assert_same_view(&line, &fast, &scan::JournalLine::from_record(record));
+        }
+    }
+    // Most variations are valid lines the scanner reads itself.
+    assert!(
+        fast_taken >= 40,
+        "only {fast_taken} lines took the fast path"
+    );
+}
