@@ -31,7 +31,7 @@ pub(super) fn read_snapshot(dir: &Path) -> Result<(Snapshot, GoldSet)> {
     fast_snapshot(dir).map_or_else(|| crate::run_dir::read_snapshot(dir), Ok)
 }
 
-fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
+pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
     let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
     let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
     if snapshot.version != crate::run_dir::RUN_VERSION {

@@ -469,3 +469,65 @@ fn markdown_is_cut_to_the_limit_for_huge_gates() {
         md.len()
     );
 }
+
+/// The fast gold.jsonl reader of compare and gate (`grading::read_snapshot`) reads a run
+/// folder's snapshot exactly as `run_dir::read_snapshot` does: on a real folder of plain
+/// texts (the fast path taken) and after a ticket gains what the scanner gives up on (escapes,
+/// Unicode, a repeated label key), where the fallback reads it.
+#[test]
+fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let cmd = crate::app::RunCommand {
+        eval: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini/eval.yaml")),
+        out: Some(dir.clone()),
+        no_cache: true,
+        output: crate::app::OutputChoice {
+            formats: vec![crate::report::Format::Json],
+            quiet: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let exit = crate::app::run_with(
+        &cmd,
+        Arc::new(AtomicBool::new(false)),
+        &mut crate::runner::Executors::default(),
+    )
+    .unwrap();
+    assert_eq!(exit, crate::exit::Exit::Ok);
+    let reference = crate::run_dir::read_snapshot(&dir).unwrap();
+    assert!(
+        super::grading::fast_snapshot(&dir).is_some(),
+        "the plain folder takes the fast path"
+    );
+    assert_eq!(super::grading::read_snapshot(&dir).unwrap(), reference);
+
+    let gold_path = dir.join(crate::run_dir::GOLD_JSONL);
+    let original = std::fs::read_to_string(&gold_path).unwrap();
+    let first = original.lines().next().unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(first).unwrap();
+    v["text"] = "a \"quoted\"\ttab, é, 😀 and a back\\slash".into();
+    let escaped = serde_json::to_string(&v).unwrap();
+    let label = v["labels"]["department"].as_str().unwrap().to_string();
+    let repeated = escaped.replacen(
+        "\"labels\":{",
+        &format!("\"labels\":{{\"department\":\"{label}\","),
+        1,
+    );
+    for line in [escaped, repeated] {
+        std::fs::write(&gold_path, original.replacen(first, &line, 1)).unwrap();
+        let reference = crate::run_dir::read_snapshot(&dir).unwrap();
+        assert!(
+            super::grading::fast_snapshot(&dir).is_none(),
+            "the scanner gives {line} up"
+        );
+        assert_eq!(
+            super::grading::read_snapshot(&dir).unwrap(),
+            reference,
+            "{line}"
+        );
+    }
+}
