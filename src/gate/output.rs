@@ -433,6 +433,7 @@ pub fn compare_text(c: &Comparison) -> String {
             f.p_worse
         ));
     }
+    let interval = interval_header(c);
     for (section, rows) in comparison_rows(c) {
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
@@ -440,7 +441,7 @@ pub fn compare_text(c: &Comparison) -> String {
             "baseline",
             "candidate",
             "change",
-            "95% interval",
+            interval.as_str(),
         ]);
         for r in rows {
             t.add_row(r);
@@ -493,6 +494,11 @@ pub fn compare_text(c: &Comparison) -> String {
     out
 }
 
+/// The interval column's header at the comparison's bootstrap level ("95% interval").
+fn interval_header(c: &Comparison) -> String {
+    format!("{:.0}% interval", c.options.level * 100.0)
+}
+
 /// The comparison as GitHub markdown (under the comment limit).
 pub fn compare_markdown(c: &Comparison) -> String {
     for cap in [FLIPS_SHOWN, 5, 0] {
@@ -506,8 +512,9 @@ pub fn compare_markdown(c: &Comparison) -> String {
         }
         for (section, rows) in comparison_rows(c) {
             out.push_str(&format!(
-                "\n| {} | baseline | candidate | change | 95% interval |\n|---|---:|---:|---:|---|\n",
-                md_escape(&section)
+                "\n| {} | baseline | candidate | change | {} |\n|---|---:|---:|---:|---|\n",
+                md_escape(&section),
+                interval_header(c)
             ));
             for r in rows {
                 out.push_str(&format!(

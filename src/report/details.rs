@@ -484,12 +484,13 @@ fn comparison_lines(report: &RunReport) -> Doc {
             fc.report.config.bootstrap.resamples
         ));
         let mut t = TableModel::default();
+        let interval = format!("{:.0}% interval", fc.report.config.bootstrap.level * 100.0);
         t.set_header(vec![
             "variant",
             "accuracy",
-            "95% interval",
+            interval.as_str(),
             "macro F1",
-            "95% interval",
+            interval.as_str(),
         ]);
         for v in &fc.report.variants {
             let iv = |i: &crate::stats::Interval| {
