@@ -436,6 +436,17 @@ fn read_journal_text_chunks(
     }
 }
 
+/// Line `i` of a chunk whose first line is the file's line `first_line` (0-based): a byte
+/// order mark before the file's first line (some editors and Windows tools add one) is not
+/// part of the JSON.
+pub(crate) fn chunk_line<'a>(lines: &[&'a str], i: usize, first_line: usize) -> &'a str {
+    if i == 0 && first_line == 0 {
+        lines[0].strip_prefix('\u{feff}').unwrap_or(lines[0])
+    } else {
+        lines[i]
+    }
+}
+
 /// The lines of one chunk (`first_line` lines into the file; `at_end`: its last line is the
 /// file's) into `out`; returns how many lines the chunk has.
 fn read_lines<T: Send>(
@@ -449,14 +460,7 @@ fn read_lines<T: Send>(
 ) -> Result<usize> {
     use rayon::prelude::*;
     let lines: Vec<&str> = text.lines().collect();
-    // A byte order mark (some editors and Windows tools add one) is not part of the JSON.
-    let line_at = |i: usize| -> &str {
-        if i == 0 && first_line == 0 {
-            lines[0].strip_prefix('\u{feff}').unwrap_or(lines[0])
-        } else {
-            lines[i]
-        }
-    };
+    let line_at = |i: usize| chunk_line(&lines, i, first_line);
     let quick = |i: usize| fast(line_at(i)).filter(|r| r.v == PREDICTION_VERSION);
     // Every line read by `fast` (the usual case): done, kept in place.
     if let Some(all) = (0..lines.len())

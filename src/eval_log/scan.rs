@@ -570,13 +570,7 @@ pub fn read_journal_views<T: Send>(
     super::read_journal_text_chunks(path, super::JOURNAL_CHUNK, |text, first_line, eof| {
         use rayon::prelude::*;
         let lines: Vec<&str> = text.lines().collect();
-        let line_at = |i: usize| -> &str {
-            if i == 0 && first_line == 0 {
-                lines[0].strip_prefix('\u{feff}').unwrap_or(lines[0])
-            } else {
-                lines[i]
-            }
-        };
+        let line_at = |i: usize| super::chunk_line(&lines, i, first_line);
         // Collected in place (an indexed collect: no lists of pieces to append); a line
         // the scanner gives up on leaves a blank and sends the chunk the careful way.
         let gave_up = std::sync::atomic::AtomicBool::new(false);
