@@ -57,7 +57,7 @@ pub fn from_yaml(c: &mut Checker, node: &Node, sha256: String) -> Option<GoldSet
                 return None;
             }
             seen.insert(id.clone(), n.pos);
-            similar_id(c, &mut similar, &id, i, n.pos, &t.sub("id"));
+            similar_id(c, &mut similar, &id, i, || n.pos, &t.sub("id"));
             Some(id)
         });
         let text = t.get("text").and_then(|n| {

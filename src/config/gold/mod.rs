@@ -5,6 +5,7 @@
 //! field's label and the tags. Every problem of every ticket is reported, not only the first.
 
 mod document;
+mod fast;
 mod table;
 
 use std::collections::HashMap;
@@ -243,6 +244,9 @@ pub fn load(
             from_yaml(&mut c, &node, t.sha256)
         }
         GoldSource::Table(spec) => {
+            if let Some(gold) = fast::from_text(spec, &t.text, &t.sha256) {
+                return Some(gold);
+            }
             let table = source::read_table(&t.text, file, &mut c)?;
             from_table(&mut c, spec, parent, named_at, &table, &t.text, t.sha256)
         }
@@ -254,12 +258,14 @@ pub fn load(
 }
 
 /// Warns when `id` differs from an earlier ticket's id only by case or surrounding spaces.
+/// `pos` is called only for the warning: finding a cell's position scans its file, so an
+/// eager position per ticket made loading quadratic in the number of rows.
 fn similar_id(
     c: &mut Checker,
     similar: &mut HashMap<String, (String, usize)>,
     id: &str,
     i: usize,
-    pos: Pos,
+    pos: impl FnOnce() -> Pos,
     path: &str,
 ) {
     let key = id.trim().to_lowercase();
@@ -271,7 +277,7 @@ fn similar_id(
                 "only by case"
             };
             c.warn(
-                Some(pos),
+                Some(pos()),
                 path,
                 format!(
                     "ticket id {id:?} differs from {first:?} (ticket {}) {how}; if they are the same ticket, keep one, otherwise give them distinct ids",

@@ -155,7 +155,7 @@ pub(super) fn from_table(
             continue;
         }
         seen.insert(id.clone(), row.pos.line);
-        similar_id(c, &mut similar, &id, r, id_pos(), &join(&rpath, id_col));
+        similar_id(c, &mut similar, &id, r, id_pos, &join(&rpath, id_col));
         let text = cell_str(&spec.text).unwrap_or_default();
         if text.trim().is_empty() {
             c.error(

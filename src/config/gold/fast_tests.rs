@@ -1,0 +1,331 @@
+//! The fast path reads what the full loader reads, or gives up.
+
+use std::path::PathBuf;
+
+use super::from_text;
+use crate::config::check::Checker;
+use crate::config::gold::{table::from_table, TableSpec};
+use crate::config::source;
+use crate::gold::{Field, FieldKind, GoldSet};
+use crate::yaml::Pos;
+
+/// The full loader's result, and whether it said anything (an error or a warning).
+fn full(spec: &TableSpec, text: &str) -> (Option<GoldSet>, bool) {
+    let mut c = Checker::new(&spec.path);
+    let mut parent = Checker::new(&PathBuf::from("eval.yaml"));
+    let gold = source::read_table(text, &spec.path, &mut c).and_then(|table| {
+        from_table(
+            &mut c,
+            spec,
+            &mut parent,
+            (Pos { line: 1, col: 1 }, "gold"),
+            &table,
+            text,
+            "sha".into(),
+        )
+    });
+    let said = !(c.diags.is_empty()
+        && c.warnings.is_empty()
+        && parent.diags.is_empty()
+        && parent.warnings.is_empty());
+    (gold, said)
+}
+
+fn spec(file: &str, id: Option<&str>, labels: &[(&str, &str)], tags: &[&str]) -> TableSpec {
+    TableSpec {
+        path: PathBuf::from(file),
+        text: "text".into(),
+        id: id.map(str::to_string),
+        labels: labels
+            .iter()
+            .map(|(f, c)| (f.to_string(), c.to_string()))
+            .collect(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        fields: None,
+        positions: Vec::new(),
+    }
+}
+
+fn field(name: &str, kind: FieldKind, values: &[&str]) -> Field {
+    Field {
+        name: name.into(),
+        kind,
+        values: values.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
+/// Checks one case: when the fast path reads it, the full loader reads the same gold set and
+/// says nothing; `fast` says whether the fast path must take it.
+fn check(name: &str, spec: &TableSpec, text: &str, fast: bool) {
+    let got = from_text(spec, text, "sha");
+    let (want, said) = full(spec, text);
+    if let Some(got) = &got {
+        assert!(
+            !said,
+            "{name}: the fast path read a file the full loader has words for"
+        );
+        assert_eq!(Some(got), want.as_ref(), "{name}: the two loaders differ");
+    }
+    assert_eq!(
+        got.is_some(),
+        fast,
+        "{name}: fast path taken: {}",
+        got.is_some()
+    );
+}
+
+const CSV: &str = "id,text,intent,tag,prio\nT1,hello world,card,en,high\nT2,\"quoted, comma \"\"x\"\"\",transfer,,low\nT3,third one,card,fr,high\n";
+
+#[test]
+fn csv_files_read_alike_or_the_fast_path_gives_up() {
+    let plain = spec(
+        "g.csv",
+        Some("id"),
+        &[("intent", "intent"), ("prio", "prio")],
+        &["tag"],
+    );
+    check("plain", &plain, CSV, true);
+    check("crlf", &plain, &CSV.replace('\n', "\r\n"), true);
+    check("bom", &plain, &format!("\u{feff}{CSV}"), true);
+    check("no trailing newline", &plain, CSV.trim_end(), true);
+    check(
+        "no id column",
+        &spec("g.csv", None, &[("intent", "intent")], &[]),
+        CSV,
+        true,
+    );
+    check(
+        "unicode",
+        &plain,
+        &CSV.replace("hello world", "héllo wörld 日本"),
+        true,
+    );
+    check(
+        "column order",
+        &plain,
+        "prio,tag,intent,text,id\nhigh,en,card,hi,T1\n",
+        true,
+    );
+    let mut declared = plain.clone();
+    declared.fields = Some(vec![
+        field("prio", FieldKind::Label, &["low", "high", "mid"]),
+        field("intent", FieldKind::Label, &[]),
+    ]);
+    check(
+        "declared values, declared without values",
+        &declared,
+        CSV,
+        true,
+    );
+    let mut multi = spec(
+        "g.csv",
+        Some("id"),
+        &[("intents", "intent"), ("vip", "prio")],
+        &[],
+    );
+    multi.fields = Some(vec![
+        field("intents", FieldKind::Labels, &["card", "transfer", "pin"]),
+        field("vip", FieldKind::Flag, &[]),
+    ]);
+    let flags = "id,text,intent,prio\nA,a,card|pin,yes\nB,b, pin | card |pin ,0\nC,c,,TRUE\n";
+    check("labels and flags", &multi, flags, true);
+    let mut seen = multi.clone();
+    seen.fields = Some(vec![
+        field("intents", FieldKind::Labels, &[]),
+        field("vip", FieldKind::Flag, &[]),
+    ]);
+    check("labels seen", &seen, flags, true);
+    check("bad flag", &multi, &flags.replace(",yes", ",maybe"), false);
+    check("empty flag", &multi, &flags.replace(",yes", ","), false);
+    check(
+        "unknown label in a set",
+        &multi,
+        &flags.replace("card|pin", "card|nope"),
+        false,
+    );
+
+    for (what, text) in [
+        ("ids differing by case", CSV.replace("T3,", "t1,")),
+        ("ids differing by spaces", CSV.replace("T3,", "T1 ,")),
+        ("duplicate id", CSV.replace("T3,", "T1,")),
+        ("empty id", CSV.replace("T3,", ",")),
+        ("blank id", CSV.replace("T3,", "  ,")),
+        ("empty text", CSV.replace("third one", "")),
+        ("blank text", CSV.replace("third one", "   ")),
+        ("label with spaces", CSV.replace(",card,fr", ", card,fr")),
+        ("empty label", CSV.replace(",card,fr", ",,fr")),
+        (
+            "a list in an undeclared column",
+            CSV.replace(",card,fr", ",card|pin,fr"),
+        ),
+        (
+            "a line break in a value",
+            CSV.replace("third one", "\"third\none\""),
+        ),
+        (
+            "a line break in an unread column",
+            CSV.replace(",fr,", ",\"f\nr\","),
+        ),
+        ("unclosed quote", CSV.replace("third one", "\"third one")),
+        ("row too short", CSV.replace(",fr,high", ",fr")),
+        ("row too long", CSV.replace(",fr,high", ",fr,high,x")),
+        ("a column named twice", CSV.replace("tag,prio", "tag,tag")),
+        ("no rows", "id,text,intent,tag,prio\n".to_string()),
+        ("semicolons", CSV.replace(',', ";")),
+        ("missing column", CSV.replace(",prio\n", ",priority\n")),
+    ] {
+        check(what, &plain, &text, false);
+    }
+    let mut unknown = plain.clone();
+    unknown.fields = Some(vec![field("prio", FieldKind::Label, &["low", "mid"])]);
+    check("a value not declared", &unknown, CSV, false);
+    let mut orphan = plain.clone();
+    orphan.fields = Some(vec![field("other", FieldKind::Label, &["x"])]);
+    check("a declared field without a column", &orphan, CSV, false);
+}
+
+const JSONL: &str = r#"{"id": "T1", "text": "hello world", "intent": "card", "tag": "en", "extra": {"a": [1, 2, {"b": null}]}}
+{"id": "T2", "text": "esc\u00e9 \"quoted\"\nline", "intent": "transfer", "n": 3.5e10}
+
+{"id":"T3","text":"third","intent":"card|pin","tag":""}
+"#;
+
+#[test]
+fn jsonl_files_read_alike_or_the_fast_path_gives_up() {
+    let plain = spec("g.jsonl", Some("id"), &[("intent", "intent")], &["tag"]);
+    check(
+        "plain, blank line, escapes, a missing tag",
+        &plain,
+        JSONL,
+        true,
+    );
+    check("crlf", &plain, &JSONL.replace('\n', "\r\n"), true);
+    check("bom", &plain, &format!("\u{feff}{JSONL}"), true);
+    check(
+        "ndjson",
+        &spec("g.ndjson", Some("id"), &[("intent", "intent")], &[]),
+        JSONL,
+        true,
+    );
+    check(
+        "no id column",
+        &spec("g.jsonl", None, &[("intent", "intent")], &[]),
+        JSONL,
+        true,
+    );
+    let escaped_key = JSONL.replace(
+        r#""intent": "card", "tag""#,
+        r#""int\u0065nt": "card", "tag""#,
+    );
+    check("an escaped key", &plain, &escaped_key, true);
+    let mut typed = spec(
+        "g.jsonl",
+        Some("id"),
+        &[("intents", "intents"), ("vip", "vip")],
+        &[],
+    );
+    typed.fields = Some(vec![
+        field("intents", FieldKind::Labels, &[]),
+        field("vip", FieldKind::Flag, &[]),
+    ]);
+    let rows = "{\"id\":\"a\",\"text\":\"x\",\"intents\":[\"pin\",\"card\",\"pin\"],\"vip\":true}\n{\"id\":\"b\",\"text\":\"y\",\"intents\":\"card | top\",\"vip\":\"no\"}\n{\"id\":\"c\",\"text\":\"z\",\"intents\":[],\"vip\":false}\n";
+    check("typed cells", &typed, rows, true);
+    check(
+        "a list with a number",
+        &typed,
+        &rows.replace("[]", "[1]"),
+        false,
+    );
+    check(
+        "a list with a blank item",
+        &typed,
+        &rows.replace("[]", "[\" \"]"),
+        false,
+    );
+    check(
+        "a flag as a number",
+        &typed,
+        &rows.replace(":false", ":0"),
+        false,
+    );
+    check(
+        "a null flag",
+        &typed,
+        &rows.replace(":false", ":null"),
+        false,
+    );
+
+    for (what, text) in [
+        (
+            "repeated key",
+            JSONL.replace(r#""tag": "en""#, r#""tag": "en", "tag": "x""#),
+        ),
+        (
+            "repeated unread key",
+            JSONL.replace(r#""n": 3.5e10"#, r#""n": 1, "n": 2"#),
+        ),
+        (
+            "repeated key through an escape",
+            JSONL.replace(r#""tag": "en""#, r#""tag": "en", "t\u0061g": "x""#),
+        ),
+        ("not an object", format!("{JSONL}[1, 2]\n")),
+        ("invalid JSON", format!("{JSONL}{{\"id\": \n")),
+        ("trailing garbage", JSONL.replace("null}]}}", "null}]}} x")),
+        (
+            "null label",
+            JSONL.replace(r#""intent": "transfer""#, r#""intent": null"#),
+        ),
+        (
+            "missing label",
+            JSONL.replace(r#", "intent": "transfer""#, ""),
+        ),
+        (
+            "array in an undeclared column",
+            JSONL.replace(r#""card|pin""#, r#"["card"]"#),
+        ),
+        (
+            "boolean in an undeclared column",
+            JSONL.replace(r#""card|pin""#, "true"),
+        ),
+        ("number id", JSONL.replace(r#""id":"T3""#, r#""id":3"#)),
+        ("null id", JSONL.replace(r#""id":"T3""#, r#""id":null"#)),
+        (
+            "number text",
+            JSONL.replace(r#""text":"third""#, r#""text":3"#),
+        ),
+        ("number tag", JSONL.replace(r#""tag":"""#, r#""tag":7"#)),
+        (
+            "ids differing by case",
+            JSONL.replace(r#""id":"T3""#, r#""id":"t1""#),
+        ),
+        (
+            "unicode ids differing by case",
+            JSONL
+                .replace(r#""T1""#, "\"É1\"")
+                .replace(r#""T3""#, "\"é1\""),
+        ),
+        (
+            "a label with spaces",
+            JSONL.replace(r#""card|pin""#, r#"" card""#),
+        ),
+        ("no rows", "\n\n".to_string()),
+    ] {
+        check(what, &plain, &text, false);
+    }
+    let no_tag = JSONL
+        .replace(r#", "tag": "en""#, "")
+        .replace(r#","tag":"""#, "");
+    check("a tag column no row has", &plain, &no_tag, false);
+    check(
+        "a tag column no row has, not asked for",
+        &spec("g.jsonl", Some("id"), &[("intent", "intent")], &[]),
+        &no_tag,
+        true,
+    );
+}
+
+#[test]
+fn other_extensions_are_not_taken() {
+    let s = spec("g.tsv", Some("id"), &[("intent", "intent")], &[]);
+    assert!(from_text(&s, CSV, "sha").is_none());
+}
