@@ -10,14 +10,15 @@
 //! must be below [`MAX_REPEATS`], and there must be at least one record.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 use std::path::Path;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::eval_log::{Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
+use crate::eval_log::{
+    scan_line, JournalLine, Outcome, OutputRef, PredictionRecord, Usage, PREDICTION_VERSION,
+};
 use crate::gold::GoldSet;
 use crate::score::{Graded, Grader, OutputValue, RecordView, MAX_REPEATS};
 
@@ -246,8 +247,17 @@ fn parse_slow(path: &Path, line_no: usize, line: &str) -> Result<PredictionRecor
     })
 }
 
+/// Bytes of the file read and scanned at a time: the lines of a chunk are scanned on both
+/// cores, then graded in order; memory follows the chunk, not the file.
+const CHUNK: usize = 16 << 20;
+
 /// Reads and grades `verdict score --predictions PATH` against every ticket of `gold`, with
 /// one variant per name met, in first-seen order.
+///
+/// The file is read in chunks of whole lines. Each chunk's lines are read by the journal's
+/// scanner ([`scan_line`]) on both cores; a line it gives up on is read here as before (the
+/// borrowed serde line, then the journal's way with its messages), so what is accepted and
+/// what each error says do not depend on the scanner.
 pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
     let file = std::fs::File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -256,43 +266,151 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
             Error::io(path, e)
         }
     })?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut grader = Grader::new(gold, &[], gold.tickets.len());
-    let mut buf = String::new();
-    let mut line_no = 0usize;
-    let mut n_records = 0usize;
-    let mut strangers: Vec<Diagnostic> = Vec::new();
-    loop {
-        buf.clear();
-        let n = reader.read_line(&mut buf).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let mut line = buf.strip_suffix('\n').unwrap_or(&buf);
-        line = line.strip_suffix('\r').unwrap_or(line);
-        if line_no == 1 {
-            // A byte order mark (some editors and Windows tools add one) is not JSON.
-            line = line.strip_prefix('\u{feff}').unwrap_or(line);
-        }
-        if line.trim().is_empty() {
-            continue;
-        }
-        n_records += 1;
-        let fast = serde_json::from_str::<Line>(line)
-            .ok()
-            .filter(|l| l.v == Some(u64::from(PREDICTION_VERSION)));
-        let parsed: std::result::Result<Line, PredictionRecord> = match fast {
-            Some(l) => Ok(l),
-            None => Err(parse_slow(path, line_no, line)?),
+    let mut state = State {
+        path,
+        n_records: 0,
+        strangers: Vec::new(),
+    };
+    let mut line_base = 0usize;
+    for_chunks(path, file, CHUNK, |text| {
+        let lines: Vec<&str> = text.split('\n').collect();
+        let scanned: Vec<Option<JournalLine>> = {
+            use rayon::prelude::*;
+            lines
+                .par_iter()
+                .enumerate()
+                .map(|(i, l)| scan_line(clean(l, line_base + i)))
+                .collect()
         };
+        for (i, (line, scan)) in lines.iter().zip(scanned).enumerate() {
+            let line_no = line_base + i + 1;
+            let line = clean(line, line_no - 1);
+            if line.trim().is_empty() {
+                continue;
+            }
+            state.n_records += 1;
+            match scan {
+                Some(l) => state.grade(&mut grader, line_no, Parsed::Scanned(&l))?,
+                None => {
+                    let fast = serde_json::from_str::<Line>(line)
+                        .ok()
+                        .filter(|l| l.v == Some(u64::from(PREDICTION_VERSION)));
+                    match fast {
+                        Some(l) => state.grade(&mut grader, line_no, Parsed::Line(&l))?,
+                        None => {
+                            let r = parse_slow(path, line_no, line)?;
+                            state.grade(&mut grader, line_no, Parsed::Record(&r))?
+                        }
+                    }
+                }
+            }
+        }
+        line_base += lines.len();
+        Ok(())
+    })?;
+    if !state.strangers.is_empty() {
+        return Err(Error::Invalid(state.strangers));
+    }
+    if state.n_records == 0 {
+        return Err(Error::Usage(format!(
+            "{} holds no predictions",
+            crate::error::display_path(path)
+        )));
+    }
+    Ok(grader.finish())
+}
+
+/// A line without its `\r` (CRLF files) and, on the file's first line, its byte order mark
+/// (some editors and Windows tools add one; it is not JSON).
+fn clean(line: &str, index: usize) -> &str {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    match index {
+        0 => line.strip_prefix('\u{feff}').unwrap_or(line),
+        _ => line,
+    }
+}
+
+/// Calls `each` with the file's text in chunks of whole lines (the last chunk's last line may
+/// lack its `\n`); text that is not UTF-8 is an error naming its line.
+fn for_chunks(
+    path: &Path,
+    mut file: std::fs::File,
+    chunk: usize,
+    mut each: impl FnMut(&str) -> Result<()>,
+) -> Result<()> {
+    use std::io::Read;
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk);
+    let mut lines_before = 0usize;
+    loop {
+        let filled = buf.len();
+        buf.resize(filled + chunk, 0);
+        let mut end = filled;
+        while end < buf.len() {
+            match file.read(&mut buf[end..]) {
+                Ok(0) => break,
+                Ok(k) => end += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(path, e)),
+            }
+        }
+        let eof = end < buf.len();
+        buf.truncate(end);
+        let cut = match (eof, buf.iter().rposition(|&b| b == b'\n')) {
+            (true, _) => buf.len(),
+            (false, Some(nl)) => nl,
+            // One line longer than the buffer: read on.
+            (false, None) => continue,
+        };
+        let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
+            let line = lines_before
+                + 1
+                + buf[..e.valid_up_to()]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count();
+            bad(
+                path,
+                line,
+                1,
+                "",
+                "not UTF-8 text: a predictions file is JSON Lines in UTF-8".into(),
+            )
+        })?;
+        each(text)?;
+        lines_before += text.bytes().filter(|&b| b == b'\n').count() + 1;
+        if eof {
+            return Ok(());
+        }
+        buf.drain(..=cut);
+    }
+}
+
+/// One line as read: by the scanner, by the borrowed serde line, or the journal's way.
+enum Parsed<'p, 'l> {
+    Scanned(&'p JournalLine<'l>),
+    Line(&'p Line<'l>),
+    Record(&'p PredictionRecord),
+}
+
+/// What grading the lines keeps between them.
+struct State<'p> {
+    path: &'p Path,
+    n_records: usize,
+    /// Records of tickets the gold set lacks (the first 20 are reported).
+    strangers: Vec<Diagnostic>,
+}
+
+impl State<'_> {
+    fn grade(&mut self, grader: &mut Grader, line_no: usize, parsed: Parsed) -> Result<()> {
         let (variant, ticket, repeat): (&str, &str, u32) = match &parsed {
-            Ok(l) => (&l.variant, &l.ticket, l.repeat),
-            Err(r) => (&r.variant, &r.ticket, r.repeat),
+            Parsed::Scanned(l) => (&l.variant, &l.ticket, l.repeat),
+            Parsed::Line(l) => (&l.variant, &l.ticket, l.repeat),
+            Parsed::Record(r) => (&r.variant, &r.ticket, r.repeat),
         };
         if repeat >= MAX_REPEATS {
             return Err(bad(
-                path,
+                self.path,
                 line_no,
                 1,
                 "repeat",
@@ -303,9 +421,9 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
             ));
         }
         if !grader.knows_ticket(ticket) {
-            if strangers.len() < 20 {
-                strangers.push(Diagnostic {
-                    file: path.to_path_buf(),
+            if self.strangers.len() < 20 {
+                self.strangers.push(Diagnostic {
+                    file: self.path.to_path_buf(),
                     pos: Some(crate::yaml::Pos {
                         line: line_no,
                         col: 1,
@@ -316,15 +434,39 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
                     ),
                 });
             }
-            continue;
+            return Ok(());
         }
-        if !strangers.is_empty() {
+        if !self.strangers.is_empty() {
             // The run is refused anyway; keep reading only to report the lines.
-            continue;
+            return Ok(());
         }
         grader.ensure_variant(variant);
-        match &parsed {
-            Ok(l) => grader.add(RecordView {
+        match parsed {
+            Parsed::Scanned(l) => grader.add(RecordView {
+                variant: &l.variant,
+                ticket: &l.ticket,
+                repeat: l.repeat,
+                outcome: l.outcome,
+                outputs: |name: &str| {
+                    l.output(name).map(|o| match o {
+                        OutputRef::Str(s) => OutputValue::Str(s),
+                        OutputRef::Bool(b) => OutputValue::Bool(b),
+                        OutputRef::List(v) => OutputValue::List(v),
+                        OutputRef::Other => OutputValue::Other,
+                    })
+                },
+                confidence: l.confidence,
+                usage: l.usage,
+                cost_usd: l.cost_usd,
+                latency_ms: l.latency_ms,
+                cached: l.cached,
+                error: l.error.as_deref(),
+                stop_reason: l.stop_reason.as_deref(),
+                latency_e2e_ms: l.latency_e2e_ms,
+                started_at_ms: l.started_at_ms,
+                finished_at_ms: l.finished_at_ms,
+            }),
+            Parsed::Line(l) => grader.add(RecordView {
                 variant: &l.variant,
                 ticket: &l.ticket,
                 repeat: l.repeat,
@@ -341,17 +483,55 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
                 started_at_ms: l.started_at_ms,
                 finished_at_ms: l.finished_at_ms,
             }),
-            Err(r) => grader.add_record(r),
+            Parsed::Record(r) => grader.add_record(r),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The chunks, split into lines, are the file's lines, whatever the chunk size: lines
+    /// longer than a chunk, CRLF, no newline at the end; invalid UTF-8 names its line.
+    #[test]
+    fn chunks_hold_whole_lines_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let long = "x".repeat(100);
+        let text = format!("\u{feff}a\r\nbb\n\n{long}\nccc\r\n\nd");
+        std::fs::write(&path, &text).unwrap();
+        for chunk in [1, 2, 3, 7, 64, 1 << 20] {
+            let mut lines = Vec::new();
+            for_chunks(&path, std::fs::File::open(&path).unwrap(), chunk, |t| {
+                lines.extend(t.split('\n').map(str::to_string));
+                Ok(())
+            })
+            .unwrap();
+            let want: Vec<&str> = text.split('\n').collect();
+            assert_eq!(lines, want, "chunk {chunk}");
+        }
+        std::fs::write(&path, "{}\n{}\n").unwrap();
+        let mut n = 0;
+        for_chunks(&path, std::fs::File::open(&path).unwrap(), 2, |t| {
+            n += t.split('\n').count();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 3, "two lines and the empty end after the last newline");
+        std::fs::write(&path, b"{}\n{}\n{\"a\": \"\xe9\"}\n").unwrap();
+        for chunk in [4, 1 << 20] {
+            let err = for_chunks(
+                &path,
+                std::fs::File::open(&path).unwrap(),
+                chunk,
+                |_| Ok(()),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(":3:1"), "chunk {chunk}: {err}");
+            assert!(err.contains("not UTF-8"), "{err}");
         }
     }
-    if !strangers.is_empty() {
-        return Err(Error::Invalid(strangers));
-    }
-    if n_records == 0 {
-        return Err(Error::Usage(format!(
-            "{} holds no predictions",
-            crate::error::display_path(path)
-        )));
-    }
-    Ok(grader.finish())
 }
