@@ -101,8 +101,9 @@ impl GradedVariant {
 pub struct Graded {
     /// The gold set's fields.
     pub fields: Vec<Field>,
-    /// The scored tickets' ids, in gold order.
-    pub ticket_ids: Vec<String>,
+    /// How many tickets are scored (the first of the gold set's, in its order; ids are
+    /// the gold set's).
+    pub n_tickets: usize,
     /// Per field, the gold values of the scored tickets.
     pub gold: Vec<GoldColumn>,
     /// Per tag, in first-seen order: the scored tickets (indices) that carry it.
@@ -113,7 +114,7 @@ pub struct Graded {
 impl Graded {
     /// Scored tickets.
     pub fn n_tickets(&self) -> usize {
-        self.ticket_ids.len()
+        self.n_tickets
     }
 }
 
@@ -463,15 +464,17 @@ impl<'g> Grader<'g> {
             }
         }
         let label_sets = &self.label_sets;
+        // Each variant's slots are freed once its columns are built, so the peak holds one
+        // variant's slots and columns at a time, not all of both.
         let variants = self
             .variants
             .iter()
-            .zip(&self.slots)
-            .map(|(v, vs)| grade_variant(v, vs, gold, &gold_cols, n, label_sets, &self.errors))
+            .zip(self.slots)
+            .map(|(v, vs)| grade_variant(v, &vs, gold, &gold_cols, n, label_sets, &self.errors))
             .collect();
         Graded {
             fields: gold.fields.clone(),
-            ticket_ids: tickets.iter().map(|t| t.id.clone()).collect(),
+            n_tickets: n,
             gold: gold_cols,
             tags,
             variants,
