@@ -271,19 +271,31 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
         path,
         n_records: 0,
         strangers: Vec::new(),
+        last_variant: None,
     };
     let mut line_base = 0usize;
     for_chunks(path, file, CHUNK, |text| {
         let lines: Vec<&str> = text.split('\n').collect();
-        let scanned: Vec<Option<JournalLine>> = {
+        // Each line scanned, and its ticket found among the gold set's, on both cores.
+        let scanned: Vec<(Option<JournalLine>, Option<u32>)> = {
             use rayon::prelude::*;
+            let grader = &grader;
             lines
                 .par_iter()
                 .enumerate()
-                .map(|(i, l)| scan_line(clean(l, line_base + i)))
+                .map_init(
+                    || u32::MAX,
+                    |last, (i, l)| {
+                        let l = scan_line(clean(l, line_base + i));
+                        let row = l
+                            .as_ref()
+                            .and_then(|l| grader.ticket_row_after(&l.ticket, last));
+                        (l, row)
+                    },
+                )
                 .collect()
         };
-        for (i, (line, scan)) in lines.iter().zip(scanned).enumerate() {
+        for (i, (line, (scan, row))) in lines.iter().zip(scanned).enumerate() {
             let line_no = line_base + i + 1;
             let line = clean(line, line_no - 1);
             if line.trim().is_empty() {
@@ -291,16 +303,20 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
             }
             state.n_records += 1;
             match scan {
-                Some(l) => state.grade(&mut grader, line_no, Parsed::Scanned(&l))?,
+                Some(l) => state.grade(&mut grader, line_no, row, Parsed::Scanned(&l))?,
                 None => {
                     let fast = serde_json::from_str::<Line>(line)
                         .ok()
                         .filter(|l| l.v == Some(u64::from(PREDICTION_VERSION)));
                     match fast {
-                        Some(l) => state.grade(&mut grader, line_no, Parsed::Line(&l))?,
+                        Some(l) => {
+                            let row = grader.ticket_row(&l.ticket);
+                            state.grade(&mut grader, line_no, row, Parsed::Line(&l))?
+                        }
                         None => {
                             let r = parse_slow(path, line_no, line)?;
-                            state.grade(&mut grader, line_no, Parsed::Record(&r))?
+                            let row = grader.ticket_row(&r.ticket);
+                            state.grade(&mut grader, line_no, row, Parsed::Record(&r))?
                         }
                     }
                 }
@@ -399,10 +415,20 @@ struct State<'p> {
     n_records: usize,
     /// Records of tickets the gold set lacks (the first 20 are reported).
     strangers: Vec<Diagnostic>,
+    /// The last variant met and its position (records come in runs of one variant).
+    last_variant: Option<(String, usize)>,
 }
 
 impl State<'_> {
-    fn grade(&mut self, grader: &mut Grader, line_no: usize, parsed: Parsed) -> Result<()> {
+    /// Grades one line; `row` is its ticket's position among the gold set's (`None`: not
+    /// in the gold set).
+    fn grade(
+        &mut self,
+        grader: &mut Grader,
+        line_no: usize,
+        row: Option<u32>,
+        parsed: Parsed,
+    ) -> Result<()> {
         let (variant, ticket, repeat): (&str, &str, u32) = match &parsed {
             Parsed::Scanned(l) => (&l.variant, &l.ticket, l.repeat),
             Parsed::Line(l) => (&l.variant, &l.ticket, l.repeat),
@@ -420,7 +446,7 @@ impl State<'_> {
                 ),
             ));
         }
-        if !grader.knows_ticket(ticket) {
+        let Some(row) = row else {
             if self.strangers.len() < 20 {
                 self.strangers.push(Diagnostic {
                     file: self.path.to_path_buf(),
@@ -435,55 +461,70 @@ impl State<'_> {
                 });
             }
             return Ok(());
-        }
+        };
         if !self.strangers.is_empty() {
             // The run is refused anyway; keep reading only to report the lines.
             return Ok(());
         }
-        grader.ensure_variant(variant);
+        let vi = match &self.last_variant {
+            Some((name, vi)) if name == variant => *vi,
+            _ => {
+                let vi = grader.ensure_variant(variant);
+                self.last_variant = Some((variant.to_string(), vi));
+                vi
+            }
+        };
         match parsed {
-            Parsed::Scanned(l) => grader.add(RecordView {
-                variant: &l.variant,
-                ticket: &l.ticket,
-                repeat: l.repeat,
-                outcome: l.outcome,
-                outputs: |name: &str| {
-                    l.output(name).map(|o| match o {
-                        OutputRef::Str(s) => OutputValue::Str(s),
-                        OutputRef::Bool(b) => OutputValue::Bool(b),
-                        OutputRef::List(v) => OutputValue::List(v),
-                        OutputRef::Other => OutputValue::Other,
-                    })
+            Parsed::Scanned(l) => grader.add_at(
+                vi,
+                row,
+                RecordView {
+                    variant: &l.variant,
+                    ticket: &l.ticket,
+                    repeat: l.repeat,
+                    outcome: l.outcome,
+                    outputs: |name: &str| {
+                        l.output(name).map(|o| match o {
+                            OutputRef::Str(s) => OutputValue::Str(s),
+                            OutputRef::Bool(b) => OutputValue::Bool(b),
+                            OutputRef::List(v) => OutputValue::List(v),
+                            OutputRef::Other => OutputValue::Other,
+                        })
+                    },
+                    confidence: l.confidence,
+                    usage: l.usage,
+                    cost_usd: l.cost_usd,
+                    latency_ms: l.latency_ms,
+                    cached: l.cached,
+                    error: l.error.as_deref(),
+                    stop_reason: l.stop_reason.as_deref(),
+                    latency_e2e_ms: l.latency_e2e_ms,
+                    started_at_ms: l.started_at_ms,
+                    finished_at_ms: l.finished_at_ms,
                 },
-                confidence: l.confidence,
-                usage: l.usage,
-                cost_usd: l.cost_usd,
-                latency_ms: l.latency_ms,
-                cached: l.cached,
-                error: l.error.as_deref(),
-                stop_reason: l.stop_reason.as_deref(),
-                latency_e2e_ms: l.latency_e2e_ms,
-                started_at_ms: l.started_at_ms,
-                finished_at_ms: l.finished_at_ms,
-            }),
-            Parsed::Line(l) => grader.add(RecordView {
-                variant: &l.variant,
-                ticket: &l.ticket,
-                repeat: l.repeat,
-                outcome: l.outcome,
-                outputs: |name: &str| l.outputs.get(name),
-                confidence: l.confidence,
-                usage: l.usage,
-                cost_usd: l.cost_usd,
-                latency_ms: l.latency_ms,
-                cached: l.cached,
-                error: l.error.as_deref(),
-                stop_reason: l.stop_reason.as_deref(),
-                latency_e2e_ms: l.latency_e2e_ms,
-                started_at_ms: l.started_at_ms,
-                finished_at_ms: l.finished_at_ms,
-            }),
-            Parsed::Record(r) => grader.add_record(r),
+            ),
+            Parsed::Line(l) => grader.add_at(
+                vi,
+                row,
+                RecordView {
+                    variant: &l.variant,
+                    ticket: &l.ticket,
+                    repeat: l.repeat,
+                    outcome: l.outcome,
+                    outputs: |name: &str| l.outputs.get(name),
+                    confidence: l.confidence,
+                    usage: l.usage,
+                    cost_usd: l.cost_usd,
+                    latency_ms: l.latency_ms,
+                    cached: l.cached,
+                    error: l.error.as_deref(),
+                    stop_reason: l.stop_reason.as_deref(),
+                    latency_e2e_ms: l.latency_e2e_ms,
+                    started_at_ms: l.started_at_ms,
+                    finished_at_ms: l.finished_at_ms,
+                },
+            ),
+            Parsed::Record(r) => grader.add_record_at(vi, row, r),
         }
         Ok(())
     }

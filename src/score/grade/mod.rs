@@ -241,9 +241,24 @@ impl<'g> Grader<'g> {
         self.ticket_index.get(id).is_some()
     }
 
-    /// Adds a variant met in the records (`verdict score` scores every variant it reads).
-    pub fn ensure_variant(&mut self, name: &str) {
-        if !self.variant_index.contains_key(name) {
+    /// The position of ticket `id` among the scored tickets (for [`Grader::add_at`]).
+    pub fn ticket_row(&self, id: &str) -> Option<u32> {
+        self.ticket_index.get(id)
+    }
+
+    /// [`Grader::ticket_row`] from any thread: `last` is the caller's last row found
+    /// (`u32::MAX` at first), tried first since records mostly come in ticket order.
+    pub fn ticket_row_after(&self, id: &str, last: &mut u32) -> Option<u32> {
+        self.ticket_index.get_after(id, last)
+    }
+
+    /// Adds a variant met in the records (`verdict score` scores every variant it reads)
+    /// and returns its position (for [`Grader::add_at`]).
+    pub fn ensure_variant(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.variant_index.get(name) {
+            return i;
+        }
+        {
             self.variant_index
                 .insert(name.to_string(), self.variants.len());
             self.variants.push(ScoredVariant {
@@ -256,27 +271,44 @@ impl<'g> Grader<'g> {
                 self.gold.fields.len(),
             ));
         }
+        self.variants.len() - 1
     }
 
     /// Grades one journal record.
     pub fn add_record(&mut self, r: &PredictionRecord) {
-        self.add(RecordView {
-            variant: &r.variant,
-            ticket: &r.ticket,
-            repeat: r.repeat,
-            outcome: r.outcome,
-            outputs: |name: &str| r.outputs.get(name).map(OutputValue::of_json),
-            confidence: r.confidence,
-            usage: r.usage,
-            cost_usd: r.cost_usd,
-            latency_ms: r.latency_ms,
-            cached: r.cached,
-            error: r.error.as_deref(),
-            stop_reason: r.stop_reason.as_deref(),
-            latency_e2e_ms: r.latency_e2e_ms,
-            started_at_ms: r.started_at_ms,
-            finished_at_ms: r.finished_at_ms,
-        });
+        let Some(&vi) = self.variant_index.get(&r.variant) else {
+            return;
+        };
+        let Some(ti) = self.ticket_index.get(&r.ticket) else {
+            return;
+        };
+        self.add_record_at(vi, ti, r);
+    }
+
+    /// [`Grader::add_record`] with the variant and ticket found by the caller (as in
+    /// [`Grader::add_at`]).
+    pub fn add_record_at(&mut self, vi: usize, ti: u32, r: &PredictionRecord) {
+        self.add_at(
+            vi,
+            ti,
+            RecordView {
+                variant: &r.variant,
+                ticket: &r.ticket,
+                repeat: r.repeat,
+                outcome: r.outcome,
+                outputs: |name: &str| r.outputs.get(name).map(OutputValue::of_json),
+                confidence: r.confidence,
+                usage: r.usage,
+                cost_usd: r.cost_usd,
+                latency_ms: r.latency_ms,
+                cached: r.cached,
+                error: r.error.as_deref(),
+                stop_reason: r.stop_reason.as_deref(),
+                latency_e2e_ms: r.latency_e2e_ms,
+                started_at_ms: r.started_at_ms,
+                finished_at_ms: r.finished_at_ms,
+            },
+        );
     }
 
     /// Grades one record.

@@ -11,8 +11,9 @@ pub(super) struct TicketIndex {
     ends: Vec<usize>,
     table: hashbrown::HashTable<(u64, u32)>,
     hasher: hashbrown::DefaultHashBuilder,
-    /// The index last found (u32::MAX before the first).
-    last: std::cell::Cell<u32>,
+    /// The index last found (u32::MAX before the first); atomic so that the index can be
+    /// shared by threads, which keep their own (see [`TicketIndex::get_after`]).
+    last: std::sync::atomic::AtomicU32,
     /// No id is repeated.
     unique: bool,
 }
@@ -25,7 +26,7 @@ impl TicketIndex {
             ends: Vec::with_capacity(tickets.len()),
             table: hashbrown::HashTable::with_capacity(tickets.len()),
             hasher: hashbrown::DefaultHashBuilder::default(),
-            last: std::cell::Cell::new(u32::MAX),
+            last: std::sync::atomic::AtomicU32::new(u32::MAX),
             unique: true,
         };
         for (i, t) in tickets.iter().enumerate() {
@@ -52,15 +53,25 @@ impl TicketIndex {
     }
 
     pub(super) fn get(&self, id: &str) -> Option<u32> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut last = self.last.load(Relaxed);
+        let found = self.get_after(id, &mut last);
+        self.last.store(last, Relaxed);
+        found
+    }
+
+    /// [`TicketIndex::get`] with the caller's own "last found" (`u32::MAX` at first), for
+    /// lookups from several threads at once.
+    pub(super) fn get_after(&self, id: &str, last: &mut u32) -> Option<u32> {
         use std::hash::BuildHasher;
         // Records mostly come in ticket order (a run's journal, an export): try the ticket
         // after the last one found, and the same one again, before hashing.
         // (Only when ids are unique: a repeated id maps to its last index.)
-        let last = self.last.get();
         if self.unique {
-            for i in [last.wrapping_add(1), last] {
+            let last_found = *last;
+            for i in [last_found.wrapping_add(1), last_found] {
                 if (i as usize) < self.ends.len() && id_at(&self.ids, &self.ends, i) == id {
-                    self.last.set(i);
+                    *last = i;
                     return Some(i);
                 }
             }
@@ -73,7 +84,7 @@ impl TicketIndex {
             })
             .map(|&(_, i)| i);
         if let Some(i) = found {
-            self.last.set(i);
+            *last = i;
         }
         found
     }
