@@ -17,10 +17,10 @@ use serde::Deserialize;
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::eval_log::{
-    scan_line, JournalLine, Outcome, OutputRef, PredictionRecord, Usage, PREDICTION_VERSION,
+    scan_line, JournalLine, Outcome, PredictionRecord, Usage, PREDICTION_VERSION,
 };
 use crate::gold::GoldSet;
-use crate::score::{Graded, Grader, OutputValue, RecordView, MAX_REPEATS};
+use crate::score::{line_view, Graded, Grader, OutputValue, RecordView, MAX_REPEATS};
 
 /// One line, borrowed from the line's text where it has no escapes.
 #[derive(Deserialize)]
@@ -475,34 +475,7 @@ impl State<'_> {
             }
         };
         match parsed {
-            Parsed::Scanned(l) => grader.add_at(
-                vi,
-                row,
-                RecordView {
-                    variant: &l.variant,
-                    ticket: &l.ticket,
-                    repeat: l.repeat,
-                    outcome: l.outcome,
-                    outputs: |name: &str| {
-                        l.output(name).map(|o| match o {
-                            OutputRef::Str(s) => OutputValue::Str(s),
-                            OutputRef::Bool(b) => OutputValue::Bool(b),
-                            OutputRef::List(v) => OutputValue::List(v),
-                            OutputRef::Other => OutputValue::Other,
-                        })
-                    },
-                    confidence: l.confidence,
-                    usage: l.usage,
-                    cost_usd: l.cost_usd,
-                    latency_ms: l.latency_ms,
-                    cached: l.cached,
-                    error: l.error.as_deref(),
-                    stop_reason: l.stop_reason.as_deref(),
-                    latency_e2e_ms: l.latency_e2e_ms,
-                    started_at_ms: l.started_at_ms,
-                    finished_at_ms: l.finished_at_ms,
-                },
-            ),
+            Parsed::Scanned(l) => grader.add_at(vi, row, line_view(l)),
             Parsed::Line(l) => grader.add_at(
                 vi,
                 row,

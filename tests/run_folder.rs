@@ -754,3 +754,51 @@ fn score_run_with_eval_uses_that_evals_routing_settings() {
     let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
     assert_eq!(plain["settings"]["routing"]["route_at"], 0.8);
 }
+
+/// `score RUN` reads the journal once, straight into the grader: a (variant, ticket, repeat)
+/// recorded again (a resume's retry) counts by its last record, with no replacement counted,
+/// as the run's own report grades it.
+#[test]
+fn score_run_grades_the_last_record_of_a_re_recorded_ticket() {
+    let fake = Fake::start(FakeConfig::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let proj = project(&tmp.path().join("project"));
+    let out = tmp.path().join("run");
+    let o = run(&mut verdict_in(
+        &proj,
+        &fake.server.base_url,
+        &run_args(path_str(&out), &["--no-cache"]),
+    ));
+    assert_eq!(o.status.code(), Some(0));
+    let score = |dir: &Path| {
+        let s = run(&mut verdict_in(
+            tmp.path(),
+            "http://127.0.0.1:9",
+            &["score", path_str(dir), "--format", "json"],
+        ));
+        assert_eq!(
+            s.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&s.stderr)
+        );
+        s.stdout
+    };
+    let original = score(&out);
+    let j = out.join("predictions.jsonl");
+    let text = std::fs::read_to_string(&j).unwrap();
+    let first = text.lines().next().unwrap().to_string();
+    // The first ticket recorded again as a failure, then once more as it was: the last wins.
+    let mut failed: serde_json::Value = serde_json::from_str(&first).unwrap();
+    failed["outcome"] = "provider_error".into();
+    failed["error"] = "HTTP 500".into();
+    failed["outputs"] = serde_json::json!({});
+    std::fs::write(&j, format!("{text}{failed}\n{first}\n")).unwrap();
+    same_bytes(&score(&out), &original);
+    // And when the failure is the last record, the ticket counts as failed.
+    std::fs::write(&j, format!("{text}{failed}\n")).unwrap();
+    let last_failed: serde_json::Value = serde_json::from_slice(&score(&out)).unwrap();
+    let text = last_failed.to_string();
+    assert!(text.contains("HTTP 500"), "{text}");
+    assert!(!text.contains("\"replaced\":1"), "{text}");
+}

@@ -7,7 +7,7 @@ use crate::eval_log::PredictionRecord;
 use crate::exit::Exit;
 use crate::gold::{FieldKind, GoldSet};
 use crate::report::Output;
-use crate::score::{score, ScoreSettings, ScoredVariant};
+use crate::score::{ScoreSettings, ScoredVariant};
 
 use super::{print_errors, print_report, score_settings, OutputChoice};
 
@@ -155,19 +155,57 @@ fn score_folder(
         settings.routing = other.routing;
     }
     let journal = dir.join(crate::run_dir::PREDICTIONS_JSONL);
-    let raw = crate::eval_log::read_journal(&journal)?;
-    check_known_tickets(&journal, &raw, &gold, doc.spec.repeats)?;
-    let records = crate::eval_log::dedup_latest(raw);
+    let variants: Vec<ScoredVariant> = doc.spec.scored_variants();
+    // The journal is read once, straight into the grader (the scanner on both cores): the
+    // last record of each (variant, ticket, repeat) wins, as after `dedup_latest`. A line
+    // for a ticket or repeat the run does not have sends the journal the careful way, for
+    // the messages of `check_known_tickets`.
+    let repeats = doc.spec.repeats.max(1);
+    let mut grader = crate::score::Grader::new(&gold, &variants, gold.tickets.len());
+    let mut strange = false;
+    crate::eval_log::read_journal_views(
+        &journal,
+        |_| (),
+        |lines| {
+            for (l, ()) in lines {
+                if strange || l.repeat >= repeats || !grader.knows_ticket(&l.ticket) {
+                    strange = true;
+                    continue;
+                }
+                grader.add(crate::score::line_view(l));
+            }
+            Ok(())
+        },
+    )?;
+    let graded = if strange {
+        let raw = crate::eval_log::read_journal(&journal)?;
+        check_known_tickets(&journal, &raw, &gold, doc.spec.repeats)?;
+        // Not reached (the same checks): graded the careful way all the same.
+        let records = crate::eval_log::dedup_latest(raw);
+        Some(crate::score::grade(
+            &gold,
+            &variants,
+            &records,
+            gold.tickets.len(),
+        ))
+    } else {
+        None
+    };
     if doc.status != "complete" {
         let expected = gold.tickets.len() * snapshot.variants.len() * snapshot.run.repeats as usize;
         eprintln!(
             "note: {} is not finished ({} of {expected} classifications journaled); the rest count as missing",
             crate::error::display_path(dir),
-            records.len().min(expected),
+            grader.stored().min(expected),
         );
     }
-    let variants: Vec<ScoredVariant> = doc.spec.scored_variants();
-    let report = score(&gold, &settings, &variants, &records, gold.tickets.len());
+    let mut graded = graded.unwrap_or_else(|| grader.finish());
+    // Replaced records are a run's retries (a resume sends a failed request again): its
+    // own report grades the last record of each, counting no replacement; so does this.
+    for v in &mut graded.variants {
+        v.replaced = 0;
+    }
+    let report = crate::score::summarize(&graded, &settings);
     print_errors(&report);
     print_report(&report, output, gate)?;
     Ok(Exit::Ok)

@@ -21,7 +21,8 @@ pub mod grade;
 pub mod summary;
 
 pub use grade::{
-    GoldColumn, Graded, GradedField, GradedVariant, Grader, OutputValue, PredColumn, RecordView,
+    line_view, GoldColumn, Graded, GradedField, GradedVariant, Grader, OutputValue, PredColumn,
+    RecordView,
 };
 pub use summary::{summarize, variant_reports};
 

@@ -16,7 +16,7 @@ mod variant;
 
 use std::collections::HashMap;
 
-use crate::eval_log::{Outcome, PredictionRecord, Usage};
+use crate::eval_log::{JournalLine, Outcome, OutputRef, PredictionRecord, Usage};
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue};
 
 use super::{CostSummary, ErrorCount, ScoredVariant};
@@ -167,6 +167,37 @@ pub struct RecordView<'a, O: Fn(&str) -> Option<OutputValue<'a>>> {
     pub started_at_ms: Option<u64>,
     pub finished_at_ms: Option<u64>,
 }
+
+/// The view of a journal line read by the scanner ([`crate::eval_log::scan_line`]).
+pub fn line_view<'l>(
+    l: &'l JournalLine<'_>,
+) -> RecordView<'l, impl Fn(&str) -> Option<OutputValue<'l>> + 'l> {
+    RecordView {
+        variant: &l.variant,
+        ticket: &l.ticket,
+        repeat: l.repeat,
+        outcome: l.outcome,
+        outputs: move |name: &str| {
+            l.output(name).map(|o| match o {
+                OutputRef::Str(s) => OutputValue::Str(s),
+                OutputRef::Bool(b) => OutputValue::Bool(b),
+                OutputRef::List(v) => OutputValue::List(v),
+                OutputRef::Other => OutputValue::Other,
+            })
+        },
+        confidence: l.confidence,
+        usage: l.usage,
+        cost_usd: l.cost_usd,
+        latency_ms: l.latency_ms,
+        cached: l.cached,
+        error: l.error.as_deref(),
+        stop_reason: l.stop_reason.as_deref(),
+        latency_e2e_ms: l.latency_e2e_ms,
+        started_at_ms: l.started_at_ms,
+        finished_at_ms: l.finished_at_ms,
+    }
+}
+
 /// Grades records one at a time; [`Grader::finish`] returns the [`Graded`] run.
 pub struct Grader<'g> {
     gold: &'g GoldSet,
@@ -234,6 +265,11 @@ impl<'g> Grader<'g> {
     /// variants and tickets): [`Grader::new`] without its ticket-id index.
     pub fn for_add_at(gold: &'g GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
         Grader::new_with(gold, variants, n_tickets, false)
+    }
+
+    /// How many records are kept (one per variant, ticket and repeat met).
+    pub fn stored(&self) -> usize {
+        self.slots.iter().map(|vs| vs.slots.len()).sum()
     }
 
     /// Whether `id` is one of the scored tickets.
