@@ -27,7 +27,23 @@ pub enum OutputRef<'a> {
 #[derive(Debug, Clone)]
 pub enum Outputs<'a> {
     Text(&'a str),
+    /// A small object of strings and booleans, read once by the scanner: its first `n`
+    /// (key, value) pairs in the line's order (a repeated key: the last one wins, as in a map).
+    Flat {
+        n: u8,
+        items: [(&'a str, FlatValue<'a>); FLAT_MAX],
+    },
     Map(Box<serde_json::Map<String, serde_json::Value>>),
+}
+
+/// Most keys an [`Outputs::Flat`] holds (more: [`Outputs::Text`]).
+pub const FLAT_MAX: usize = 4;
+
+/// A value of an [`Outputs::Flat`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FlatValue<'a> {
+    Str(&'a str),
+    Bool(bool),
 }
 
 /// One journal line: what grading reads of a [`PredictionRecord`] (not `tool`, `raw`,
@@ -110,6 +126,14 @@ impl JournalLine<'_> {
                     _ => OutputRef::Other,
                 })
             }
+            Outputs::Flat { n, items } => items[..*n as usize]
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| match *v {
+                    FlatValue::Str(s) => OutputRef::Str(s),
+                    FlatValue::Bool(b) => OutputRef::Bool(b),
+                }),
             Outputs::Text(t) => {
                 let mut s = Scan::new(t);
                 let mut found = None;
@@ -239,7 +263,11 @@ impl<'a> Scan<'a> {
     }
 
     /// A number as serde_json reads it into an `f64`.
+    #[inline]
     pub(crate) fn f64(&mut self) -> Option<f64> {
+        if let Some(x) = self.short_decimal() {
+            return Some(x);
+        }
         let t = self.number_text()?;
         // Plain decimals parse the same (both correctly rounded); the rest as serde does.
         if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') && t.len() < 18 {
@@ -249,8 +277,90 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// A plain decimal (`digits` or `digits.digits`, no sign, no exponent, no leading zero
+    /// before other digits) of at most 15 significant digits, read in one pass: its digits
+    /// as an integer m < 10^15 < 2^53 and its f fraction digits (f <= 15), so m and 10^f are
+    /// exact doubles and m / 10^f is the correctly rounded value of the decimal, which is
+    /// what serde_json and `str::parse` return (Clinger's fast path). Anything else: `None`,
+    /// the cursor unmoved.
+    #[inline]
+    fn short_decimal(&mut self) -> Option<f64> {
+        const POW10: [f64; 16] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
+        self.ws();
+        let b = self.b;
+        let mut i = self.i;
+        let mut m: u64 = 0;
+        let mut digits = 0usize;
+        let first = *b.get(i)?;
+        if !first.is_ascii_digit() {
+            return None;
+        }
+        while let Some(&c) = b.get(i) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            m = m * 10 + u64::from(c - b'0');
+            digits += 1;
+            i += 1;
+            if digits > 15 {
+                return None;
+            }
+        }
+        if first == b'0' && digits > 1 {
+            return None; // a leading zero: not JSON
+        }
+        let mut frac = 0usize;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&c) = b.get(i) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                m = m * 10 + u64::from(c - b'0');
+                digits += 1;
+                frac += 1;
+                i += 1;
+                if digits > 15 {
+                    return None;
+                }
+            }
+            if frac == 0 {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E' | b'.')) {
+            return None;
+        }
+        self.i = i;
+        Some(m as f64 / POW10[frac])
+    }
+
     /// A non-negative integer that fits a `u64`.
+    #[inline]
     pub(crate) fn u64(&mut self) -> Option<u64> {
+        // Up to 18 digits cannot overflow: read them in one pass.
+        self.ws();
+        let b = self.b;
+        let mut i = self.i;
+        let mut v: u64 = 0;
+        while let Some(&c) = b.get(i) {
+            if !c.is_ascii_digit() || i - self.i == 18 {
+                break;
+            }
+            v = v * 10 + u64::from(c - b'0');
+            i += 1;
+        }
+        let n = i - self.i;
+        if n > 0
+            && n < 18
+            && !(b[self.i] == b'0' && n > 1)
+            && !matches!(b.get(i), Some(b'.' | b'e' | b'E'))
+        {
+            self.i = i;
+            return Some(v);
+        }
         let t = self.number_text()?;
         if !t.bytes().all(|c| c.is_ascii_digit()) {
             return None;
@@ -409,6 +519,27 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// An `outputs` object of at most [`FLAT_MAX`] keys whose values are strings (without
+    /// escapes) or booleans, or `None` (the caller then reads it as text, from its start).
+    fn flat_outputs(&mut self) -> Option<Outputs<'a>> {
+        let mut items = [("", FlatValue::Bool(false)); FLAT_MAX];
+        let mut n = 0usize;
+        self.object(|s, key| {
+            if n == FLAT_MAX {
+                return None;
+            }
+            let v = match s.peek()? {
+                b'"' => FlatValue::Str(s.string()?),
+                b't' | b'f' => FlatValue::Bool(s.bool()?),
+                _ => return None,
+            };
+            items[n] = (key, v);
+            n += 1;
+            Some(())
+        })?;
+        Some(Outputs::Flat { n: n as u8, items })
+    }
+
     /// The confidence as [`super::lenient_confidence`] reads it.
     fn confidence(&mut self) -> Option<Option<f64>> {
         match self.peek()? {
@@ -473,18 +604,35 @@ const KEYS: [&str; 20] = [
     "finished_at_ms",
 ];
 
-/// A key's position in [`KEYS`]: its length and first byte first, then its bytes (no
-/// `memcmp` call for these short keys).
+/// A key's position in [`KEYS`]: found by its length, first and last byte (unique among
+/// the keys), then checked whole.
 #[inline]
 fn key_bit(key: &str) -> Option<u32> {
     let b = key.as_bytes();
-    let first = *b.first()?;
-    KEYS.iter()
-        .position(|k| {
-            let k = k.as_bytes();
-            k.len() == b.len() && k[0] == first && k.iter().zip(b).all(|(x, y)| x == y)
-        })
-        .map(|i| i as u32)
+    let i = match (b.len(), *b.first()?, b[b.len() - 1]) {
+        (1, b'v', _) => 0,
+        (7, b'v', _) => 1,
+        (6, b't', _) => 2,
+        (6, b'r', _) => 3,
+        (7, b'o', b'e') => 4,
+        (7, b'o', b's') => 5,
+        (10, b'c', _) => 6,
+        (4, b't', _) => 7,
+        (3, b'r', _) => 8,
+        (5, b'u', _) => 9,
+        (8, b'c', _) => 10,
+        (10, b'l', _) => 11,
+        (6, b'c', _) => 12,
+        (10, b'r', _) => 13,
+        (8, b'a', _) => 14,
+        (5, b'e', _) => 15,
+        (11, b's', _) => 16,
+        (14, b'l', _) => 17,
+        (13, b's', _) => 18,
+        (14, b'f', _) => 19,
+        _ => return None,
+    };
+    (KEYS[i].as_bytes() == b).then_some(i as u32)
 }
 
 fn outcome(s: &str) -> Option<Outcome> {
@@ -524,8 +672,14 @@ pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
                 if s.peek()? != b'{' {
                     return None;
                 }
-                s.skip_value(0)?;
-                out.outputs = Outputs::Text(&s.text[start..s.i]);
+                out.outputs = match s.flat_outputs() {
+                    Some(flat) => flat,
+                    None => {
+                        s.i = start;
+                        s.skip_value(0)?;
+                        Outputs::Text(&s.text[start..s.i])
+                    }
+                };
             }
             6 => out.confidence = s.confidence()?,
             7 | 13 => {
