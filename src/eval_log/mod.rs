@@ -563,7 +563,7 @@ pub use crate::run_dir::{RunSpec, VariantSpecInfo};
 
 mod scan;
 pub(crate) use scan::Scan;
-pub use scan::{read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
+pub use scan::{eq_short, read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
 
 #[cfg(test)]
 mod tests;

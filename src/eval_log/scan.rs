@@ -129,7 +129,7 @@ impl JournalLine<'_> {
             Outputs::Flat { n, items } => items[..*n as usize]
                 .iter()
                 .rev()
-                .find(|(k, _)| *k == name)
+                .find(|(k, _)| eq_short(k.as_bytes(), name.as_bytes()))
                 .map(|(_, v)| match *v {
                     FlatValue::Str(s) => OutputRef::Str(s),
                     FlatValue::Bool(b) => OutputRef::Bool(b),
@@ -219,7 +219,7 @@ impl<'a> Scan<'a> {
 
     pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
         self.ws();
-        (self.b.get(self.i..self.i + word.len())? == word).then(|| self.i += word.len())
+        eq_short(self.b.get(self.i..self.i + word.len())?, word).then(|| self.i += word.len())
     }
 
     /// A JSON number's text.
@@ -632,11 +632,20 @@ fn key_bit(key: &str) -> Option<u32> {
         (14, b'f', _) => 19,
         _ => return None,
     };
-    (KEYS[i].as_bytes() == b).then_some(i as u32)
+    eq_short(KEYS[i].as_bytes(), b).then_some(i as u32)
+}
+
+/// Two short byte strings equal, compared in line (a slice `==` is a `memcmp` call, which
+/// costs more than the compare for keys and words of a few bytes).
+#[inline]
+pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 fn outcome(s: &str) -> Option<Outcome> {
-    Outcome::ALL.into_iter().find(|o| o.name() == s)
+    Outcome::ALL
+        .into_iter()
+        .find(|o| eq_short(o.name().as_bytes(), s.as_bytes()))
 }
 
 /// Reads a journal line the way serde reads a [`PredictionRecord`], or `None` when the line
