@@ -561,9 +561,11 @@ pub fn dedup_latest(records: Vec<PredictionRecord>) -> Vec<PredictionRecord> {
 
 pub use crate::run_dir::{RunSpec, VariantSpecInfo};
 
+mod cursor;
 mod scan;
+pub use cursor::eq_short;
 pub(crate) use scan::Scan;
-pub use scan::{eq_short, read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
+pub use scan::{read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
 
 #[cfg(test)]
 mod tests;
