@@ -124,6 +124,36 @@ pub fn paired_bootstrap(
     seed: u64,
     stream: u64,
 ) -> Option<PairedBootstrap> {
+    paired_bootstrap_with(
+        counts,
+        stat,
+        None,
+        higher_is_better,
+        resamples,
+        level,
+        seed,
+        stream,
+    )
+}
+
+/// A Poisson resample computed while it is drawn: the statistic of one resample from the plan
+/// and the stream, drawing exactly what [`PoissonPlan::draw`] draws.
+pub(crate) type PoissonStat<'a> = &'a mut dyn FnMut(&PoissonPlan, &mut ChaCha8Rng) -> Option<f64>;
+
+/// [`paired_bootstrap`], with `poisson` (when given) computing each Poisson resample's
+/// statistic straight from the draws instead of `stat` over stored weights: the same numbers
+/// when it computes what `stat` computes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn paired_bootstrap_with(
+    counts: &[u64],
+    stat: impl Fn(&[u64]) -> Option<f64>,
+    mut poisson: Option<PoissonStat>,
+    higher_is_better: bool,
+    resamples: usize,
+    level: f64,
+    seed: u64,
+    stream: u64,
+) -> Option<PairedBootstrap> {
     let n: u64 = counts.iter().sum();
     if n == 0 {
         return None;
@@ -134,6 +164,12 @@ pub fn paired_bootstrap(
     let mut draws: Vec<f64> = Vec::with_capacity(resamples);
     let plan = (n > POISSON_ABOVE).then(|| PoissonPlan::new(counts));
     for _ in 0..resamples {
+        if let (Some(plan), Some(poisson)) = (&plan, poisson.as_mut()) {
+            if let Some(d) = poisson(plan, &mut rng) {
+                draws.push(d);
+            }
+            continue;
+        }
         if let Some(plan) = &plan {
             plan.draw(&mut rng, &mut out);
         } else {

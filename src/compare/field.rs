@@ -160,7 +160,19 @@ pub(super) fn field_delta(
     let right_to_wrong = flips.iter().filter(|f| f.0).count();
     let wrong_to_right = flips.len() - right_to_wrong;
     // Only the kept ones are sorted (the ticket's position breaks ties as the stable sort
-    // did: the order is total).
+    // did: the order is total). First, without looking at ticket ids: only flips up to the
+    // kept-th by direction and confidence can be kept (the full order refines that one).
+    let by_confidence = |a: &(bool, Option<f64>, usize), b: &(bool, Option<f64>, usize)| {
+        b.0.cmp(&a.0)
+            .then(b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)))
+    };
+    let kept = opts.flips_kept;
+    if kept > 0 && flips.len() > kept {
+        let mut keys = flips.clone();
+        keys.select_nth_unstable_by(kept - 1, by_confidence);
+        let last = keys[kept - 1];
+        flips.retain(|f| by_confidence(f, &last) != std::cmp::Ordering::Greater);
+    }
     super::first_sorted(&mut flips, opts.flips_kept, |a, b| {
         b.0.cmp(&a.0)
             .then(b.1.unwrap_or(-1.0).total_cmp(&a.1.unwrap_or(-1.0)))

@@ -226,7 +226,28 @@ fn macro_f1_bootstrap(
     let (b0, c0) = matrices(k, cells, &counts);
     let observed = Some(metric.on_matrix(&c0, None)? - metric.on_matrix(&b0, None)?);
     let first = std::cell::Cell::new(true);
-    onesided::paired_bootstrap(
+    // Above the Poisson threshold: each resample's sums added up as its weights are drawn
+    // (the same draws, in the same order, as the closure below reads from stored weights).
+    // Without branches: "none" adds to a spare slot past the 4 k that count.
+    let spare = (4 * k) as u32;
+    let flat: Vec<[u32; 4]> = slots
+        .iter()
+        .map(|s| s.map(|j| if j == u32::MAX { spare } else { j }))
+        .collect();
+    let mut wide = vec![0u64; 4 * k + 1];
+    let mut fused = |plan: &crate::stats::PoissonPlan, rng: &mut rand_chacha::ChaCha8Rng| {
+        wide.iter_mut().for_each(|x| *x = 0);
+        plan.draw_each(rng, plan.len(), |i, n| {
+            let s = flat[i];
+            wide[s[0] as usize] += n;
+            wide[s[1] as usize] += n;
+            wide[s[2] as usize] += n;
+            wide[s[3] as usize] += n;
+        });
+        let (b, c) = wide[..4 * k].split_at(2 * k);
+        Some(f1(c)? - f1(b)?)
+    };
+    onesided::paired_bootstrap_with(
         &counts,
         |w| {
             if first.replace(false) {
@@ -248,6 +269,7 @@ fn macro_f1_bootstrap(
             let (b, c) = sums.split_at(2 * k);
             Some(f1(c)? - f1(b)?)
         },
+        Some(&mut fused),
         higher_is_better,
         resamples,
         level,

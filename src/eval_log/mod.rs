@@ -561,7 +561,9 @@ pub fn dedup_latest(records: Vec<PredictionRecord>) -> Vec<PredictionRecord> {
 
 pub use crate::run_dir::{RunSpec, VariantSpecInfo};
 
+mod cursor;
 mod scan;
+pub use cursor::eq_short;
 pub(crate) use scan::Scan;
 pub use scan::{read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
 

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+pub(crate) use super::cursor::{eq_short, Scan};
 use super::{Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
 use crate::error::Result;
 
@@ -27,7 +28,23 @@ pub enum OutputRef<'a> {
 #[derive(Debug, Clone)]
 pub enum Outputs<'a> {
     Text(&'a str),
+    /// A small object of strings and booleans, read once by the scanner: its first `n`
+    /// (key, value) pairs in the line's order (a repeated key: the last one wins, as in a map).
+    Flat {
+        n: u8,
+        items: [(&'a str, FlatValue<'a>); FLAT_MAX],
+    },
     Map(Box<serde_json::Map<String, serde_json::Value>>),
+}
+
+/// Most keys an [`Outputs::Flat`] holds (more: [`Outputs::Text`]).
+pub const FLAT_MAX: usize = 4;
+
+/// A value of an [`Outputs::Flat`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FlatValue<'a> {
+    Str(&'a str),
+    Bool(bool),
 }
 
 /// One journal line: what grading reads of a [`PredictionRecord`] (not `tool`, `raw`,
@@ -110,6 +127,14 @@ impl JournalLine<'_> {
                     _ => OutputRef::Other,
                 })
             }
+            Outputs::Flat { n, items } => items[..*n as usize]
+                .iter()
+                .rev()
+                .find(|(k, _)| eq_short(k.as_bytes(), name.as_bytes()))
+                .map(|(_, v)| match *v {
+                    FlatValue::Str(s) => OutputRef::Str(s),
+                    FlatValue::Bool(b) => OutputRef::Bool(b),
+                }),
             Outputs::Text(t) => {
                 let mut s = Scan::new(t);
                 let mut found = None;
@@ -127,252 +152,7 @@ impl JournalLine<'_> {
     }
 }
 
-/// A cursor over a JSON text that reads only what it is sure of (`None` otherwise).
-pub(crate) struct Scan<'a> {
-    text: &'a str,
-    b: &'a [u8],
-    i: usize,
-}
-
-/// Deepest nesting skipped (serde_json refuses beyond 128).
-const MAX_DEPTH: usize = 100;
-
 impl<'a> Scan<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
-        Scan {
-            text,
-            b: text.as_bytes(),
-            i: 0,
-        }
-    }
-
-    /// At the end of the text (after white space).
-    pub(crate) fn at_end(&mut self) -> bool {
-        self.ws();
-        self.i == self.b.len()
-    }
-
-    #[inline]
-    pub(crate) fn ws(&mut self) {
-        while let Some(&c) = self.b.get(self.i) {
-            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
-                self.i += 1;
-            } else {
-                break;
-            }
-        }
-    }
-
-    #[inline]
-    pub(crate) fn peek(&mut self) -> Option<u8> {
-        self.ws();
-        self.b.get(self.i).copied()
-    }
-
-    #[inline]
-    pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
-        (self.peek()? == c).then(|| self.i += 1)
-    }
-
-    /// A string without escapes or control characters.
-    #[inline]
-    pub(crate) fn string(&mut self) -> Option<&'a str> {
-        self.eat(b'"')?;
-        let start = self.i;
-        loop {
-            let c = *self.b.get(self.i)?;
-            if c == b'"' {
-                let s = &self.text[start..self.i];
-                self.i += 1;
-                return Some(s);
-            }
-            if c == b'\\' || c < 0x20 {
-                return None;
-            }
-            self.i += 1;
-        }
-    }
-
-    pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
-        self.ws();
-        (self.b.get(self.i..self.i + word.len())? == word).then(|| self.i += word.len())
-    }
-
-    /// A JSON number's text.
-    pub(crate) fn number_text(&mut self) -> Option<&'a str> {
-        self.ws();
-        let start = self.i;
-        let b = self.b;
-        let digits = |i: &mut usize| {
-            let s = *i;
-            while b.get(*i).is_some_and(u8::is_ascii_digit) {
-                *i += 1;
-            }
-            *i > s
-        };
-        let mut i = self.i;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        if b.get(i) == Some(&b'0') {
-            i += 1;
-        } else if !digits(&mut i) {
-            return None;
-        }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            if !digits(&mut i) {
-                return None;
-            }
-        }
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(b.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            if !digits(&mut i) {
-                return None;
-            }
-        }
-        self.i = i;
-        Some(&self.text[start..i])
-    }
-
-    /// A number as serde_json reads it into an `f64`.
-    pub(crate) fn f64(&mut self) -> Option<f64> {
-        let t = self.number_text()?;
-        // Plain decimals parse the same (both correctly rounded); the rest as serde does.
-        if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') && t.len() < 18 {
-            t.parse().ok()
-        } else {
-            serde_json::from_str(t).ok()
-        }
-    }
-
-    /// A non-negative integer that fits a `u64`.
-    pub(crate) fn u64(&mut self) -> Option<u64> {
-        let t = self.number_text()?;
-        if !t.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        t.parse().ok()
-    }
-
-    pub(crate) fn u32(&mut self) -> Option<u32> {
-        u32::try_from(self.u64()?).ok()
-    }
-
-    pub(crate) fn is_null(&mut self) -> bool {
-        self.peek() == Some(b'n') && self.literal(b"null").is_some()
-    }
-
-    pub(crate) fn opt_f64(&mut self) -> Option<Option<f64>> {
-        if self.is_null() {
-            return Some(None);
-        }
-        self.f64().map(Some)
-    }
-
-    pub(crate) fn opt_u64(&mut self) -> Option<Option<u64>> {
-        if self.is_null() {
-            return Some(None);
-        }
-        self.u64().map(Some)
-    }
-
-    pub(crate) fn opt_str(&mut self) -> Option<Option<&'a str>> {
-        if self.is_null() {
-            return Some(None);
-        }
-        self.string().map(Some)
-    }
-
-    pub(crate) fn bool(&mut self) -> Option<bool> {
-        match self.peek()? {
-            b't' => self.literal(b"true").map(|_| true),
-            b'f' => self.literal(b"false").map(|_| false),
-            _ => None,
-        }
-    }
-
-    /// `{ "key": value, ... }`, `each` reading each value.
-    pub(crate) fn object(
-        &mut self,
-        mut each: impl FnMut(&mut Self, &'a str) -> Option<()>,
-    ) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            self.eat(b':')?;
-            each(self, key)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// `[ value, ... ]`, `each` reading each value.
-    pub(crate) fn array(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
-        self.eat(b'[')?;
-        if self.peek()? == b']' {
-            self.i += 1;
-            return Some(());
-        }
-        loop {
-            each(self)?;
-            match self.peek()? {
-                b',' => self.i += 1,
-                b']' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// Any JSON value, checked and skipped.
-    pub(crate) fn skip_value(&mut self, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        match self.peek()? {
-            b'"' => self.string().map(|_| ()),
-            b'{' => self.object(|s, _| s.skip_value(depth + 1)),
-            b'[' => {
-                self.i += 1;
-                if self.peek()? == b']' {
-                    self.i += 1;
-                    return Some(());
-                }
-                loop {
-                    self.skip_value(depth + 1)?;
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b't' => self.literal(b"true"),
-            b'f' => self.literal(b"false"),
-            b'n' => self.literal(b"null"),
-            _ => self.number_text().map(|_| ()),
-        }
-    }
-
     /// An output value (checked as [`Scan::skip_value`] checks it).
     fn output_value(&mut self) -> Option<OutputRef<'a>> {
         match self.peek()? {
@@ -407,6 +187,27 @@ impl<'a> Scan<'a> {
             }
             _ => self.skip_value(0).map(|_| OutputRef::Other),
         }
+    }
+
+    /// An `outputs` object of at most [`FLAT_MAX`] keys whose values are strings (without
+    /// escapes) or booleans, or `None` (the caller then reads it as text, from its start).
+    fn flat_outputs(&mut self) -> Option<Outputs<'a>> {
+        let mut items = [("", FlatValue::Bool(false)); FLAT_MAX];
+        let mut n = 0usize;
+        self.object(|s, key| {
+            if n == FLAT_MAX {
+                return None;
+            }
+            let v = match s.peek()? {
+                b'"' => FlatValue::Str(s.string()?),
+                b't' | b'f' => FlatValue::Bool(s.bool()?),
+                _ => return None,
+            };
+            items[n] = (key, v);
+            n += 1;
+            Some(())
+        })?;
+        Some(Outputs::Flat { n: n as u8, items })
     }
 
     /// The confidence as [`super::lenient_confidence`] reads it.
@@ -473,22 +274,41 @@ const KEYS: [&str; 20] = [
     "finished_at_ms",
 ];
 
-/// A key's position in [`KEYS`]: its length and first byte first, then its bytes (no
-/// `memcmp` call for these short keys).
+/// A key's position in [`KEYS`]: found by its length, first and last byte (unique among
+/// the keys), then checked whole.
 #[inline]
 fn key_bit(key: &str) -> Option<u32> {
     let b = key.as_bytes();
-    let first = *b.first()?;
-    KEYS.iter()
-        .position(|k| {
-            let k = k.as_bytes();
-            k.len() == b.len() && k[0] == first && k.iter().zip(b).all(|(x, y)| x == y)
-        })
-        .map(|i| i as u32)
+    let i = match (b.len(), *b.first()?, b[b.len() - 1]) {
+        (1, b'v', _) => 0,
+        (7, b'v', _) => 1,
+        (6, b't', _) => 2,
+        (6, b'r', _) => 3,
+        (7, b'o', b'e') => 4,
+        (7, b'o', b's') => 5,
+        (10, b'c', _) => 6,
+        (4, b't', _) => 7,
+        (3, b'r', _) => 8,
+        (5, b'u', _) => 9,
+        (8, b'c', _) => 10,
+        (10, b'l', _) => 11,
+        (6, b'c', _) => 12,
+        (10, b'r', _) => 13,
+        (8, b'a', _) => 14,
+        (5, b'e', _) => 15,
+        (11, b's', _) => 16,
+        (14, b'l', _) => 17,
+        (13, b's', _) => 18,
+        (14, b'f', _) => 19,
+        _ => return None,
+    };
+    eq_short(KEYS[i].as_bytes(), b).then_some(i as u32)
 }
 
 fn outcome(s: &str) -> Option<Outcome> {
-    Outcome::ALL.into_iter().find(|o| o.name() == s)
+    Outcome::ALL
+        .into_iter()
+        .find(|o| eq_short(o.name().as_bytes(), s.as_bytes()))
 }
 
 /// Reads a journal line the way serde reads a [`PredictionRecord`], or `None` when the line
@@ -524,8 +344,14 @@ pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
                 if s.peek()? != b'{' {
                     return None;
                 }
-                s.skip_value(0)?;
-                out.outputs = Outputs::Text(&s.text[start..s.i]);
+                out.outputs = match s.flat_outputs() {
+                    Some(flat) => flat,
+                    None => {
+                        s.i = start;
+                        s.skip_value(0)?;
+                        Outputs::Text(&s.text[start..s.i])
+                    }
+                };
             }
             6 => out.confidence = s.confidence()?,
             7 | 13 => {

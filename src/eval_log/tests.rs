@@ -167,6 +167,20 @@ fn the_journal_scanner_reads_what_serde_reads_or_gives_up() {
     let base = serde_json::to_string(&r).unwrap();
     // The plain line takes the fast path (otherwise this test would test nothing).
     assert!(scan::scan_line(&base).is_some(), "{base}");
+    // The same record with outputs of strings and booleans only, which the scanner reads
+    // once into a small flat list (`Outputs::Flat`), not as text to scan again.
+    r.outputs = serde_json::from_str(
+        r#"{"department":"billing","priority":"high","requires_human":false}"#,
+    )
+    .unwrap();
+    let flat = serde_json::to_string(&r).unwrap();
+    assert!(
+        matches!(
+            scan::scan_line(&flat).map(|l| l.outputs),
+            Some(scan::Outputs::Flat { n: 3, .. })
+        ),
+        "{flat}"
+    );
 
     let edits: &[(&str, &str)] = &[
         ("", ""),
@@ -262,8 +276,27 @@ fn the_journal_scanner_reads_what_serde_reads_or_gives_up() {
         ("}", ""),
         ("\"", "'"),
     ];
+    // Edits of the flat outputs: more keys than it holds, a repeated key, other values.
+    let flat_edits: &[(&str, &str)] = &[
+        (r#""high""#, r#""high","a":"1","b":true"#),
+        (r#""high""#, r#""high","department":"sales""#),
+        (r#""high""#, r#""high","department":null"#),
+        (r#""high""#, r#""high","n":1"#),
+        (r#""high""#, r#""high","l":["x"]"#),
+        (r#""billing""#, r#""bil\"ling""#),
+        (r#"false,"#, r#"fals,"#),
+        (
+            r#""outputs":{"department":"billing","priority":"high","requires_human":false}"#,
+            r#""outputs":{}"#,
+        ),
+        (r#""outputs":{"#, r#""outputs":{ "#),
+    ];
     let mut fast_taken = 0;
-    for (from, to) in edits {
+    let cases = edits
+        .iter()
+        .map(|e| (&base, e))
+        .chain(edits.iter().chain(flat_edits).map(|e| (&flat, e)));
+    for (base, (from, to)) in cases {
         // Each edit at its first occurrence, and (for short patterns) at every one.
         let mut lines = vec![base.replacen(from, to, 1)];
         if from.len() <= 2 && !from.is_empty() {
@@ -283,7 +316,7 @@ fn the_journal_scanner_reads_what_serde_reads_or_gives_up() {
     }
     // Most variations are valid lines the scanner reads itself.
     assert!(
-        fast_taken >= 40,
+        fast_taken >= 80,
         "only {fast_taken} lines took the fast path"
     );
 }

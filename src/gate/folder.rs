@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::grading::{check_complete, grade_journal, GradedRun, Target};
+use super::grading::{check_complete, grade_journal, GradedRun, ReadGold, Target};
 use super::rules::RuleSet;
 use crate::compare::{self, CompareOptions, Compared, Comparison, GradedSide, Paired};
 use crate::error::{display_path, Error, Result};
 use crate::gold::GoldSet;
+use crate::run_dir::Snapshot;
 use crate::score::{RunReport, ScoreSettings, ScoredVariant};
 
 /// A run folder, graded.
@@ -132,6 +133,12 @@ pub fn split_run_arg(arg: &str) -> (PathBuf, Option<String>) {
 /// Reads a run folder's run.json, snapshot and gold set (not its journal). Unfinished runs
 /// (status `running`) are exit 3.
 fn read_meta(dir: &Path) -> Result<Meta> {
+    read_meta_like(dir, None).map(|(m, _)| m)
+}
+
+/// [`read_meta`], sharing the gold set of a folder read before (`like`) when it reads the
+/// same ([`super::grading::read_snapshot_like`]); also returns the folder's snapshot.
+fn read_meta_like(dir: &Path, like: Option<ReadGold>) -> Result<(Meta, Option<Snapshot>)> {
     let text = crate::run_dir::read_run_json(dir)?;
     let path = dir.join("run.json");
     let doc: Value = serde_json::from_str(&text)
@@ -154,15 +161,15 @@ fn read_meta(dir: &Path) -> Result<Meta> {
     let spec: crate::run_dir::RunSpec = serde_json::from_value(doc["spec"].clone())
         .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
     let eval_path = spec.eval_file();
-    let (gold, settings, rules) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
+    let (gold, settings, rules, snapshot) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
         // The folder stands alone: its gold snapshot, settings and gate rules.
-        let (snapshot, gold) = super::grading::read_snapshot(dir)?;
+        let (snapshot, gold) = super::grading::read_snapshot_like(dir, like)?;
         let settings = ScoreSettings {
             calibration: snapshot.calibration.clone(),
             routing: snapshot.routing.clone(),
             seed: snapshot.run.seed,
         };
-        let rules = match snapshot.gate {
+        let rules = match snapshot.gate.clone() {
             Some(v) => Some(serde_json::from_value::<RuleSet>(v).map_err(|e| {
                 Error::io(
                     &dir.join(crate::run_dir::SNAPSHOT_JSON),
@@ -171,7 +178,7 @@ fn read_meta(dir: &Path) -> Result<Meta> {
             })?),
             None => None,
         };
-        (gold, settings, rules)
+        (gold, settings, rules, Some(snapshot))
     } else {
         // A version 1 folder: the eval it names, if its gold set is unchanged.
         if !eval_path.exists() {
@@ -196,16 +203,17 @@ fn read_meta(dir: &Path) -> Result<Meta> {
             .unwrap_or(gold.tickets.len())
             .min(gold.tickets.len());
         gold.tickets.truncate(n);
-        (gold, settings, None)
+        (Arc::new(gold), settings, None, None)
     };
-    Ok(Meta {
+    let meta = Meta {
         dir: dir.to_path_buf(),
-        gold: Arc::new(gold),
+        gold,
         settings,
         variants: spec.scored_variants(),
         eval_path: eval_path.exists().then_some(eval_path),
         rules,
-    })
+    };
+    Ok((meta, snapshot))
 }
 
 /// A folder whose metadata is read, graded over its own tickets.
@@ -235,6 +243,9 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
 /// Each of `own`'s tickets' row among `to`'s, or `None` when they are the same tickets in
 /// the same order.
 fn rows_in(own: &GoldSet, to: &GoldSet) -> Option<Vec<u32>> {
+    if std::ptr::eq(own, to) {
+        return None;
+    }
     if own.tickets.len() == to.tickets.len()
         && own
             .tickets
@@ -263,7 +274,18 @@ fn rows_in(own: &GoldSet, to: &GoldSet) -> Option<Vec<u32>> {
 /// settings, as the comparison grades it), each journal read once. Each side's errors are
 /// its own (the caller decides which comes first), as two [`load_run`]s.
 pub fn load_pair(base_dir: &Path, cand_dir: &Path) -> (Result<RunFolder>, Result<RunFolder>) {
-    let (bm, cm) = rayon::join(|| read_meta(base_dir), || read_meta(cand_dir));
+    // The candidate first, so the baseline can share its gold set when it is the same
+    // (reading each is parallel inside).
+    let cm = read_meta_like(cand_dir, None);
+    let like = cm.as_ref().ok().and_then(|(m, s)| {
+        s.as_ref().map(|snapshot| ReadGold {
+            dir: &m.dir,
+            snapshot,
+            gold: &m.gold,
+        })
+    });
+    let bm = read_meta_like(base_dir, like).map(|(m, _)| m);
+    let cm = cm.map(|(m, _)| m);
     let (bm, cm) = match (bm, cm) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), c) => return (Err(e), c.and_then(grade_own)),

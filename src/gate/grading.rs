@@ -31,6 +31,53 @@ pub(super) fn read_snapshot(dir: &Path) -> Result<(Snapshot, GoldSet)> {
     fast_snapshot(dir).map_or_else(|| crate::run_dir::read_snapshot(dir), Ok)
 }
 
+/// A gold set already read by the fast path ([`read_snapshot_like`]): its folder, snapshot
+/// and tickets.
+pub(super) struct ReadGold<'a> {
+    pub dir: &'a Path,
+    pub snapshot: &'a Snapshot,
+    pub gold: &'a Arc<GoldSet>,
+}
+
+/// [`read_snapshot`], sharing `like`'s gold set when this folder's would read the same: the
+/// same gold.jsonl bytes, fields, ticket count and gold SHA-256 in the snapshot (a baseline
+/// and a candidate run of one eval). Reading and holding a million tickets once instead of
+/// twice; anything else reads as [`read_snapshot`] does.
+pub(super) fn read_snapshot_like(
+    dir: &Path,
+    like: Option<ReadGold>,
+) -> Result<(Snapshot, Arc<GoldSet>)> {
+    if let Some(like) = like {
+        if let Some(snapshot) = same_gold(dir, &like) {
+            return Ok((snapshot, like.gold.clone()));
+        }
+    }
+    read_snapshot(dir).map(|(s, g)| (s, Arc::new(g)))
+}
+
+/// This folder's snapshot when its gold set reads exactly as `like`'s.
+fn same_gold(dir: &Path, like: &ReadGold) -> Option<Snapshot> {
+    let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
+    let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
+    let same = snapshot.version == crate::run_dir::RUN_VERSION
+        && snapshot.fields == like.snapshot.fields
+        && snapshot.n_tickets == like.snapshot.n_tickets
+        && snapshot.eval.gold_sha256 == like.snapshot.eval.gold_sha256
+        && snapshot.eval.gold_sha256 == like.gold.sha256
+        && like.gold.tickets.len() == snapshot.n_tickets;
+    if !same {
+        return None;
+    }
+    let a = dir.join(crate::run_dir::GOLD_JSONL);
+    let b = like.dir.join(crate::run_dir::GOLD_JSONL);
+    let (ma, mb) = (std::fs::metadata(&a).ok()?, std::fs::metadata(&b).ok()?);
+    if ma.len() != mb.len() {
+        return None;
+    }
+    let (ta, tb) = rayon::join(|| std::fs::read(&a), || std::fs::read(&b));
+    (ta.ok()? == tb.ok()?).then_some(snapshot)
+}
+
 pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
     let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
     let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
@@ -94,7 +141,15 @@ fn scan_ticket(
 ) -> Option<Ticket> {
     let mut s = Scan::new(line);
     let (mut id, mut text) = (None, None);
-    let mut labels: Vec<Option<GoldValue>> = vec![None; fields.len()];
+    // Up to four fields without a first allocation (the ticket's own list is the second).
+    let mut few: [Option<GoldValue>; 4] = [None, None, None, None];
+    let mut many: Vec<Option<GoldValue>>;
+    let labels: &mut [Option<GoldValue>] = if fields.len() <= few.len() {
+        &mut few[..fields.len()]
+    } else {
+        many = vec![None; fields.len()];
+        &mut many
+    };
     let mut tags = Vec::new();
     let mut clarification = None;
     let mut seen = 0u8;
@@ -156,7 +211,10 @@ fn scan_ticket(
     Some(Ticket {
         id: id?.to_string(),
         text: text?.to_string(),
-        labels: labels.into_iter().collect::<Option<Vec<_>>>()?,
+        labels: labels
+            .iter_mut()
+            .map(Option::take)
+            .collect::<Option<Vec<_>>>()?,
         tags,
         clarification,
     })
@@ -231,6 +289,16 @@ pub(super) fn grade_journal(
     // written in ticket order per variant).
     let mut ids: Option<hashbrown::HashMap<&str, u32>> = None;
     let mut next = 0usize;
+    // The own tickets' ids side by side in one buffer, for the in-order guess: read in
+    // sequence, not one heap string per record (a cache miss each at a million tickets).
+    let mut id_bytes: Vec<u8> = Vec::new();
+    let mut id_ends: Vec<usize> = Vec::with_capacity(n_own + 1);
+    id_ends.push(0);
+    for t in &own.tickets {
+        id_bytes.extend_from_slice(t.id.as_bytes());
+        id_ends.push(id_bytes.len());
+    }
+    let id_at = |i: usize| id_ends.get(i + 1).map(|&end| &id_bytes[id_ends[i]..end]);
     let mut graders: Vec<Grader> = targets
         .iter()
         .map(|t| Grader::for_add_at(&t.gold, variants, t.gold.tickets.len()))
@@ -249,7 +317,7 @@ pub(super) fn grade_journal(
         |l| {
             variants
                 .iter()
-                .position(|v| v.name == l.variant)
+                .position(|v| crate::eval_log::eq_short(v.name.as_bytes(), l.variant.as_bytes()))
                 .map_or(u32::MAX, |i| i as u32)
         },
         |lines| {
@@ -259,7 +327,9 @@ pub(super) fn grade_journal(
                 }
                 let v = *vi as usize;
                 let ticket: &str = &l.ticket;
-                let row = if own.tickets.get(next).is_some_and(|t| t.id == ticket) {
+                let row = if id_at(next)
+                    .is_some_and(|id| crate::eval_log::eq_short(id, ticket.as_bytes()))
+                {
                     next as u32
                 } else {
                     let ids = ids.get_or_insert_with(|| {

@@ -121,9 +121,23 @@ impl PoissonPlan {
 
     /// One draw per cell into `out`.
     pub(crate) fn draw(&self, rng: &mut ChaCha8Rng, out: &mut [u64]) {
+        let n = self.cells.len().min(out.len());
+        self.draw_each(rng, n, |i, w| out[i] = w);
+    }
+
+    /// One draw per cell for the first `n` cells, in order, each handed to `each` (cell
+    /// index, weight) as it is drawn: the same random stream as [`PoissonPlan::draw`], for a
+    /// caller that sums the weights without storing them.
+    #[inline]
+    pub(crate) fn draw_each(
+        &self,
+        rng: &mut ChaCha8Rng,
+        n: usize,
+        mut each: impl FnMut(usize, u64),
+    ) {
         use rand::RngCore;
-        for (cell, o) in self.cells.iter().zip(out.iter_mut()) {
-            *o = match *cell {
+        for (i, cell) in self.cells[..n].iter().enumerate() {
+            let w = match *cell {
                 PlanCell::Zero => 0,
                 PlanCell::Table { start, len } => {
                     let t = &self.arena[start as usize..(start + len) as usize];
@@ -144,7 +158,13 @@ impl PoissonPlan {
                     x as u64
                 }
             };
+            each(i, w);
         }
+    }
+
+    /// How many cells the plan draws.
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len()
     }
 }
 

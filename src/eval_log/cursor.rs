@@ -1,0 +1,344 @@
+//! A cursor over a JSON text for the fast readers of run folders (journal lines in
+//! [`super::scan`], gold.jsonl lines in `gate::grading`): it reads only what it is sure of
+//! (strings without escapes, plain numbers, literals, objects and arrays) and says `None`
+//! for anything else, so the caller can give the line up to serde.
+
+/// A cursor over a JSON text that reads only what it is sure of (`None` otherwise).
+pub(crate) struct Scan<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) b: &'a [u8],
+    pub(crate) i: usize,
+}
+
+/// Deepest nesting skipped (serde_json refuses beyond 128).
+const MAX_DEPTH: usize = 100;
+
+impl<'a> Scan<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Scan {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+        }
+    }
+
+    /// At the end of the text (after white space).
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.ws();
+        self.i == self.b.len()
+    }
+
+    #[inline]
+    pub(crate) fn ws(&mut self) {
+        while let Some(&c) = self.b.get(self.i) {
+            if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.i).copied()
+    }
+
+    #[inline]
+    pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// A string without escapes or control characters.
+    #[inline]
+    pub(crate) fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        loop {
+            let c = *self.b.get(self.i)?;
+            if c == b'"' {
+                let s = &self.text[start..self.i];
+                self.i += 1;
+                return Some(s);
+            }
+            if c == b'\\' || c < 0x20 {
+                return None;
+            }
+            self.i += 1;
+        }
+    }
+
+    pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.ws();
+        eq_short(self.b.get(self.i..self.i + word.len())?, word).then(|| self.i += word.len())
+    }
+
+    /// A JSON number's text.
+    pub(crate) fn number_text(&mut self) -> Option<&'a str> {
+        self.ws();
+        let start = self.i;
+        let b = self.b;
+        let digits = |i: &mut usize| {
+            let s = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i > s
+        };
+        let mut i = self.i;
+        if b.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'0') {
+            i += 1;
+        } else if !digits(&mut i) {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        self.i = i;
+        Some(&self.text[start..i])
+    }
+
+    /// A number as serde_json reads it into an `f64`.
+    #[inline]
+    pub(crate) fn f64(&mut self) -> Option<f64> {
+        if let Some(x) = self.short_decimal() {
+            return Some(x);
+        }
+        let t = self.number_text()?;
+        // Plain decimals parse the same (both correctly rounded); the rest as serde does.
+        if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') && t.len() < 18 {
+            t.parse().ok()
+        } else {
+            serde_json::from_str(t).ok()
+        }
+    }
+
+    /// A plain decimal (`digits` or `digits.digits`, no sign, no exponent, no leading zero
+    /// before other digits) of at most 15 significant digits, read in one pass: its digits
+    /// as an integer m < 10^15 < 2^53 and its f fraction digits (f <= 15), so m and 10^f are
+    /// exact doubles and m / 10^f is the correctly rounded value of the decimal, which is
+    /// what serde_json and `str::parse` return (Clinger's fast path). Anything else: `None`,
+    /// the cursor unmoved.
+    #[inline]
+    fn short_decimal(&mut self) -> Option<f64> {
+        const POW10: [f64; 16] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
+        self.ws();
+        let b = self.b;
+        let mut i = self.i;
+        let mut m: u64 = 0;
+        let mut digits = 0usize;
+        let first = *b.get(i)?;
+        if !first.is_ascii_digit() {
+            return None;
+        }
+        while let Some(&c) = b.get(i) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            m = m * 10 + u64::from(c - b'0');
+            digits += 1;
+            i += 1;
+            if digits > 15 {
+                return None;
+            }
+        }
+        if first == b'0' && digits > 1 {
+            return None; // a leading zero: not JSON
+        }
+        let mut frac = 0usize;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            while let Some(&c) = b.get(i) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                m = m * 10 + u64::from(c - b'0');
+                digits += 1;
+                frac += 1;
+                i += 1;
+                if digits > 15 {
+                    return None;
+                }
+            }
+            if frac == 0 {
+                return None;
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E' | b'.')) {
+            return None;
+        }
+        self.i = i;
+        Some(m as f64 / POW10[frac])
+    }
+
+    /// A non-negative integer that fits a `u64`.
+    #[inline]
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        // Up to 18 digits cannot overflow: read them in one pass.
+        self.ws();
+        let b = self.b;
+        let mut i = self.i;
+        let mut v: u64 = 0;
+        while let Some(&c) = b.get(i) {
+            if !c.is_ascii_digit() || i - self.i == 18 {
+                break;
+            }
+            v = v * 10 + u64::from(c - b'0');
+            i += 1;
+        }
+        let n = i - self.i;
+        if n > 0
+            && n < 18
+            && !(b[self.i] == b'0' && n > 1)
+            && !matches!(b.get(i), Some(b'.' | b'e' | b'E'))
+        {
+            self.i = i;
+            return Some(v);
+        }
+        let t = self.number_text()?;
+        if !t.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    }
+
+    pub(crate) fn u32(&mut self) -> Option<u32> {
+        u32::try_from(self.u64()?).ok()
+    }
+
+    pub(crate) fn is_null(&mut self) -> bool {
+        self.peek() == Some(b'n') && self.literal(b"null").is_some()
+    }
+
+    pub(crate) fn opt_f64(&mut self) -> Option<Option<f64>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        self.f64().map(Some)
+    }
+
+    pub(crate) fn opt_u64(&mut self) -> Option<Option<u64>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        self.u64().map(Some)
+    }
+
+    pub(crate) fn opt_str(&mut self) -> Option<Option<&'a str>> {
+        if self.is_null() {
+            return Some(None);
+        }
+        self.string().map(Some)
+    }
+
+    pub(crate) fn bool(&mut self) -> Option<bool> {
+        match self.peek()? {
+            b't' => self.literal(b"true").map(|_| true),
+            b'f' => self.literal(b"false").map(|_| false),
+            _ => None,
+        }
+    }
+
+    /// `{ "key": value, ... }`, `each` reading each value.
+    pub(crate) fn object(
+        &mut self,
+        mut each: impl FnMut(&mut Self, &'a str) -> Option<()>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.eat(b':')?;
+            each(self, key)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// `[ value, ... ]`, `each` reading each value.
+    pub(crate) fn array(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(b'[')?;
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(());
+        }
+        loop {
+            each(self)?;
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Any JSON value, checked and skipped.
+    pub(crate) fn skip_value(&mut self, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => self.object(|s, _| s.skip_value(depth + 1)),
+            b'[' => {
+                self.i += 1;
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            _ => self.number_text().map(|_| ()),
+        }
+    }
+}
+
+/// Two short byte strings equal, compared in line (a slice `==` is a `memcmp` call, which
+/// costs more than the compare for keys and words of a few bytes).
+#[inline]
+pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
