@@ -7,12 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{display_path, Error, Result};
-use crate::eval_log::{JournalLine, OutputRef, Scan};
+use crate::eval_log::Scan;
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
 use crate::run_dir::Snapshot;
-use crate::score::{
-    Graded, Grader, OutputValue, RecordView, ScoreSettings, ScoredVariant, VariantReport,
-};
+use crate::score::{Graded, Grader, ScoreSettings, ScoredVariant, VariantReport};
 
 /// A run's variants graded over a list of tickets.
 pub struct GradedRun {
@@ -244,35 +242,6 @@ enum Paid {
     Unpriced,
 }
 
-fn view<'l>(
-    l: &'l JournalLine<'_>,
-) -> RecordView<'l, impl Fn(&str) -> Option<OutputValue<'l>> + 'l> {
-    RecordView {
-        variant: &l.variant,
-        ticket: &l.ticket,
-        repeat: l.repeat,
-        outcome: l.outcome,
-        outputs: move |name: &str| {
-            l.output(name).map(|o| match o {
-                OutputRef::Str(s) => OutputValue::Str(s),
-                OutputRef::Bool(b) => OutputValue::Bool(b),
-                OutputRef::List(v) => OutputValue::List(v),
-                OutputRef::Other => OutputValue::Other,
-            })
-        },
-        confidence: l.confidence,
-        usage: l.usage,
-        cost_usd: l.cost_usd,
-        latency_ms: l.latency_ms,
-        cached: l.cached,
-        error: l.error.as_deref(),
-        stop_reason: l.stop_reason.as_deref(),
-        latency_e2e_ms: l.latency_e2e_ms,
-        started_at_ms: l.started_at_ms,
-        finished_at_ms: l.finished_at_ms,
-    }
-}
-
 /// Reads `dir`'s journal once, grading `variants` on every target (the last record of each
 /// (variant, ticket, repeat) wins, as `dedup_latest` then the grader did) and summarizing
 /// each with `settings`. `own` is the run's own gold set.
@@ -362,7 +331,7 @@ pub(super) fn grade_journal(
                     if r == u32::MAX {
                         continue;
                     }
-                    g.add_at(v, r, view(l));
+                    g.add_at(v, r, crate::score::line_view(l));
                     if l.repeat == 0 {
                         p[v][r as usize] = if l.cached || l.usage.is_none() {
                             Paid::No
