@@ -160,18 +160,25 @@ fn slow_fake() -> Fake {
     })
 }
 
-#[test]
-fn a_copied_run_folder_without_metrics_regrades_to_the_same_report_byte_for_byte() {
+/// A finished run of the mini project against the fake server, in `tmp/run`: the project
+/// folder, the run folder and what the run printed.
+fn finished_run(tmp: &Path) -> (PathBuf, PathBuf, std::process::Output) {
     let fake = Fake::start(FakeConfig::default());
-    let tmp = tempfile::tempdir().unwrap();
-    let proj = project(&tmp.path().join("project"));
-    let out = tmp.path().join("run");
+    let proj = project(&tmp.join("project"));
+    let out = tmp.join("run");
     let o = run(&mut verdict_in(
         &proj,
         &fake.server.base_url,
         &run_args(path_str(&out), &["--no-cache"]),
     ));
     assert_eq!(o.status.code(), Some(0));
+    (proj, out, o)
+}
+
+#[test]
+fn a_copied_run_folder_without_metrics_regrades_to_the_same_report_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (proj, out, o) = finished_run(tmp.path());
     assert!(out.join("snapshot.json").exists() && out.join("gold.jsonl").exists());
 
     let copy = tmp.path().join("elsewhere/copy");
@@ -760,16 +767,8 @@ fn score_run_with_eval_uses_that_evals_routing_settings() {
 /// as the run's own report grades it.
 #[test]
 fn score_run_grades_the_last_record_of_a_re_recorded_ticket() {
-    let fake = Fake::start(FakeConfig::default());
     let tmp = tempfile::tempdir().unwrap();
-    let proj = project(&tmp.path().join("project"));
-    let out = tmp.path().join("run");
-    let o = run(&mut verdict_in(
-        &proj,
-        &fake.server.base_url,
-        &run_args(path_str(&out), &["--no-cache"]),
-    ));
-    assert_eq!(o.status.code(), Some(0));
+    let (_, out, _) = finished_run(tmp.path());
     let score = |dir: &Path| {
         let s = run(&mut verdict_in(
             tmp.path(),
