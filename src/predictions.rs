@@ -16,11 +16,9 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::eval_log::{
-    scan_line, JournalLine, Outcome, PredictionRecord, Usage, PREDICTION_VERSION,
-};
+use crate::eval_log::{scan_line, Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
 use crate::gold::GoldSet;
-use crate::score::{line_view, Graded, Grader, OutputValue, RecordView, MAX_REPEATS};
+use crate::score::{line_view, Graded, Grader, OutputValue, Prepared, RecordView, MAX_REPEATS};
 
 /// One line, borrowed from the line's text where it has no escapes.
 #[derive(Deserialize)]
@@ -276,8 +274,10 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
     let mut line_base = 0usize;
     for_chunks(path, file, CHUNK, |text| {
         let lines: Vec<&str> = text.split('\n').collect();
-        // Each line scanned, and its ticket found among the gold set's, on both cores.
-        let scanned: Vec<(Option<JournalLine>, Option<u32>)> = {
+        // Each line scanned, its ticket found among the gold set's and its record checked
+        // against the gold set's fields ([`Grader::prepare`]), on both cores; what is left
+        // for the loop below is storing it, in order.
+        let ready: Vec<Option<Ready>> = {
             use rayon::prelude::*;
             let grader = &grader;
             lines
@@ -286,24 +286,39 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
                 .map_init(
                     || u32::MAX,
                     |last, (i, l)| {
-                        let l = scan_line(clean(l, line_base + i));
-                        let row = l
-                            .as_ref()
-                            .and_then(|l| grader.ticket_row_after(&l.ticket, last));
-                        (l, row)
+                        let mut l = scan_line(clean(l, line_base + i))?;
+                        let row = grader.ticket_row_after(&l.ticket, last);
+                        let prepared = (row.is_some() && l.repeat < MAX_REPEATS)
+                            .then(|| grader.prepare(&line_view(&l)));
+                        Some(Ready {
+                            variant: std::mem::take(&mut l.variant),
+                            ticket: std::mem::take(&mut l.ticket),
+                            repeat: l.repeat,
+                            row,
+                            prepared,
+                        })
                     },
                 )
                 .collect()
         };
-        for (i, (line, (scan, row))) in lines.iter().zip(scanned).enumerate() {
+        for (i, (line, ready)) in lines.iter().zip(ready).enumerate() {
             let line_no = line_base + i + 1;
             let line = clean(line, line_no - 1);
             if line.trim().is_empty() {
                 continue;
             }
             state.n_records += 1;
-            match scan {
-                Some(l) => state.grade(&mut grader, line_no, row, Parsed::Scanned(&l))?,
+            match ready {
+                Some(mut r) => {
+                    let (variant, ticket, repeat, row) = (&*r.variant, &*r.ticket, r.repeat, r.row);
+                    state.grade(
+                        &mut grader,
+                        line_no,
+                        (variant, ticket, repeat),
+                        row,
+                        Parsed::Prepared(&mut r.prepared),
+                    )?
+                }
                 None => {
                     let fast = serde_json::from_str::<Line>(line)
                         .ok()
@@ -311,12 +326,14 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
                     match fast {
                         Some(l) => {
                             let row = grader.ticket_row(&l.ticket);
-                            state.grade(&mut grader, line_no, row, Parsed::Line(&l))?
+                            let key = (&*l.variant, &*l.ticket, l.repeat);
+                            state.grade(&mut grader, line_no, key, row, Parsed::Line(&l))?
                         }
                         None => {
                             let r = parse_slow(path, line_no, line)?;
                             let row = grader.ticket_row(&r.ticket);
-                            state.grade(&mut grader, line_no, row, Parsed::Record(&r))?
+                            let key = (&*r.variant, &*r.ticket, r.repeat);
+                            state.grade(&mut grader, line_no, key, row, Parsed::Record(&r))?
                         }
                     }
                 }
@@ -349,12 +366,41 @@ fn clean(line: &str, index: usize) -> &str {
 
 /// Calls `each` with the file's text in chunks of whole lines (the last chunk's last line may
 /// lack its `\n`); text that is not UTF-8 is an error naming its line.
+///
+/// The file is read on a thread of its own, one chunk ahead of `each`: reading (a copy out of
+/// the page cache) and checking the UTF-8 overlap with the work on the chunk before.
 fn for_chunks(
     path: &Path,
-    mut file: std::fs::File,
+    file: std::fs::File,
     chunk: usize,
     mut each: impl FnMut(&str) -> Result<()>,
 ) -> Result<()> {
+    use std::sync::mpsc;
+    let (tx, rx) = mpsc::sync_channel::<Result<String>>(1);
+    let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|s| {
+        s.spawn(move || read_chunks(path, file, chunk, &tx, &back_rx));
+        // `rx` is dropped on an early return, which ends the reader at its next chunk.
+        for text in rx {
+            let text = text?;
+            each(&text)?;
+            // The buffer goes back to the reader (it may have stopped: then it is dropped).
+            let _ = back_tx.send(text.into_bytes());
+        }
+        Ok(())
+    })
+}
+
+/// The reader of [`for_chunks`]: sends each chunk of whole lines as a `String` (or the error
+/// that ends the file) until the file ends or the receiver is gone; reuses the buffers sent
+/// back.
+fn read_chunks(
+    path: &Path,
+    mut file: std::fs::File,
+    chunk: usize,
+    tx: &std::sync::mpsc::SyncSender<Result<String>>,
+    back: &std::sync::mpsc::Receiver<Vec<u8>>,
+) {
     use std::io::Read;
     let mut buf: Vec<u8> = Vec::with_capacity(chunk);
     let mut lines_before = 0usize;
@@ -367,7 +413,10 @@ fn for_chunks(
                 Ok(0) => break,
                 Ok(k) => end += k,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(path, e)),
+                Err(e) => {
+                    let _ = tx.send(Err(Error::io(path, e)));
+                    return;
+                }
             }
         }
         let eof = end < buf.len();
@@ -378,33 +427,54 @@ fn for_chunks(
             // One line longer than the buffer: read on.
             (false, None) => continue,
         };
-        let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
-            let line = lines_before
-                + 1
-                + buf[..e.valid_up_to()]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count();
-            bad(
-                path,
-                line,
-                1,
-                "",
-                "not UTF-8 text: a predictions file is JSON Lines in UTF-8".into(),
-            )
-        })?;
-        each(text)?;
+        // The rest (the start of the next chunk's first line, after the `\n`) moves to the
+        // next buffer; this one holds the chunk's text alone.
+        let mut next = back
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(chunk));
+        next.clear();
+        next.extend_from_slice(&buf[(cut + 1).min(buf.len())..]);
+        buf.truncate(cut);
+        let text = match String::from_utf8(buf) {
+            Ok(text) => text,
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let bytes = e.into_bytes();
+                let line =
+                    lines_before + 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
+                let _ = tx.send(Err(bad(
+                    path,
+                    line,
+                    1,
+                    "",
+                    "not UTF-8 text: a predictions file is JSON Lines in UTF-8".into(),
+                )));
+                return;
+            }
+        };
         lines_before += text.bytes().filter(|&b| b == b'\n').count() + 1;
-        if eof {
-            return Ok(());
+        if tx.send(Ok(text)).is_err() || eof {
+            return;
         }
-        buf.drain(..=cut);
+        buf = next;
     }
 }
 
-/// One line as read: by the scanner, by the borrowed serde line, or the journal's way.
+/// A line read by the scanner: its key, its ticket's row among the gold set's (`None`: not in
+/// the gold set), and its record prepared for the grader (unless the ticket is a stranger or
+/// the repeat too large: the line is an error).
+struct Ready<'t> {
+    variant: Cow<'t, str>,
+    ticket: Cow<'t, str>,
+    repeat: u32,
+    row: Option<u32>,
+    prepared: Option<Prepared>,
+}
+
+/// One line as read: by the scanner (and prepared), by the borrowed serde line, or the
+/// journal's way.
 enum Parsed<'p, 'l> {
-    Scanned(&'p JournalLine<'l>),
+    Prepared(&'p mut Option<Prepared>),
     Line(&'p Line<'l>),
     Record(&'p PredictionRecord),
 }
@@ -426,14 +496,10 @@ impl State<'_> {
         &mut self,
         grader: &mut Grader,
         line_no: usize,
+        (variant, ticket, repeat): (&str, &str, u32),
         row: Option<u32>,
         parsed: Parsed,
     ) -> Result<()> {
-        let (variant, ticket, repeat): (&str, &str, u32) = match &parsed {
-            Parsed::Scanned(l) => (&l.variant, &l.ticket, l.repeat),
-            Parsed::Line(l) => (&l.variant, &l.ticket, l.repeat),
-            Parsed::Record(r) => (&r.variant, &r.ticket, r.repeat),
-        };
         if repeat >= MAX_REPEATS {
             return Err(bad(
                 self.path,
@@ -475,7 +541,12 @@ impl State<'_> {
             }
         };
         match parsed {
-            Parsed::Scanned(l) => grader.add_at(vi, row, line_view(l)),
+            Parsed::Prepared(p) => grader.place(
+                vi,
+                row,
+                p.take()
+                    .expect("a line of a known ticket and a valid repeat is prepared"),
+            ),
             Parsed::Line(l) => grader.add_at(
                 vi,
                 row,

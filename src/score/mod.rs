@@ -22,7 +22,7 @@ pub mod summary;
 
 pub use grade::{
     line_view, GoldColumn, Graded, GradedField, GradedVariant, Grader, OutputValue, PredColumn,
-    RecordView,
+    Prepared, RecordView,
 };
 pub use summary::{summarize, variant_reports};
 

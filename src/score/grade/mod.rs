@@ -198,20 +198,35 @@ pub fn line_view<'l>(
     }
 }
 
+/// A record checked against the gold set's fields ([`Grader::prepare`]), not yet stored
+/// ([`Grader::place`]).
+pub struct Prepared {
+    /// `error` is not yet an index (u32::MAX) until placed.
+    slot: Slot,
+    /// The first 8 fields' predictions; `Pred::Labels` index `sets` until placed.
+    preds: [Pred; 8],
+    /// The predictions of fields beyond the 8th.
+    more_preds: Vec<Pred>,
+    sets: Vec<Vec<u32>>,
+    /// The message of a record that is not `ok`.
+    error: Option<String>,
+}
+
 /// Grades records one at a time; [`Grader::finish`] returns the [`Graded`] run.
 pub struct Grader<'g> {
     gold: &'g GoldSet,
     n_tickets: usize,
     ticket_index: TicketIndex,
     /// Per field: label name -> index.
-    value_index: Vec<HashMap<&'g str, u32>>,
+    value_index: Vec<hashbrown::HashMap<&'g str, u32>>,
     variants: Vec<ScoredVariant>,
     variant_index: HashMap<String, usize>,
     slots: Vec<VariantSlots>,
     label_sets: Vec<Vec<u32>>,
     /// Distinct (outcome, error message) pairs of records that are not `ok`.
     errors: Vec<(Outcome, String)>,
-    error_index: HashMap<(Outcome, String), u32>,
+    /// Outcome -> message -> index into `errors`.
+    error_index: HashMap<Outcome, HashMap<String, u32>>,
 }
 
 impl<'g> Grader<'g> {
@@ -367,15 +382,26 @@ impl<'g> Grader<'g> {
         ti: u32,
         r: RecordView<'a, O>,
     ) {
-        let gold = self.gold;
-        let nf = gold.fields.len();
+        let p = self.prepare(&r);
+        self.place(vi, ti, p);
+    }
+
+    /// The part of [`Grader::add_at`] that reads only the record and the gold set's fields,
+    /// so it can run on any thread: each field's prediction checked against its field, the
+    /// confidence, cost and latency as stored. [`Grader::place`] stores the result.
+    pub fn prepare<'a, O: Fn(&str) -> Option<OutputValue<'a>>>(
+        &self,
+        r: &RecordView<'a, O>,
+    ) -> Prepared {
+        let nf = self.gold.fields.len();
         let mut preds: [Pred; 8] = [Pred::Absent; 8];
         let mut more_preds: Vec<Pred> = Vec::new();
-        for (fi, f) in gold.fields.iter().enumerate() {
+        let mut sets: Vec<Vec<u32>> = Vec::new();
+        for (fi, f) in self.gold.fields.iter().enumerate() {
             let p = match (r.outputs)(f.name.as_str()) {
                 None => Pred::Absent,
                 Some(_) if r.outcome != Outcome::Ok => Pred::Invalid,
-                Some(v) => self.value(fi, f, &v),
+                Some(v) => self.value(fi, f, &v, &mut sets),
             };
             if fi < preds.len() {
                 preds[fi] = p;
@@ -383,34 +409,14 @@ impl<'g> Grader<'g> {
                 more_preds.push(p);
             }
         }
-        let field_preds = || {
-            preds
-                .iter()
-                .take(nf)
-                .copied()
-                .chain(more_preds.iter().copied())
-        };
+        debug_assert!(nf <= preds.len() || more_preds.len() == nf - preds.len());
         let confidence = match r.confidence {
             None => CONF_ABSENT,
             Some(c) if (0.0..=1.0).contains(&c) => c,
             Some(_) => CONF_INVALID,
         };
-        let error = if r.outcome == Outcome::Ok {
-            u32::MAX
-        } else {
-            let message = r.error.unwrap_or(r.outcome.name());
-            let key = (r.outcome, message.to_string());
-            match self.error_index.get(&key) {
-                Some(&i) => i,
-                None => {
-                    self.errors.push(key.clone());
-                    self.error_index.insert(key, self.errors.len() as u32 - 1);
-                    self.errors.len() as u32 - 1
-                }
-            }
-        };
         let slot = Slot {
-            error,
+            error: u32::MAX,
             repeat: r.repeat,
             outcome: r.outcome,
             cached: r.cached,
@@ -424,11 +430,62 @@ impl<'g> Grader<'g> {
             latency_e2e_ms: r.latency_e2e_ms.unwrap_or(f64::NAN),
             span: r.started_at_ms.zip(r.finished_at_ms),
         };
+        let error =
+            (r.outcome != Outcome::Ok).then(|| r.error.unwrap_or(r.outcome.name()).to_string());
+        Prepared {
+            slot,
+            preds,
+            more_preds,
+            sets,
+            error,
+        }
+    }
+
+    /// Stores a record [`Grader::prepare`]d as variant `vi`'s on scored ticket `ti` (as in
+    /// [`Grader::add_at`]): the last record of its (variant, ticket, repeat) wins.
+    pub fn place(&mut self, vi: usize, ti: u32, p: Prepared) {
+        let nf = self.gold.fields.len();
+        let Prepared {
+            mut slot,
+            mut preds,
+            mut more_preds,
+            sets,
+            error,
+        } = p;
+        if !sets.is_empty() {
+            // The record's label sets join the grader's; its indices are shifted to theirs.
+            let base = self.label_sets.len() as u32;
+            self.label_sets.extend(sets);
+            for p in preds.iter_mut().chain(more_preds.iter_mut()) {
+                if let Pred::Labels(k) = p {
+                    *k += base;
+                }
+            }
+        }
+        if let Some(message) = error {
+            let of_outcome = self.error_index.entry(slot.outcome).or_default();
+            slot.error = match of_outcome.get(&message) {
+                Some(&i) => i,
+                None => {
+                    let i = self.errors.len() as u32;
+                    self.errors.push((slot.outcome, message.clone()));
+                    of_outcome.insert(message, i);
+                    i
+                }
+            };
+        }
+        let field_preds = || {
+            preds
+                .iter()
+                .take(nf)
+                .copied()
+                .chain(more_preds.iter().copied())
+        };
         let vs = &mut self.slots[vi];
-        let existing = if r.repeat == 0 {
+        let existing = if slot.repeat == 0 {
             Some(vs.rep0[ti as usize]).filter(|&s| s != u32::MAX)
         } else {
-            vs.more.get(&(ti, r.repeat)).copied()
+            vs.more.get(&(ti, slot.repeat)).copied()
         };
         match existing {
             Some(si) => {
@@ -451,10 +508,10 @@ impl<'g> Grader<'g> {
             }
             None => {
                 let si = vs.slots.len() as u32;
-                if r.repeat == 0 {
+                if slot.repeat == 0 {
                     vs.rep0[ti as usize] = si;
                 } else {
-                    vs.more.insert((ti, r.repeat), si);
+                    vs.more.insert((ti, slot.repeat), si);
                 }
                 vs.slots.push(slot);
                 vs.preds.extend(field_preds());
@@ -463,7 +520,7 @@ impl<'g> Grader<'g> {
     }
 
     /// An output value checked against its field (as [`GoldValue::from_json`]).
-    fn value(&mut self, fi: usize, f: &Field, v: &OutputValue) -> Pred {
+    fn value(&self, fi: usize, f: &Field, v: &OutputValue, sets: &mut Vec<Vec<u32>>) -> Pred {
         let idx = &self.value_index[fi];
         match (f.kind, v) {
             (FieldKind::Label, OutputValue::Str(s)) => {
@@ -479,8 +536,8 @@ impl<'g> Grader<'g> {
                 };
                 set.sort_unstable();
                 set.dedup();
-                self.label_sets.push(set);
-                Pred::Labels(self.label_sets.len() as u32 - 1)
+                sets.push(set);
+                Pred::Labels(sets.len() as u32 - 1)
             }
             (FieldKind::Flag, OutputValue::Bool(b)) => Pred::Flag(*b),
             _ => Pred::Invalid,
