@@ -12,6 +12,9 @@ use verdict::cli::Cli;
 use verdict::error::Error;
 use verdict::exit::Exit;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let invocation = Cli::parse().into_invocation();
     let interrupted = Arc::new(AtomicBool::new(false));
