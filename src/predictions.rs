@@ -17,8 +17,9 @@ use serde::Deserialize;
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::eval_log::{scan_line, Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
-use crate::gold::GoldSet;
-use crate::score::{line_view, Graded, Grader, OutputValue, Prepared, RecordView, MAX_REPEATS};
+use crate::score::{
+    line_view, GoldTable, Graded, Grader, OutputValue, Prepared, RecordView, MAX_REPEATS,
+};
 
 /// One line, borrowed from the line's text where it has no escapes.
 #[derive(Deserialize)]
@@ -247,7 +248,7 @@ fn parse_slow(path: &Path, line_no: usize, line: &str) -> Result<PredictionRecor
 
 /// Bytes of the file read and scanned at a time: the lines of a chunk are scanned on both
 /// cores, then graded in order; memory follows the chunk, not the file.
-const CHUNK: usize = 16 << 20;
+const CHUNK: usize = 4 << 20;
 
 /// Reads and grades `verdict score --predictions PATH` against every ticket of `gold`, with
 /// one variant per name met, in first-seen order.
@@ -256,7 +257,7 @@ const CHUNK: usize = 16 << 20;
 /// scanner ([`scan_line`]) on both cores; a line it gives up on is read here as before (the
 /// borrowed serde line, then the journal's way with its messages), so what is accepted and
 /// what each error says do not depend on the scanner.
-pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
+pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
     let file = std::fs::File::open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::io(path, "file not found")
@@ -264,7 +265,7 @@ pub fn grade_file(path: &Path, gold: &GoldSet) -> Result<Graded> {
             Error::io(path, e)
         }
     })?;
-    let mut grader = Grader::new(gold, &[], gold.tickets.len());
+    let mut grader = Grader::with_table(gold, &[]);
     let mut state = State {
         path,
         n_records: 0,

@@ -21,8 +21,8 @@ pub mod grade;
 pub mod summary;
 
 pub use grade::{
-    line_view, GoldColumn, Graded, GradedField, GradedVariant, Grader, OutputValue, PredColumn,
-    Prepared, RecordView,
+    line_view, GoldColumn, GoldTable, Graded, GradedField, GradedVariant, Grader, OutputValue,
+    PredColumn, Prepared, RecordView,
 };
 pub use summary::{summarize, variant_reports};
 

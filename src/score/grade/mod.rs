@@ -11,16 +11,18 @@
 //! outside the scored ones are ignored. Nothing is allocated from a number read from a record:
 //! repeats are stored sparsely, and a repeat that no record has costs nothing.
 mod slots;
+mod table;
 mod ticket_index;
 mod variant;
 
 use std::collections::HashMap;
 
 use crate::eval_log::{JournalLine, Outcome, OutputRef, PredictionRecord, Usage};
-use crate::gold::{Field, FieldKind, GoldSet, GoldValue};
+use crate::gold::{Field, FieldKind, GoldSet};
 
 use super::{CostSummary, ErrorCount, ScoredVariant};
 use slots::{Pred, Slot, VariantSlots, CONF_ABSENT, CONF_INVALID};
+pub use table::GoldTable;
 use ticket_index::TicketIndex;
 use variant::grade_variant;
 
@@ -213,12 +215,10 @@ pub struct Prepared {
 }
 
 /// Grades records one at a time; [`Grader::finish`] returns the [`Graded`] run.
-pub struct Grader<'g> {
-    gold: &'g GoldSet,
-    n_tickets: usize,
-    ticket_index: TicketIndex,
+pub struct Grader {
+    gold: GoldTable,
     /// Per field: label name -> index.
-    value_index: Vec<hashbrown::HashMap<&'g str, u32>>,
+    value_index: Vec<hashbrown::HashMap<Box<str>, u32>>,
     variants: Vec<ScoredVariant>,
     variant_index: HashMap<String, usize>,
     slots: Vec<VariantSlots>,
@@ -229,21 +229,16 @@ pub struct Grader<'g> {
     error_index: HashMap<Outcome, HashMap<String, u32>>,
 }
 
-impl<'g> Grader<'g> {
+impl Grader {
     /// A grader for `variants` over the first `n_tickets` tickets of `gold`. Records of other
     /// variants are ignored.
-    pub fn new(gold: &'g GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
-        Grader::new_with(gold, variants, n_tickets, true)
+    pub fn new(gold: &GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
+        Grader::with_table(GoldTable::new(gold, n_tickets), variants)
     }
 
-    fn new_with(
-        gold: &'g GoldSet,
-        variants: &[ScoredVariant],
-        n_tickets: usize,
-        index: bool,
-    ) -> Self {
-        let n_tickets = n_tickets.min(gold.tickets.len());
-        let ticket_index = TicketIndex::new(&gold.tickets[..if index { n_tickets } else { 0 }]);
+    /// [`Grader::new`] over a gold set already made into a [`GoldTable`] (which the grader
+    /// keeps; the gold set itself may be dropped).
+    pub fn with_table(gold: GoldTable, variants: &[ScoredVariant]) -> Self {
         let value_index = gold
             .fields
             .iter()
@@ -251,7 +246,7 @@ impl<'g> Grader<'g> {
                 f.values
                     .iter()
                     .enumerate()
-                    .map(|(i, v)| (v.as_str(), i as u32))
+                    .map(|(i, v)| (Box::from(v.as_str()), i as u32))
                     .collect()
             })
             .collect();
@@ -259,16 +254,15 @@ impl<'g> Grader<'g> {
         for (i, v) in variants.iter().enumerate() {
             variant_index.entry(v.name.clone()).or_insert(i);
         }
+        let (n_tickets, n_fields) = (gold.n_tickets, gold.fields.len());
         Grader {
             gold,
-            n_tickets,
-            ticket_index,
             value_index,
             variants: variants.to_vec(),
             variant_index,
             slots: variants
                 .iter()
-                .map(|_| VariantSlots::for_tickets(n_tickets, gold.fields.len()))
+                .map(|_| VariantSlots::for_tickets(n_tickets, n_fields))
                 .collect(),
             label_sets: Vec::new(),
             errors: Vec::new(),
@@ -278,8 +272,8 @@ impl<'g> Grader<'g> {
 
     /// A grader whose records come only through [`Grader::add_at`] (the caller finds
     /// variants and tickets): [`Grader::new`] without its ticket-id index.
-    pub fn for_add_at(gold: &'g GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
-        Grader::new_with(gold, variants, n_tickets, false)
+    pub fn for_add_at(gold: &GoldSet, variants: &[ScoredVariant], n_tickets: usize) -> Self {
+        Grader::with_table(GoldTable::with_index(gold, n_tickets, false), variants)
     }
 
     /// How many records are kept (one per variant, ticket and repeat met).
@@ -289,18 +283,18 @@ impl<'g> Grader<'g> {
 
     /// Whether `id` is one of the scored tickets.
     pub fn knows_ticket(&self, id: &str) -> bool {
-        self.ticket_index.get(id).is_some()
+        self.gold.index.get(id).is_some()
     }
 
     /// The position of ticket `id` among the scored tickets (for [`Grader::add_at`]).
     pub fn ticket_row(&self, id: &str) -> Option<u32> {
-        self.ticket_index.get(id)
+        self.gold.index.get(id)
     }
 
     /// [`Grader::ticket_row`] from any thread: `last` is the caller's last row found
     /// (`u32::MAX` at first), tried first since records mostly come in ticket order.
     pub fn ticket_row_after(&self, id: &str, last: &mut u32) -> Option<u32> {
-        self.ticket_index.get_after(id, last)
+        self.gold.index.get_after(id, last)
     }
 
     /// Adds a variant met in the records (`verdict score` scores every variant it reads)
@@ -318,7 +312,7 @@ impl<'g> Grader<'g> {
                 model: None,
             });
             self.slots.push(VariantSlots::for_tickets(
-                self.n_tickets,
+                self.gold.n_tickets,
                 self.gold.fields.len(),
             ));
         }
@@ -330,7 +324,7 @@ impl<'g> Grader<'g> {
         let Some(&vi) = self.variant_index.get(&r.variant) else {
             return;
         };
-        let Some(ti) = self.ticket_index.get(&r.ticket) else {
+        let Some(ti) = self.gold.index.get(&r.ticket) else {
             return;
         };
         self.add_record_at(vi, ti, r);
@@ -367,7 +361,7 @@ impl<'g> Grader<'g> {
         let Some(&vi) = self.variant_index.get(r.variant) else {
             return;
         };
-        let Some(ti) = self.ticket_index.get(r.ticket) else {
+        let Some(ti) = self.gold.index.get(r.ticket) else {
             return;
         };
         self.add_at(vi, ti, r);
@@ -546,48 +540,13 @@ impl<'g> Grader<'g> {
 
     /// The graded run.
     pub fn finish(self) -> Graded {
-        let gold = self.gold;
-        let n = self.n_tickets;
-        let tickets = &gold.tickets[..n];
-        let nf = gold.fields.len();
-        let gold_cols: Vec<GoldColumn> = (0..nf)
-            .map(|fi| {
-                let vals = tickets.iter().map(|t| &t.labels[fi]);
-                match gold.fields[fi].kind {
-                    FieldKind::Label => GoldColumn::Label(
-                        vals.map(|v| match v {
-                            GoldValue::Label(l) => *l,
-                            _ => unreachable!("label field"),
-                        })
-                        .collect(),
-                    ),
-                    FieldKind::Labels => GoldColumn::Labels(
-                        vals.map(|v| match v {
-                            GoldValue::Labels(l) => l.clone(),
-                            _ => unreachable!("labels field"),
-                        })
-                        .collect(),
-                    ),
-                    FieldKind::Flag => {
-                        GoldColumn::Flag(vals.map(|v| matches!(v, GoldValue::Flag(true))).collect())
-                    }
-                }
-            })
-            .collect();
-        let mut tags: Vec<(String, Vec<u32>)> = Vec::new();
-        let mut tag_index: HashMap<&str, usize> = HashMap::new();
-        for (i, t) in tickets.iter().enumerate() {
-            for tag in &t.tags {
-                let k = *tag_index.entry(tag.as_str()).or_insert_with(|| {
-                    tags.push((tag.clone(), Vec::new()));
-                    tags.len() - 1
-                });
-                let rows = &mut tags[k].1;
-                if rows.last() != Some(&(i as u32)) {
-                    rows.push(i as u32);
-                }
-            }
-        }
+        let GoldTable {
+            fields,
+            n_tickets: n,
+            columns: gold_cols,
+            tags,
+            ..
+        } = self.gold;
         let label_sets = &self.label_sets;
         // Each variant's slots are freed once its columns are built, so the peak holds one
         // variant's slots and columns at a time, not all of both.
@@ -595,10 +554,10 @@ impl<'g> Grader<'g> {
             .variants
             .iter()
             .zip(self.slots)
-            .map(|(v, vs)| grade_variant(v, &vs, gold, &gold_cols, n, label_sets, &self.errors))
+            .map(|(v, vs)| grade_variant(v, &vs, &fields, &gold_cols, n, label_sets, &self.errors))
             .collect();
         Graded {
-            fields: gold.fields.clone(),
+            fields,
             n_tickets: n,
             gold: gold_cols,
             tags,

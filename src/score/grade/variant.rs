@@ -6,19 +6,19 @@ use std::collections::HashMap;
 use super::slots::{Pred, Slot, VariantSlots, CONF_ABSENT, CONF_INVALID};
 use super::{GoldColumn, GradedField, GradedVariant, PredColumn};
 use crate::eval_log::Outcome;
-use crate::gold::{FieldKind, GoldSet};
+use crate::gold::{Field, FieldKind};
 use crate::score::{CostSummary, ErrorCount, ScoredVariant, ERROR_MESSAGES};
 
 pub(super) fn grade_variant(
     v: &ScoredVariant,
     vs: &VariantSlots,
-    gold: &GoldSet,
+    fields: &[Field],
     gold_cols: &[GoldColumn],
     n: usize,
     label_sets: &[Vec<u32>],
     messages: &[(Outcome, String)],
 ) -> GradedVariant {
-    let nf = gold.fields.len();
+    let nf = fields.len();
     let rep0 = |ti: usize| {
         Some(vs.rep0[ti])
             .filter(|&s| s != u32::MAX)
@@ -94,7 +94,7 @@ pub(super) fn grade_variant(
                 }
             };
             let mut repeat_runs = Vec::new();
-            if n_repeats > 1 && gold.fields[fi].kind == FieldKind::Label {
+            if n_repeats > 1 && fields[fi].kind == FieldKind::Label {
                 let mut runs: Vec<Option<Vec<Option<u32>>>> = vec![None; n_repeats as usize - 1];
                 for (&(ti, rep), &s) in &vs.more {
                     let run = runs[rep as usize - 1].get_or_insert_with(|| vec![None; n]);

@@ -1,0 +1,102 @@
+//! The gold set as the grader reads it: the scored tickets' ids (for finding a record's
+//! ticket), each field's gold values as a column, and each tag's tickets. No texts, no
+//! per-ticket allocations: at 1,000,000 tickets a few dozen MB, where the [`GoldSet`] it is
+//! made from holds about 260 MB (without texts), so `verdict score` can free the gold set
+//! before the predictions are read.
+
+use std::collections::HashMap;
+
+use super::GoldColumn;
+use super::TicketIndex;
+use crate::gold::{Field, FieldKind, GoldSet, GoldValue};
+
+/// The first `n_tickets` tickets of a gold set, for grading.
+pub struct GoldTable {
+    pub(super) fields: Vec<Field>,
+    pub(super) n_tickets: usize,
+    /// Ticket id -> row; empty for a grader fed only through [`super::Grader::add_at`].
+    pub(super) index: TicketIndex,
+    /// Per field, the gold values of the tickets.
+    pub(super) columns: Vec<GoldColumn>,
+    /// Per tag, in first-seen order: the tickets (rows) that carry it.
+    pub(super) tags: Vec<(String, Vec<u32>)>,
+}
+
+impl GoldTable {
+    /// The first `n_tickets` tickets of `gold` (all of them when it has fewer).
+    pub fn new(gold: &GoldSet, n_tickets: usize) -> Self {
+        GoldTable::with_index(gold, n_tickets, true)
+    }
+
+    pub(super) fn with_index(gold: &GoldSet, n_tickets: usize, index: bool) -> Self {
+        let n = n_tickets.min(gold.tickets.len());
+        let tickets = &gold.tickets[..n];
+        let (index, (columns, tags)) = rayon::join(
+            || TicketIndex::new(&tickets[..if index { n } else { 0 }]),
+            || (columns(gold, n), tags(gold, n)),
+        );
+        GoldTable {
+            fields: gold.fields.clone(),
+            n_tickets: n,
+            index,
+            columns,
+            tags,
+        }
+    }
+
+    /// How many tickets are scored.
+    pub fn n_tickets(&self) -> usize {
+        self.n_tickets
+    }
+
+    /// The gold set's fields.
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+}
+
+fn columns(gold: &GoldSet, n: usize) -> Vec<GoldColumn> {
+    let tickets = &gold.tickets[..n];
+    (0..gold.fields.len())
+        .map(|fi| {
+            let vals = tickets.iter().map(|t| &t.labels[fi]);
+            match gold.fields[fi].kind {
+                FieldKind::Label => GoldColumn::Label(
+                    vals.map(|v| match v {
+                        GoldValue::Label(l) => *l,
+                        _ => unreachable!("label field"),
+                    })
+                    .collect(),
+                ),
+                FieldKind::Labels => GoldColumn::Labels(
+                    vals.map(|v| match v {
+                        GoldValue::Labels(l) => l.clone(),
+                        _ => unreachable!("labels field"),
+                    })
+                    .collect(),
+                ),
+                FieldKind::Flag => {
+                    GoldColumn::Flag(vals.map(|v| matches!(v, GoldValue::Flag(true))).collect())
+                }
+            }
+        })
+        .collect()
+}
+
+fn tags(gold: &GoldSet, n: usize) -> Vec<(String, Vec<u32>)> {
+    let mut tags: Vec<(String, Vec<u32>)> = Vec::new();
+    let mut tag_index: HashMap<&str, usize> = HashMap::new();
+    for (i, t) in gold.tickets[..n].iter().enumerate() {
+        for tag in &t.tags {
+            let k = *tag_index.entry(tag.as_str()).or_insert_with(|| {
+                tags.push((tag.clone(), Vec::new()));
+                tags.len() - 1
+            });
+            let rows = &mut tags[k].1;
+            if rows.last() != Some(&(i as u32)) {
+                rows.push(i as u32);
+            }
+        }
+    }
+    tags
+}
