@@ -205,6 +205,9 @@ pub fn line_view<'l>(
 pub struct Prepared {
     /// `error` is not yet an index (u32::MAX) until placed.
     slot: Slot,
+    repeat: u32,
+    /// The record's usage, kept aside when the slot cannot hold it ([`Slot::new`]).
+    usage: Option<Usage>,
     /// The first 8 fields' predictions; `Pred::Labels` index `sets` until placed.
     preds: [Pred; 8],
     /// The predictions of fields beyond the 8th.
@@ -409,25 +412,24 @@ impl Grader {
             Some(c) if (0.0..=1.0).contains(&c) => c,
             Some(_) => CONF_INVALID,
         };
-        let slot = Slot {
-            error: u32::MAX,
-            repeat: r.repeat,
-            outcome: r.outcome,
-            cached: r.cached,
-            has_usage: r.usage.is_some(),
+        let slot = Slot::new(
+            r.outcome,
             confidence,
-            latency_ms: r.latency_ms.unwrap_or(f64::NAN),
-            cost_usd: r.cost_usd.unwrap_or(0.0),
-            usage: r.usage.unwrap_or_default(),
-            unpriced: !r.cached && r.usage.is_some() && r.cost_usd.is_none(),
-            unexpected_stop: crate::eval_log::unexpected_stop(r.outcome, r.stop_reason),
-            latency_e2e_ms: r.latency_e2e_ms.unwrap_or(f64::NAN),
-            span: r.started_at_ms.zip(r.finished_at_ms),
-        };
+            r.latency_ms.unwrap_or(f64::NAN),
+            r.cost_usd.unwrap_or(0.0),
+            r.latency_e2e_ms.unwrap_or(f64::NAN),
+            r.started_at_ms.zip(r.finished_at_ms),
+            r.usage,
+            r.cached,
+            !r.cached && r.usage.is_some() && r.cost_usd.is_none(),
+            crate::eval_log::unexpected_stop(r.outcome, r.stop_reason),
+        );
         let error =
             (r.outcome != Outcome::Ok).then(|| r.error.unwrap_or(r.outcome.name()).to_string());
         Prepared {
             slot,
+            repeat: r.repeat,
+            usage: r.usage,
             preds,
             more_preds,
             sets,
@@ -441,6 +443,8 @@ impl Grader {
         let nf = self.gold.fields.len();
         let Prepared {
             mut slot,
+            repeat,
+            usage,
             mut preds,
             mut more_preds,
             sets,
@@ -476,10 +480,10 @@ impl Grader {
                 .chain(more_preds.iter().copied())
         };
         let vs = &mut self.slots[vi];
-        let existing = if slot.repeat == 0 {
+        let existing = if repeat == 0 {
             Some(vs.rep0[ti as usize]).filter(|&s| s != u32::MAX)
         } else {
-            vs.more.get(&(ti, slot.repeat)).copied()
+            vs.more.get(&(ti, repeat)).copied()
         };
         match existing {
             Some(si) => {
@@ -495,19 +499,27 @@ impl Grader {
                 if differs {
                     vs.replaced += 1;
                 }
+                let big = slot.big_usage() || vs.slots[si].big_usage();
                 vs.slots[si] = slot;
+                if big {
+                    vs.set_big_usage(si as u32, usage);
+                }
                 for (k, p) in field_preds().enumerate() {
                     vs.preds[si * nf + k] = p;
                 }
             }
             None => {
                 let si = vs.slots.len() as u32;
-                if slot.repeat == 0 {
+                if repeat == 0 {
                     vs.rep0[ti as usize] = si;
                 } else {
-                    vs.more.insert((ti, slot.repeat), si);
+                    vs.more.insert((ti, repeat), si);
                 }
+                let big = slot.big_usage();
                 vs.slots.push(slot);
+                if big {
+                    vs.set_big_usage(si, usage);
+                }
                 vs.preds.extend(field_preds());
             }
         }

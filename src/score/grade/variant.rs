@@ -38,7 +38,7 @@ pub(super) fn grade_variant(
         })
         .collect();
     let any_ok = outcomes.contains(&Some(Outcome::Ok));
-    let n_repeats = vs.slots.iter().map(|s| s.repeat + 1).max().unwrap_or(1);
+    let n_repeats = vs.more.keys().map(|&(_, r)| r + 1).max().unwrap_or(1);
     let fields = (0..nf)
         .map(|fi| {
             // A field the variant never outputs (in an `ok` record) is not scored for it.
@@ -113,7 +113,7 @@ pub(super) fn grade_variant(
         })
         .collect();
     let (errors, errors_other) = error_counts(&vs.slots, messages);
-    let (cost, spans) = cost_summary(&vs.slots);
+    let (cost, spans) = cost_summary(vs);
     GradedVariant {
         errors,
         errors_other,
@@ -128,7 +128,7 @@ pub(super) fn grade_variant(
         replaced: vs.replaced,
         unexpected_stop: (0..n)
             .filter_map(rep0)
-            .filter(|&s| vs.slots[s].unexpected_stop)
+            .filter(|&s| vs.slots[s].unexpected_stop())
             .count(),
         spans,
         cost,
@@ -136,26 +136,27 @@ pub(super) fn grade_variant(
 }
 
 /// Tokens, cost and latency over records in first-seen order, and their merged spans.
-fn cost_summary(slots: &[Slot]) -> (CostSummary, Vec<(u64, u64)>) {
+fn cost_summary(vs: &VariantSlots) -> (CostSummary, Vec<(u64, u64)>) {
+    let slots = &vs.slots;
     let mut s = CostSummary::default();
     let mut lat: Vec<f64> = Vec::with_capacity(slots.len());
     let mut e2e: Vec<f64> = Vec::new();
-    let mut spans: Vec<(u64, u64)> = slots.iter().filter_map(|r| r.span).collect();
+    let mut spans: Vec<(u64, u64)> = slots.iter().filter_map(Slot::span).collect();
     crate::score::merge_spans(&mut spans);
-    for r in slots {
-        if r.unpriced {
+    for (si, r) in slots.iter().enumerate() {
+        if r.unpriced() {
             s.unpriced += 1;
         }
-        if !r.cached && !r.latency_e2e_ms.is_nan() {
+        if !r.cached() && !r.latency_e2e_ms.is_nan() {
             e2e.push(r.latency_e2e_ms);
         }
-        if r.cached {
+        if r.cached() {
             s.cached += 1;
-        } else if r.has_usage {
+        } else if r.has_usage() {
             s.requests += 1;
         }
-        if r.has_usage {
-            let u = r.usage;
+        if r.has_usage() {
+            let u = vs.usage(si);
             // Saturating: a record may hold any u64 (a hand-made file), never an overflow.
             s.input_tokens = s.input_tokens.saturating_add(u.input_tokens);
             s.output_tokens = s.output_tokens.saturating_add(u.output_tokens);
@@ -168,7 +169,7 @@ fn cost_summary(slots: &[Slot]) -> (CostSummary, Vec<(u64, u64)>) {
         }
         s.total_usd += r.cost_usd;
         if !r.latency_ms.is_nan() {
-            if !r.cached {
+            if !r.cached() {
                 lat.push(r.latency_ms);
             }
             s.time_s += r.latency_ms / 1000.0;
