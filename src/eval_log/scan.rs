@@ -393,14 +393,21 @@ pub fn read_journal_views<T: Send>(
     tag: impl Fn(&JournalLine) -> T + Sync,
     mut sink: impl FnMut(&[(JournalLine<'_>, T)]) -> Result<()>,
 ) -> Result<()> {
+    // The per-chunk lists keep their allocations from chunk to chunk (tens of MB each at
+    // the default chunk size: fresh ones cost page faults every chunk). Between chunks they
+    // are empty, held at the `'static` lifetime ([`recycle`]).
+    let mut lines_store: Vec<&'static str> = Vec::new();
+    let mut scanned_store: Vec<(JournalLine<'static>, T)> = Vec::new();
     super::read_journal_text_chunks(path, super::JOURNAL_CHUNK, |text, first_line, eof| {
         use rayon::prelude::*;
-        let lines: Vec<&str> = text.lines().collect();
+        let mut lines: Vec<&str> = std::mem::take(&mut lines_store);
+        lines.extend(text.lines());
         let line_at = |i: usize| super::chunk_line(&lines, i, first_line);
         // Collected in place (an indexed collect: no lists of pieces to append); a line
         // the scanner gives up on leaves a blank and sends the chunk the careful way.
         let gave_up = std::sync::atomic::AtomicBool::new(false);
-        let scanned: Vec<(JournalLine, T)> = (0..lines.len())
+        let mut scanned: Vec<(JournalLine, T)> = std::mem::take(&mut scanned_store);
+        (0..lines.len())
             .into_par_iter()
             .map(|i| {
                 let l = scan_line(line_at(i)).unwrap_or_else(|| {
@@ -410,13 +417,13 @@ pub fn read_journal_views<T: Send>(
                 let t = tag(&l);
                 (l, t)
             })
-            .collect();
+            .collect_into_vec(&mut scanned);
         let n = lines.len();
         match gave_up.into_inner() {
             false => sink(&scanned)?,
             true => {
                 // Some line needs serde: line by line, in order, as `read_journal` reads it.
-                let mut all = Vec::with_capacity(n);
+                scanned.clear();
                 for i in 0..n {
                     let line = line_at(i);
                     let l = match scan_line(line) {
@@ -432,11 +439,20 @@ pub fn read_journal_views<T: Send>(
                         },
                     };
                     let t = tag(&l);
-                    all.push((l, t));
+                    scanned.push((l, t));
                 }
-                sink(&all)?;
+                sink(&scanned)?;
             }
         }
+        scanned_store = recycle(scanned);
+        lines_store = recycle(lines);
         Ok(n)
     })
+}
+
+/// A list emptied and given back at another lifetime, keeping its allocation (an in-place
+/// collect of no items: the same element layout, so the same buffer).
+fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!("emptied")).collect()
 }
