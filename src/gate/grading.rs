@@ -25,8 +25,12 @@ pub struct GradedRun {
 
 /// The snapshot and gold set of a version 2 folder, as [`crate::run_dir::read_snapshot`]
 /// reads them (which this falls back to, for its errors, on anything unusual).
+#[cfg(test)]
 pub(super) fn read_snapshot(dir: &Path) -> Result<(Snapshot, GoldSet)> {
-    fast_snapshot(dir).map_or_else(|| crate::run_dir::read_snapshot(dir), Ok)
+    fast_snapshot(dir).map_or_else(
+        || crate::run_dir::read_snapshot(dir),
+        |(s, g, _)| Ok((s, g)),
+    )
 }
 
 /// A gold set already read by the fast path ([`read_snapshot_like`]): its folder, snapshot
@@ -35,22 +39,28 @@ pub(super) struct ReadGold<'a> {
     pub dir: &'a Path,
     pub snapshot: &'a Snapshot,
     pub gold: &'a Arc<GoldSet>,
+    /// Its gold.jsonl as read, when the fast path read it (else read again to compare).
+    pub text: Option<&'a str>,
 }
 
 /// [`read_snapshot`], sharing `like`'s gold set when this folder's would read the same: the
 /// same gold.jsonl bytes, fields, ticket count and gold SHA-256 in the snapshot (a baseline
 /// and a candidate run of one eval). Reading and holding a million tickets once instead of
-/// twice; anything else reads as [`read_snapshot`] does.
+/// twice; anything else reads as [`read_snapshot`] does. Also returns gold.jsonl's text when
+/// this read it by the fast path (for [`ReadGold::text`]).
 pub(super) fn read_snapshot_like(
     dir: &Path,
     like: Option<ReadGold>,
-) -> Result<(Snapshot, Arc<GoldSet>)> {
+) -> Result<(Snapshot, Arc<GoldSet>, Option<String>)> {
     if let Some(like) = like {
         if let Some(snapshot) = same_gold(dir, &like) {
-            return Ok((snapshot, like.gold.clone()));
+            return Ok((snapshot, like.gold.clone(), None));
         }
     }
-    read_snapshot(dir).map(|(s, g)| (s, Arc::new(g)))
+    match fast_snapshot(dir) {
+        Some((s, g, text)) => Ok((s, Arc::new(g), Some(text))),
+        None => crate::run_dir::read_snapshot(dir).map(|(s, g)| (s, Arc::new(g), None)),
+    }
 }
 
 /// This folder's snapshot when its gold set reads exactly as `like`'s.
@@ -72,11 +82,19 @@ fn same_gold(dir: &Path, like: &ReadGold) -> Option<Snapshot> {
     if ma.len() != mb.len() {
         return None;
     }
-    let (ta, tb) = rayon::join(|| std::fs::read(&a), || std::fs::read(&b));
-    (ta.ok()? == tb.ok()?).then_some(snapshot)
+    let same = match like.text {
+        // Read once already: only this folder's copy is read.
+        Some(tb) => std::fs::read(&a).ok()? == tb.as_bytes(),
+        None => {
+            let (ta, tb) = rayon::join(|| std::fs::read(&a), || std::fs::read(&b));
+            ta.ok()? == tb.ok()?
+        }
+    };
+    same.then_some(snapshot)
 }
 
-pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
+/// The fast path of [`read_snapshot`], also returning gold.jsonl's text.
+pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet, String)> {
     let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
     let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
     if snapshot.version != crate::run_dir::RUN_VERSION {
@@ -122,12 +140,13 @@ pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
         return None;
     }
     drop(index);
+    drop(lines);
     let gold = GoldSet {
         fields,
         tickets,
         sha256: snapshot.eval.gold_sha256.clone(),
     };
-    Some((snapshot, gold))
+    Some((snapshot, gold, gtext))
 }
 
 /// A gold.jsonl line (`{"id", "text", "labels": {field: value}, "tags", "clarification"}`)
