@@ -226,12 +226,18 @@ impl<'a> Scan<'a> {
         let mut u = Usage::default();
         let mut seen = 0u8;
         self.object(|s, key| {
-            let bit = match key {
-                "input_tokens" => 1,
-                "output_tokens" => 2,
-                "cache_read_input_tokens" => 4,
-                "cache_creation_input_tokens" => 8,
-                _ => return s.skip_value(0),
+            // By length and bytes in line (a `match` on strings calls `memcmp`).
+            let k = key.as_bytes();
+            let bit = if eq_short(k, b"input_tokens") {
+                1
+            } else if eq_short(k, b"output_tokens") {
+                2
+            } else if eq_short(k, b"cache_read_input_tokens") {
+                4
+            } else if eq_short(k, b"cache_creation_input_tokens") {
+                8
+            } else {
+                return s.skip_value(0);
             };
             if seen & bit != 0 {
                 return None;

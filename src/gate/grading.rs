@@ -43,11 +43,12 @@ pub(super) struct ReadGold<'a> {
     pub text: Option<&'a str>,
 }
 
-/// [`read_snapshot`], sharing `like`'s gold set when this folder's would read the same: the
+/// The snapshot and gold set of a version 2 folder, sharing `like`'s gold set when this folder's would read the same: the
 /// same gold.jsonl bytes, fields, ticket count and gold SHA-256 in the snapshot (a baseline
 /// and a candidate run of one eval). Reading and holding a million tickets once instead of
-/// twice; anything else reads as [`read_snapshot`] does. Also returns gold.jsonl's text when
-/// this read it by the fast path (for [`ReadGold::text`]).
+/// twice; anything else reads by the fast path, else as [`crate::run_dir::read_snapshot`].
+/// Also returns gold.jsonl's text when this read it by the fast path (for
+/// [`ReadGold::text`]).
 pub(super) fn read_snapshot_like(
     dir: &Path,
     like: Option<ReadGold>,
@@ -93,7 +94,8 @@ fn same_gold(dir: &Path, like: &ReadGold) -> Option<Snapshot> {
     same.then_some(snapshot)
 }
 
-/// The fast path of [`read_snapshot`], also returning gold.jsonl's text.
+/// The fast path of `read_snapshot` (the run folder's reader when this gives up), also
+/// returning gold.jsonl's text.
 pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet, String)> {
     let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
     let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
