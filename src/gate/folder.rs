@@ -133,15 +133,17 @@ pub fn split_run_arg(arg: &str) -> (PathBuf, Option<String>) {
 /// Reads a run folder's run.json, snapshot and gold set (not its journal). Unfinished runs
 /// (status `running`) are exit 3.
 fn read_meta(dir: &Path) -> Result<Meta> {
-    read_meta_like(dir, None).map(|(m, _, _)| m)
+    read_meta_like(dir, None, None).map(|(m, _, _)| m)
 }
 
 /// [`read_meta`], sharing the gold set of a folder read before (`like`) when it reads the
 /// same ([`super::grading::read_snapshot_like`]); also returns the folder's snapshot and,
-/// when read by the fast path, its gold.jsonl text.
+/// when read by the fast path, its gold.jsonl text. `pre`: its gold.jsonl bytes, when
+/// already read.
 fn read_meta_like(
     dir: &Path,
     like: Option<ReadGold>,
+    pre: Option<Vec<u8>>,
 ) -> Result<(Meta, Option<Snapshot>, Option<String>)> {
     let text = crate::run_dir::read_run_json(dir)?;
     let path = dir.join("run.json");
@@ -170,7 +172,7 @@ fn read_meta_like(
         .exists()
     {
         // The folder stands alone: its gold snapshot, settings and gate rules.
-        let (snapshot, gold, text) = super::grading::read_snapshot_like(dir, like)?;
+        let (snapshot, gold, text) = super::grading::read_snapshot_like(dir, like, pre)?;
         let settings = ScoreSettings {
             calibration: snapshot.calibration.clone(),
             routing: snapshot.routing.clone(),
@@ -283,7 +285,12 @@ fn rows_in(own: &GoldSet, to: &GoldSet) -> Option<Vec<u32>> {
 pub fn load_pair(base_dir: &Path, cand_dir: &Path) -> (Result<RunFolder>, Result<RunFolder>) {
     // The candidate first, so the baseline can share its gold set when it is the same
     // (reading each is parallel inside).
-    let cm = read_meta_like(cand_dir, None);
+    // The baseline's gold.jsonl read meanwhile (one core reads it while the candidate's is
+    // parsed on both), to be compared with the candidate's or parsed.
+    let (cm, base_gold) = rayon::join(
+        || read_meta_like(cand_dir, None, None),
+        || std::fs::read(base_dir.join(crate::run_dir::GOLD_JSONL)).ok(),
+    );
     let like = cm.as_ref().ok().and_then(|(m, s, text)| {
         s.as_ref().map(|snapshot| ReadGold {
             dir: &m.dir,
@@ -292,7 +299,7 @@ pub fn load_pair(base_dir: &Path, cand_dir: &Path) -> (Result<RunFolder>, Result
             text: text.as_deref(),
         })
     });
-    let bm = read_meta_like(base_dir, like).map(|(m, _, _)| m);
+    let bm = read_meta_like(base_dir, like, base_gold).map(|(m, _, _)| m);
     let cm = cm.map(|(m, _, _)| m);
     let (bm, cm) = match (bm, cm) {
         (Ok(b), Ok(c)) => (b, c),
