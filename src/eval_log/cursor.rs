@@ -51,22 +51,48 @@ impl<'a> Scan<'a> {
     }
 
     /// A string without escapes or control characters.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        loop {
-            let c = *self.b.get(self.i)?;
-            if c == b'"' {
-                let s = &self.text[start..self.i];
-                self.i += 1;
-                return Some(s);
+        let b = self.b;
+        let mut i = start;
+        // Eight bytes at a time: the first quote, backslash or control character (the
+        // lowest flagged byte of each test below is exact: a borrow only flags bytes above
+        // a true one).
+        const LO: u64 = 0x0101_0101_0101_0101;
+        const HI: u64 = 0x8080_8080_8080_8080;
+        while let Some(w) = b.get(i..i + 8) {
+            let x = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            let q = x ^ (LO * u64::from(b'"'));
+            let e = x ^ (LO * u64::from(b'\\'));
+            let m = ((q.wrapping_sub(LO) & !q)
+                | (e.wrapping_sub(LO) & !e)
+                | (x.wrapping_sub(LO * 0x20) & !x))
+                & HI;
+            if m != 0 {
+                return self.string_to(start, i + (m.trailing_zeros() / 8) as usize);
             }
-            if c == b'\\' || c < 0x20 {
-                return None;
-            }
-            self.i += 1;
+            i += 8;
         }
+        loop {
+            let c = *b.get(i)?;
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                return self.string_to(start, i);
+            }
+            i += 1;
+        }
+    }
+
+    /// The string from `start` when byte `end` (a quote, backslash or control character)
+    /// is its closing quote.
+    #[inline(always)]
+    fn string_to(&mut self, start: usize, end: usize) -> Option<&'a str> {
+        if self.b[end] != b'"' {
+            return None;
+        }
+        self.i = end + 1;
+        Some(&self.text[start..end])
     }
 
     pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {

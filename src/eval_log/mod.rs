@@ -381,20 +381,25 @@ fn read_journal_text_chunks(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(path, e)),
     };
+    // Zeroed once and reused: a chunk is read behind the held-back tail of the one before
+    // (moved to the front), not into freshly zeroed bytes each time.
     let mut buf: Vec<u8> = Vec::new();
+    // Bytes at the front of `buf` carried over from the chunk before.
+    let mut filled = 0usize;
     // Lines before the chunk being read (for positions), and bytes read so far.
     let mut line_base = 0usize;
     let mut consumed = 0usize;
     loop {
-        let filled = buf.len();
-        buf.resize(filled + chunk, 0);
+        if buf.len() < filled + chunk {
+            buf.resize(filled + chunk, 0);
+        }
         let mut end = filled;
         loop {
-            match file.read(&mut buf[end..]) {
+            match file.read(&mut buf[end..filled + chunk]) {
                 Ok(0) => break,
                 Ok(k) => {
                     end += k;
-                    if end == buf.len() {
+                    if end == filled + chunk {
                         break;
                     }
                 }
@@ -402,22 +407,26 @@ fn read_journal_text_chunks(
                 Err(e) => return Err(Error::io(path, e)),
             }
         }
-        buf.truncate(end);
         let eof = end < filled + chunk;
+        let bytes = &buf[..end];
         // Whole lines, holding back the last one until the end of the file is seen: the
         // file's last line is read leniently (it may be torn), and only then is it known.
         let cut = if eof {
-            buf.len()
+            end
         } else {
-            let Some(last_nl) = buf.iter().rposition(|&b| b == b'\n') else {
+            let Some(last_nl) = bytes.iter().rposition(|&b| b == b'\n') else {
+                filled = end;
                 continue; // one line longer than the chunk: read on
             };
-            match buf[..last_nl].iter().rposition(|&b| b == b'\n') {
+            match bytes[..last_nl].iter().rposition(|&b| b == b'\n') {
                 Some(i) => i + 1,
-                None => continue,
+                None => {
+                    filled = end;
+                    continue;
+                }
             }
         };
-        let text = std::str::from_utf8(&buf[..cut]).map_err(|e| {
+        let text = std::str::from_utf8(&bytes[..cut]).map_err(|e| {
             Error::io(
                 path,
                 std::io::Error::new(
@@ -429,10 +438,11 @@ fn read_journal_text_chunks(
         let n = on_chunk(text, line_base, eof)?;
         line_base += n;
         consumed += cut;
-        buf.drain(..cut);
         if eof {
             return Ok(());
         }
+        buf.copy_within(cut..end, 0);
+        filled = end - cut;
     }
 }
 

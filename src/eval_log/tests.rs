@@ -320,3 +320,23 @@ fn the_journal_scanner_reads_what_serde_reads_or_gives_up() {
         "only {fast_taken} lines took the fast path"
     );
 }
+
+#[test]
+fn push_lines_splits_as_str_lines() {
+    for text in [
+        "",
+        "\n",
+        "a",
+        "a\n",
+        "a\r\nb\r",
+        "a\r\n\r\nb\r\n",
+        "a\n\nb\n",
+        "\r\n\r",
+        "x\r\r\ny",
+        "{\"v\":1}\n{\"v\":1}\r\n{\"v",
+    ] {
+        let mut got = Vec::new();
+        super::scan::push_lines(text, &mut got);
+        assert_eq!(got, text.lines().collect::<Vec<_>>(), "{text:?}");
+    }
+}

@@ -133,12 +133,18 @@ pub fn split_run_arg(arg: &str) -> (PathBuf, Option<String>) {
 /// Reads a run folder's run.json, snapshot and gold set (not its journal). Unfinished runs
 /// (status `running`) are exit 3.
 fn read_meta(dir: &Path) -> Result<Meta> {
-    read_meta_like(dir, None).map(|(m, _)| m)
+    read_meta_like(dir, None, None).map(|(m, _, _)| m)
 }
 
 /// [`read_meta`], sharing the gold set of a folder read before (`like`) when it reads the
-/// same ([`super::grading::read_snapshot_like`]); also returns the folder's snapshot.
-fn read_meta_like(dir: &Path, like: Option<ReadGold>) -> Result<(Meta, Option<Snapshot>)> {
+/// same ([`super::grading::read_snapshot_like`]); also returns the folder's snapshot and,
+/// when read by the fast path, its gold.jsonl text. `pre`: its gold.jsonl bytes, when
+/// already read.
+fn read_meta_like(
+    dir: &Path,
+    like: Option<ReadGold>,
+    pre: Option<Vec<u8>>,
+) -> Result<(Meta, Option<Snapshot>, Option<String>)> {
     let text = crate::run_dir::read_run_json(dir)?;
     let path = dir.join("run.json");
     let doc: Value = serde_json::from_str(&text)
@@ -161,9 +167,12 @@ fn read_meta_like(dir: &Path, like: Option<ReadGold>) -> Result<(Meta, Option<Sn
     let spec: crate::run_dir::RunSpec = serde_json::from_value(doc["spec"].clone())
         .map_err(|e| Error::io(&path, format!("not a verdict run.json: {e}")))?;
     let eval_path = spec.eval_file();
-    let (gold, settings, rules, snapshot) = if dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
+    let (gold, settings, rules, snapshot, gold_text) = if dir
+        .join(crate::run_dir::SNAPSHOT_JSON)
+        .exists()
+    {
         // The folder stands alone: its gold snapshot, settings and gate rules.
-        let (snapshot, gold) = super::grading::read_snapshot_like(dir, like)?;
+        let (snapshot, gold, text) = super::grading::read_snapshot_like(dir, like, pre)?;
         let settings = ScoreSettings {
             calibration: snapshot.calibration.clone(),
             routing: snapshot.routing.clone(),
@@ -178,7 +187,7 @@ fn read_meta_like(dir: &Path, like: Option<ReadGold>) -> Result<(Meta, Option<Sn
             })?),
             None => None,
         };
-        (gold, settings, rules, Some(snapshot))
+        (gold, settings, rules, Some(snapshot), text)
     } else {
         // A version 1 folder: the eval it names, if its gold set is unchanged.
         if !eval_path.exists() {
@@ -203,7 +212,7 @@ fn read_meta_like(dir: &Path, like: Option<ReadGold>) -> Result<(Meta, Option<Sn
             .unwrap_or(gold.tickets.len())
             .min(gold.tickets.len());
         gold.tickets.truncate(n);
-        (Arc::new(gold), settings, None, None)
+        (Arc::new(gold), settings, None, None, None)
     };
     let meta = Meta {
         dir: dir.to_path_buf(),
@@ -213,7 +222,7 @@ fn read_meta_like(dir: &Path, like: Option<ReadGold>) -> Result<(Meta, Option<Sn
         eval_path: eval_path.exists().then_some(eval_path),
         rules,
     };
-    Ok((meta, snapshot))
+    Ok((meta, snapshot, gold_text))
 }
 
 /// A folder whose metadata is read, graded over its own tickets.
@@ -276,16 +285,22 @@ fn rows_in(own: &GoldSet, to: &GoldSet) -> Option<Vec<u32>> {
 pub fn load_pair(base_dir: &Path, cand_dir: &Path) -> (Result<RunFolder>, Result<RunFolder>) {
     // The candidate first, so the baseline can share its gold set when it is the same
     // (reading each is parallel inside).
-    let cm = read_meta_like(cand_dir, None);
-    let like = cm.as_ref().ok().and_then(|(m, s)| {
+    // The baseline's gold.jsonl read meanwhile (one core reads it while the candidate's is
+    // parsed on both), to be compared with the candidate's or parsed.
+    let (cm, base_gold) = rayon::join(
+        || read_meta_like(cand_dir, None, None),
+        || std::fs::read(base_dir.join(crate::run_dir::GOLD_JSONL)).ok(),
+    );
+    let like = cm.as_ref().ok().and_then(|(m, s, text)| {
         s.as_ref().map(|snapshot| ReadGold {
             dir: &m.dir,
             snapshot,
             gold: &m.gold,
+            text: text.as_deref(),
         })
     });
-    let bm = read_meta_like(base_dir, like).map(|(m, _)| m);
-    let cm = cm.map(|(m, _)| m);
+    let bm = read_meta_like(base_dir, like, base_gold).map(|(m, _, _)| m);
+    let cm = cm.map(|(m, _, _)| m);
     let (bm, cm) = match (bm, cm) {
         (Ok(b), Ok(c)) => (b, c),
         (Err(e), c) => return (Err(e), c.and_then(grade_own)),

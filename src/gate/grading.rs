@@ -25,8 +25,12 @@ pub struct GradedRun {
 
 /// The snapshot and gold set of a version 2 folder, as [`crate::run_dir::read_snapshot`]
 /// reads them (which this falls back to, for its errors, on anything unusual).
+#[cfg(test)]
 pub(super) fn read_snapshot(dir: &Path) -> Result<(Snapshot, GoldSet)> {
-    fast_snapshot(dir).map_or_else(|| crate::run_dir::read_snapshot(dir), Ok)
+    fast_snapshot_with(dir, None).map_or_else(
+        || crate::run_dir::read_snapshot(dir),
+        |(s, g, _)| Ok((s, g)),
+    )
 }
 
 /// A gold set already read by the fast path ([`read_snapshot_like`]): its folder, snapshot
@@ -35,26 +39,35 @@ pub(super) struct ReadGold<'a> {
     pub dir: &'a Path,
     pub snapshot: &'a Snapshot,
     pub gold: &'a Arc<GoldSet>,
+    /// Its gold.jsonl as read, when the fast path read it (else read again to compare).
+    pub text: Option<&'a str>,
 }
 
-/// [`read_snapshot`], sharing `like`'s gold set when this folder's would read the same: the
-/// same gold.jsonl bytes, fields, ticket count and gold SHA-256 in the snapshot (a baseline
+/// The snapshot and gold set of a version 2 folder, sharing `like`'s gold set when this
+/// folder's would read the same: the same gold.jsonl bytes, fields, ticket count and gold SHA-256 in the snapshot (a baseline
 /// and a candidate run of one eval). Reading and holding a million tickets once instead of
-/// twice; anything else reads as [`read_snapshot`] does.
+/// twice; anything else reads by the fast path, else as [`crate::run_dir::read_snapshot`].
+/// Also returns gold.jsonl's text when this read it by the fast path (for
+/// [`ReadGold::text`]). `pre`: this folder's gold.jsonl bytes when already read (read
+/// alongside `like`'s folder), used instead of reading the file.
 pub(super) fn read_snapshot_like(
     dir: &Path,
     like: Option<ReadGold>,
-) -> Result<(Snapshot, Arc<GoldSet>)> {
+    pre: Option<Vec<u8>>,
+) -> Result<(Snapshot, Arc<GoldSet>, Option<String>)> {
     if let Some(like) = like {
-        if let Some(snapshot) = same_gold(dir, &like) {
-            return Ok((snapshot, like.gold.clone()));
+        if let Some(snapshot) = same_gold(dir, &like, pre.as_deref()) {
+            return Ok((snapshot, like.gold.clone(), None));
         }
     }
-    read_snapshot(dir).map(|(s, g)| (s, Arc::new(g)))
+    match fast_snapshot_with(dir, pre) {
+        Some((s, g, text)) => Ok((s, Arc::new(g), Some(text))),
+        None => crate::run_dir::read_snapshot(dir).map(|(s, g)| (s, Arc::new(g), None)),
+    }
 }
 
 /// This folder's snapshot when its gold set reads exactly as `like`'s.
-fn same_gold(dir: &Path, like: &ReadGold) -> Option<Snapshot> {
+fn same_gold(dir: &Path, like: &ReadGold, pre: Option<&[u8]>) -> Option<Snapshot> {
     let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
     let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
     let same = snapshot.version == crate::run_dir::RUN_VERSION
@@ -72,17 +85,37 @@ fn same_gold(dir: &Path, like: &ReadGold) -> Option<Snapshot> {
     if ma.len() != mb.len() {
         return None;
     }
-    let (ta, tb) = rayon::join(|| std::fs::read(&a), || std::fs::read(&b));
-    (ta.ok()? == tb.ok()?).then_some(snapshot)
+    let same = match (pre, like.text) {
+        (Some(ta), Some(tb)) => ta == tb.as_bytes(),
+        // Read once already: only this folder's copy is read.
+        (None, Some(tb)) => std::fs::read(&a).ok()? == tb.as_bytes(),
+        (Some(ta), None) => ta == std::fs::read(&b).ok()?,
+        (None, None) => {
+            let (ta, tb) = rayon::join(|| std::fs::read(&a), || std::fs::read(&b));
+            ta.ok()? == tb.ok()?
+        }
+    };
+    same.then_some(snapshot)
 }
 
-pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
+/// The fast path of `read_snapshot` (the run folder's reader when this gives up), also
+/// returning gold.jsonl's text.
+#[cfg(test)]
+pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet, String)> {
+    fast_snapshot_with(dir, None)
+}
+
+/// [`fast_snapshot`] from gold.jsonl's bytes when `pre` has them (else read here).
+fn fast_snapshot_with(dir: &Path, pre: Option<Vec<u8>>) -> Option<(Snapshot, GoldSet, String)> {
     let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
     let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
     if snapshot.version != crate::run_dir::RUN_VERSION {
         return None;
     }
-    let gtext = std::fs::read_to_string(dir.join(crate::run_dir::GOLD_JSONL)).ok()?;
+    let gtext = match pre {
+        Some(bytes) => String::from_utf8(bytes).ok()?,
+        None => std::fs::read_to_string(dir.join(crate::run_dir::GOLD_JSONL)).ok()?,
+    };
     let fields = snapshot.fields.clone();
     let index: Vec<hashbrown::HashMap<&str, u32>> = fields
         .iter()
@@ -122,12 +155,13 @@ pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet)> {
         return None;
     }
     drop(index);
+    drop(lines);
     let gold = GoldSet {
         fields,
         tickets,
         sha256: snapshot.eval.gold_sha256.clone(),
     };
-    Some((snapshot, gold))
+    Some((snapshot, gold, gtext))
 }
 
 /// A gold.jsonl line (`{"id", "text", "labels": {field: value}, "tags", "clarification"}`)

@@ -69,7 +69,14 @@ pub(crate) struct PoissonPlan {
     cells: Vec<PlanCell>,
     /// The cumulative tables, one after the other.
     arena: Vec<u64>,
+    /// Per table, [`GUIDE`] starting points: entry `b` is the answer for the smallest `u` of
+    /// the `b`-th of [`GUIDE`] equal ranges of `u` (a guide table, as Chen and Asau's), so a
+    /// draw starts its search there and most end at once.
+    guide: Vec<u16>,
 }
+
+/// Guide entries per table (the top 8 bits of the draw pick one).
+const GUIDE: usize = 256;
 
 #[derive(Clone, Copy)]
 enum PlanCell {
@@ -78,6 +85,8 @@ enum PlanCell {
     Table {
         start: u32,
         len: u32,
+        /// `guide[guide..guide + GUIDE]` is this table's.
+        guide: u32,
     },
     Big(Poisson<f64>),
 }
@@ -85,7 +94,8 @@ enum PlanCell {
 impl PoissonPlan {
     pub(crate) fn new(counts: &[u64]) -> Self {
         let mut arena: Vec<u64> = Vec::new();
-        let mut built: Vec<Option<(u32, u32)>> = vec![None; POISSON_TABLE_MAX as usize + 1];
+        let mut guide: Vec<u16> = Vec::new();
+        let mut built: Vec<Option<(u32, u32, u32)>> = vec![None; POISSON_TABLE_MAX as usize + 1];
         let cells = counts
             .iter()
             .map(|&mean| match mean {
@@ -94,7 +104,7 @@ impl PoissonPlan {
                     PlanCell::Big(Poisson::new(m as f64).expect("a positive mean"))
                 }
                 m => {
-                    let (start, len) = *built[m as usize].get_or_insert_with(|| {
+                    let (start, len, g) = *built[m as usize].get_or_insert_with(|| {
                         let start = arena.len() as u32;
                         let lambda = m as f64;
                         let mut p = (-lambda).exp();
@@ -110,13 +120,27 @@ impl PoissonPlan {
                             p *= lambda / j;
                             acc += p;
                         }
-                        (start, arena.len() as u32 - start)
+                        let t = &arena[start as usize..];
+                        let g = guide.len() as u32;
+                        guide.extend((0..GUIDE as u64).map(|b| {
+                            let lowest = b << (64 - GUIDE.trailing_zeros());
+                            t.partition_point(|&c| c <= lowest) as u16
+                        }));
+                        (start, arena.len() as u32 - start, g)
                     });
-                    PlanCell::Table { start, len }
+                    PlanCell::Table {
+                        start,
+                        len,
+                        guide: g,
+                    }
                 }
             })
             .collect();
-        PoissonPlan { cells, arena }
+        PoissonPlan {
+            cells,
+            arena,
+            guide,
+        }
     }
 
     /// One draw per cell into `out`.
@@ -139,19 +163,17 @@ impl PoissonPlan {
         for (i, cell) in self.cells[..n].iter().enumerate() {
             let w = match *cell {
                 PlanCell::Zero => 0,
-                PlanCell::Table { start, len } => {
+                PlanCell::Table { start, len, guide } => {
                     let t = &self.arena[start as usize..(start + len) as usize];
                     let u = rng.next_u64();
-                    // The first j with P(X <= j) > u; small means end within a few steps.
-                    if len <= 16 {
-                        let mut j = 0;
-                        while j < t.len() && t[j] <= u {
-                            j += 1;
-                        }
-                        j as u64
-                    } else {
-                        t.partition_point(|&c| c <= u) as u64
+                    // The first j with P(X <= j) > u: at or after the guide's start for u's
+                    // range (the answer for the range's smallest u), mostly right there.
+                    let b = (u >> (64 - GUIDE.trailing_zeros())) as usize;
+                    let mut j = usize::from(self.guide[guide as usize + b]);
+                    while j < t.len() && t[j] <= u {
+                        j += 1;
                     }
+                    j as u64
                 }
                 PlanCell::Big(d) => {
                     let x: f64 = d.sample(rng);
