@@ -16,7 +16,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::eval_log::{scan_line, Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
+use crate::eval_log::{recycle, scan_line, Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
 use crate::score::{
     line_view, GoldTable, Graded, Grader, OutputValue, Prepared, RecordView, MAX_REPEATS,
 };
@@ -365,13 +365,6 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
         )));
     }
     Ok(grader.finish())
-}
-
-/// An empty vector with `v`'s allocation, for items that borrow from another chunk's text
-/// (collecting an emptied vector into one of the same layout reuses its memory).
-fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
-    v.clear();
-    v.into_iter().map(|_| unreachable!("emptied")).collect()
 }
 
 /// A line without its `\r` (CRLF files) and, on the file's first line, its byte order mark

@@ -574,8 +574,8 @@ pub use crate::run_dir::{RunSpec, VariantSpecInfo};
 mod cursor;
 mod scan;
 pub use cursor::eq_short;
-pub(crate) use scan::Scan;
 pub use scan::{read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
+pub(crate) use scan::{recycle, Scan};
 
 #[cfg(test)]
 mod tests;

@@ -477,7 +477,7 @@ pub(super) fn push_lines<'t>(text: &'t str, out: &mut Vec<&'t str>) {
 
 /// A list emptied and given back at another lifetime, keeping its allocation (an in-place
 /// collect of no items: the same element layout, so the same buffer).
-fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
+pub(crate) fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
     v.clear();
     v.into_iter().map(|_| unreachable!("emptied")).collect()
 }
