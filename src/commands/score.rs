@@ -68,7 +68,8 @@ pub fn score_command(
             _ => false,
         });
     let (gold, settings) = if is_eval {
-        let eval = crate::config::load_eval(gold_path)?;
+        // Grading reads no ticket text: the gold set is loaded without them.
+        let eval = crate::config::load_eval_for_grading(gold_path)?;
         let settings = score_settings(&eval);
         (eval.gold, settings)
     } else {

@@ -63,6 +63,17 @@ const EVAL_KEYS: &[&str] = &[
     "gate",
 ];
 pub fn load_eval(path: &Path) -> Result<Eval> {
+    load_eval_with(path, gold::Texts::Keep)
+}
+
+/// [`load_eval`] for a caller that grades and never reads a ticket's text: the gold set's
+/// texts are checked but, where the loader can help it, not kept (see [`gold::Texts`]), and
+/// the warnings about texts too long for a model's context window are not looked for.
+pub fn load_eval_for_grading(path: &Path) -> Result<Eval> {
+    load_eval_with(path, gold::Texts::Skip)
+}
+
+fn load_eval_with(path: &Path, texts: gold::Texts) -> Result<Eval> {
     let mut c = Checker::new(path);
     let mut others: Vec<Diagnostic> = Vec::new();
     let text = match source::read_text(path, &mut c) {
@@ -107,7 +118,7 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
         let gold_node = f.get("gold");
         let gold_src = gold_node.and_then(|n| gold::read_source(&mut c, n, "gold"));
         let gold_set = match (&gold_src, gold_node) {
-            (Some(src), Some(n)) => gold::load(src, &mut c, (n.pos, "gold"), &mut others),
+            (Some(src), Some(n)) => gold::load(src, &mut c, (n.pos, "gold"), &mut others, texts),
             _ => None,
         };
         let calibration = read_calibration(&mut c, f.get("calibration"), gold_set.as_ref());
@@ -119,7 +130,9 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
             gold_set.as_ref(),
             &mut others,
         );
-        if let (Some(gold), Some(variants), Some(prices)) = (&gold_set, &variants, &prices) {
+        if let (Some(gold), Some(variants), Some(prices), gold::Texts::Keep) =
+            (&gold_set, &variants, &prices, texts)
+        {
             let gold_file = match &gold_src {
                 Some(GoldSource::Yaml(p)) => p.clone(),
                 Some(GoldSource::Table(t)) => t.path.clone(),

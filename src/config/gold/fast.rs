@@ -22,7 +22,40 @@ use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
 
 /// The gold set of a CSV or JSONL file `text` read through `spec`, or `None` when the full
 /// loader must read it (see the module's comment).
-pub(super) fn from_text(spec: &TableSpec, text: &str, sha256: &str) -> Option<GoldSet> {
+///
+/// With `texts` false the tickets' texts are checked as ever but not kept (each is left
+/// empty): for a caller that grades and never reads them, it saves an allocation and a copy
+/// per ticket.
+pub(super) fn from_text(
+    spec: &TableSpec,
+    text: &str,
+    sha256: &str,
+    texts: bool,
+) -> Option<GoldSet> {
+    from_text_split(spec, text, sha256, texts, &|n| {
+        (n >= SPLIT_MIN).then_some(n / 2)
+    })
+}
+
+/// Files from this size on are read in two parts, one per core ([`from_text_split`]).
+const SPLIT_MIN: usize = 1 << 20;
+
+/// [`from_text`], reading the file in two parts at once when `split_from` (given the length
+/// of the text after any CSV header) says where to start looking for the line break that ends
+/// the first part: the second part is the rest. Each part fills a builder of its own (the same columns, fields, declared values and id
+/// hasher) and the second joins the first ([`Builder::join`]): its labels renumbered into the
+/// first's, its ids checked against the first's. The result is the one-part result, `None`
+/// included; the tests hold the two to it at every split point.
+///
+/// A file whose tickets have no id column is read in one part (the ids made up from row
+/// numbers need the rows before).
+fn from_text_split(
+    spec: &TableSpec,
+    text: &str,
+    sha256: &str,
+    texts: bool,
+    split_from: &dyn Fn(usize) -> Option<usize>,
+) -> Option<GoldSet> {
     let csv = spec
         .path
         .extension()
@@ -35,16 +68,53 @@ pub(super) fn from_text(spec: &TableSpec, text: &str, sha256: &str) -> Option<Go
     if !csv && !jsonl {
         return None;
     }
-    let mut b = Builder::new(spec, !csv)?;
+    let mut b = Builder::new(spec, !csv, texts)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // CSV: the header's columns, then the records after it.
+    let (columns, body) = if csv {
+        let (columns, header_end) = csv_header(text, &b)?;
+        b.met.iter_mut().for_each(|m| *m = true);
+        (Some(columns), &text[header_end..])
+    } else {
+        (None, text)
+    };
     // Room for a ticket per line from the start: a vector grown by doubling copies a million
     // tickets about twenty times over and touches twice the memory.
-    b.tickets
-        .reserve(text.bytes().filter(|&c| c == b'\n').count() + 1);
-    if csv {
-        read_csv(text, &mut b)?;
-    } else {
-        read_jsonl(text, &mut b)?;
+    let lines = |part: &str| memchr::memchr_iter(b'\n', part.as_bytes()).count() + 1;
+    let read = |part: &str, b: &mut Builder| -> Option<()> {
+        match &columns {
+            Some(c) => read_csv(part, c, b),
+            None => read_jsonl(part, b),
+        }
+    };
+    let cut = split_from(body.len())
+        .filter(|&from| spec.id.is_some() && from <= body.len())
+        .and_then(|from| Some(from + memchr::memchr(b'\n', &body.as_bytes()[from..])? + 1));
+    match cut {
+        Some(cut) if cut < body.len() => {
+            // The first part keeps its line break: in CSV, one inside a quoted value then
+            // stays in that value, which the first part refuses, as the whole file's reading
+            // does.
+            let (first, second) = body.split_at(cut);
+            let mut b2 = b.fork();
+            // The first part's vector has room for the second's tickets too: they are moved
+            // into it, not copied to a third.
+            let (n1, n2) = (lines(first), lines(second));
+            b.tickets.reserve(n1 + n2);
+            b.ids.reserve(n1 + n2);
+            b2.tickets.reserve(n2);
+            b2.ids.reserve(n2);
+            let (r1, r2) = rayon::join(|| read(first, &mut b), || read(second, &mut b2));
+            r1?;
+            r2?;
+            b.join(b2)?;
+        }
+        _ => {
+            let n = lines(body);
+            b.tickets.reserve(n);
+            b.ids.reserve(n);
+            read(body, &mut b)?
+        }
     }
     b.finish(sha256.to_string())
 }
@@ -63,6 +133,7 @@ enum Cell<'a> {
 }
 
 /// How the labels of one field are turned into indices.
+#[derive(Clone)]
 enum Values {
     /// Declared values: a label must be one of them.
     Fixed(HashMap<String, u32>),
@@ -90,6 +161,8 @@ struct Builder<'s> {
     fields: Vec<FieldReader>,
     tag_cols: Vec<usize>,
     jsonl: bool,
+    /// Keep the texts (see [`from_text`]).
+    texts: bool,
     tickets: Vec<Ticket>,
     /// Hashes of the ids seen, trimmed and lowercased: a second id with the same hash is a
     /// duplicate, a look-alike (both reported by the full loader) or a hash collision.
@@ -98,7 +171,7 @@ struct Builder<'s> {
 }
 
 impl<'s> Builder<'s> {
-    fn new(spec: &'s TableSpec, jsonl: bool) -> Option<Self> {
+    fn new(spec: &'s TableSpec, jsonl: bool, texts: bool) -> Option<Self> {
         let mut columns: Vec<&str> = vec![&spec.text];
         if let Some(id) = &spec.id {
             columns.push(id);
@@ -170,10 +243,71 @@ impl<'s> Builder<'s> {
             fields,
             tag_cols,
             jsonl,
+            texts,
             tickets: Vec::new(),
             ids: hashbrown::HashSet::with_hasher(NoHash),
             hasher: hashbrown::DefaultHashBuilder::default(),
         })
+    }
+
+    /// An empty builder like this one (the same columns, fields, values and id hasher) for
+    /// another part of the file, to be [`Builder::join`]ed to this one.
+    fn fork(&self) -> Self {
+        Builder {
+            columns: self.columns.clone(),
+            met: self.met.clone(),
+            has_id: self.has_id,
+            fields: self
+                .fields
+                .iter()
+                .map(|f| FieldReader {
+                    field: f.field.clone(),
+                    col: f.col,
+                    inferred: f.inferred,
+                    values: f.values.clone(),
+                })
+                .collect(),
+            tag_cols: self.tag_cols.clone(),
+            jsonl: self.jsonl,
+            texts: self.texts,
+            tickets: Vec::new(),
+            ids: hashbrown::HashSet::with_hasher(NoHash),
+            hasher: self.hasher.clone(),
+        }
+    }
+
+    /// Appends the tickets of `next` (a [`Builder::fork`] of this one that read the part of
+    /// the file after this one's), as if this builder had read them: `None` for an id whose
+    /// hash this part has (a duplicate, a look-alike or a collision, as within one part); the
+    /// labels first seen in `next` numbered after this part's.
+    fn join(&mut self, mut next: Builder<'s>) -> Option<()> {
+        for h in &next.ids {
+            if !self.ids.insert(*h) {
+                return None;
+            }
+        }
+        for (m, n) in self.met.iter_mut().zip(&next.met) {
+            *m |= n;
+        }
+        for (k, (f, g)) in self.fields.iter_mut().zip(&next.fields).enumerate() {
+            let (Values::Seen(mine), Values::Seen(theirs)) = (&mut f.values, &g.values) else {
+                continue;
+            };
+            let mut to_mine = vec![0u32; theirs.len()];
+            for (label, &j) in theirs {
+                let n = mine.len() as u32;
+                to_mine[j as usize] = *mine.entry_ref(label.as_str()).or_insert(n);
+            }
+            for t in &mut next.tickets {
+                match &mut t.labels[k] {
+                    GoldValue::Label(i) => *i = to_mine[*i as usize],
+                    GoldValue::Labels(v) => v.iter_mut().for_each(|i| *i = to_mine[*i as usize]),
+                    GoldValue::Flag(_) => {}
+                }
+            }
+        }
+        self.tickets.append(&mut next.tickets);
+        Some(())
     }
 
     /// Adds the row whose needed cells are `cells` (in [`Builder::columns`] order).
@@ -199,7 +333,10 @@ impl<'s> Builder<'s> {
             return None;
         }
         let text = match std::mem::replace(&mut cells[0], Cell::Missing) {
-            Cell::Str(s) if !s.trim().is_empty() => s.into_owned(),
+            Cell::Str(s) if !s.trim().is_empty() => match self.texts {
+                true => s.into_owned(),
+                false => String::new(),
+            },
             _ => return None,
         };
         let mut labels = Vec::with_capacity(self.fields.len());
@@ -322,14 +459,27 @@ fn intern(values: &mut Values, s: &str) -> Option<u32> {
     }
 }
 
-fn read_csv(text: &str, b: &mut Builder) -> Option<()> {
+/// Where a CSV file's needed columns are.
+struct CsvColumns {
+    /// The header's width: every record has as many values.
+    width: usize,
+    /// Per needed column (in [`Builder::columns`] order), its index in a record.
+    at: Vec<usize>,
+}
+
+/// The columns of the CSV `text`'s header, and where the records after it start.
+fn csv_header(text: &str, b: &Builder) -> Option<(CsvColumns, usize)> {
     let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
+        .has_headers(false)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = rdr.headers().ok()?.iter().map(str::to_string).collect();
+    let mut rec = csv::StringRecord::new();
+    if !rdr.read_record(&mut rec).ok()? {
+        return None;
+    }
+    let header: Vec<&str> = rec.iter().collect();
     // The header's own checks (one column that looks separated by `;` or tabs, a column
-    // named twice) are the full loader's.
-    if header.len() < 2 {
+    // named twice, a line break in a name) are the full loader's.
+    if header.len() < 2 || header.iter().any(|h| h.contains('\n')) {
         return None;
     }
     for (i, c) in header.iter().enumerate() {
@@ -342,11 +492,30 @@ fn read_csv(text: &str, b: &mut Builder) -> Option<()> {
         .iter()
         .map(|c| header.iter().position(|h| h == c))
         .collect::<Option<_>>()?;
-    b.met.iter_mut().for_each(|m| *m = true);
+    let end = usize::try_from(rdr.position().byte()).ok()?;
+    // The records start on the line after the header's.
+    if end > text.len()
+        || !text.is_char_boundary(end)
+        || !(text[..end].ends_with('\n') || text[..end].ends_with('\r'))
+    {
+        return None;
+    }
+    let width = header.len();
+    Some((CsvColumns { width, at }, end))
+}
+
+/// Reads the CSV records of `text` (after the header, or a part of them that starts at the
+/// start of a line).
+fn read_csv(text: &str, columns: &CsvColumns, b: &mut Builder) -> Option<()> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let at = &columns.at;
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec).ok()? {
         // A line break inside a value is checked for an unclosed quote there.
-        if rec.len() != header.len() || rec.iter().any(|v| v.contains('\n')) {
+        if rec.len() != columns.width || rec.iter().any(|v| v.contains('\n')) {
             return None;
         }
         let mut cells: Vec<Cell> = at
@@ -360,12 +529,14 @@ fn read_csv(text: &str, b: &mut Builder) -> Option<()> {
 
 fn read_jsonl(text: &str, b: &mut Builder) -> Option<()> {
     let mut keys: Vec<Cow<str>> = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() {
             continue;
         }
         keys.clear();
-        let mut cells: Vec<Cell> = (0..b.columns.len()).map(|_| Cell::Missing).collect();
+        cells.clear();
+        cells.resize_with(b.columns.len(), || Cell::Missing);
         let mut de = serde_json::Deserializer::from_str(line);
         LineSeed {
             columns: &b.columns,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::from_text;
+use super::{from_text, from_text_split};
 use crate::config::check::Checker;
 use crate::config::gold::{table::from_table, TableSpec};
 use crate::config::source;
@@ -57,7 +57,19 @@ fn field(name: &str, kind: FieldKind, values: &[&str]) -> Field {
 /// Checks one case: when the fast path reads it, the full loader reads the same gold set and
 /// says nothing; `fast` says whether the fast path must take it.
 fn check(name: &str, spec: &TableSpec, text: &str, fast: bool) {
-    let got = from_text(spec, text, "sha");
+    let got = from_text(spec, text, "sha", true);
+    // Read in two parts, split at each line break in turn: the same result, `None` included.
+    for from in 0..=text.len() {
+        let split = from_text_split(spec, text, "sha", true, &|_| Some(from));
+        assert_eq!(split, got, "{name}: read in two parts from byte {from}");
+    }
+    // Without texts: the same tickets, their texts empty.
+    let lean = from_text(spec, text, "sha", false);
+    let mut want_lean = got.clone();
+    if let Some(g) = &mut want_lean {
+        g.tickets.iter_mut().for_each(|t| t.text.clear());
+    }
+    assert_eq!(lean, want_lean, "{name}: read without texts");
     let (want, said) = full(spec, text);
     if let Some(got) = &got {
         assert!(
@@ -327,5 +339,5 @@ fn jsonl_files_read_alike_or_the_fast_path_gives_up() {
 #[test]
 fn other_extensions_are_not_taken() {
     let s = spec("g.tsv", Some("id"), &[("intent", "intent")], &[]);
-    assert!(from_text(&s, CSV, "sha").is_none());
+    assert!(from_text(&s, CSV, "sha", true).is_none());
 }

@@ -217,6 +217,17 @@ fn read_fields(c: &mut Checker, node: &Node, path: &str, need_values: bool) -> O
     ok.then_some(fields)
 }
 
+/// Whether a gold set's ticket texts are kept when it is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Texts {
+    Keep,
+    /// Checked as ever (a ticket without text is still an error) but not kept where the
+    /// loader can help it (the one-pass CSV/JSONL path leaves each empty; a YAML gold set and
+    /// a file with something to report keep theirs): for a caller that grades and never
+    /// reads a text, such as `verdict score --gold EVAL`.
+    Skip,
+}
+
 /// Loads a gold set. File-level problems (missing file) are reported into `parent` at
 /// `named_at`; problems inside the file into a checker of its own, appended to `out`.
 pub fn load(
@@ -224,6 +235,7 @@ pub fn load(
     parent: &mut Checker,
     named_at: (Pos, &str),
     out: &mut Vec<crate::error::Diagnostic>,
+    texts: Texts,
 ) -> Option<GoldSet> {
     let file = match src {
         GoldSource::Yaml(p) => p,
@@ -244,7 +256,7 @@ pub fn load(
             from_yaml(&mut c, &node, t.sha256)
         }
         GoldSource::Table(spec) => {
-            if let Some(gold) = fast::from_text(spec, &t.text, &t.sha256) {
+            if let Some(gold) = fast::from_text(spec, &t.text, &t.sha256, texts == Texts::Keep) {
                 return Some(gold);
             }
             let table = source::read_table(&t.text, file, &mut c)?;
@@ -311,6 +323,7 @@ pub fn load_path(path: &Path) -> crate::error::Result<GoldSet> {
         &mut parent,
         (Pos { line: 0, col: 0 }, ""),
         &mut diags,
+        Texts::Keep,
     );
     // The file itself could not be read: say so once, without a position.
     if let Some(d) = parent.diags.into_iter().next() {

@@ -90,8 +90,13 @@ pub(super) fn read_local(
     let mut train_set = None;
     if let (Some(src), Some(tnode)) = (&train, f.get("train")) {
         let mut parent = Checker::new(&c.file);
-        train_set =
-            crate::config::gold::load(src, &mut parent, (tnode.pos, "local.train"), gold_diags);
+        train_set = crate::config::gold::load(
+            src,
+            &mut parent,
+            (tnode.pos, "local.train"),
+            gold_diags,
+            crate::config::gold::Texts::Keep,
+        );
         if let (Some(ts), Some(gold)) = (&train_set, gold) {
             check_train_fields(&mut parent, gold, &ts.fields, tnode.pos);
         }
