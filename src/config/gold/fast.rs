@@ -272,7 +272,7 @@ impl<'s> Builder<'s> {
             texts: self.texts,
             tickets: Vec::new(),
             ids: hashbrown::HashSet::with_hasher(NoHash),
-            hasher: self.hasher.clone(),
+            hasher: self.hasher,
         }
     }
 
