@@ -279,7 +279,7 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
     let mut ready_buf: Vec<Option<Ready>> = Vec::new();
     for_chunks(path, file, CHUNK, |text| {
         let mut lines = recycle(std::mem::take(&mut lines_buf));
-        lines.extend(text.split('\n'));
+        split_lines(text, &mut lines);
         let mut ready = recycle(std::mem::take(&mut ready_buf));
         // Each line scanned, its ticket found among the gold set's and its record checked
         // against the gold set's fields ([`Grader::prepare`]), on both cores; what is left
@@ -314,13 +314,10 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
             .enumerate()
         {
             let line_no = line_base + i + 1;
-            let line = clean(line, line_no - 1);
-            if line.trim().is_empty() {
-                continue;
-            }
-            state.n_records += 1;
             match ready {
+                // (A line the scanner read is not blank.)
                 Some(mut r) => {
+                    state.n_records += 1;
                     let (variant, ticket, repeat, row) = (&*r.variant, &*r.ticket, r.repeat, r.row);
                     state.grade(
                         &mut grader,
@@ -331,6 +328,11 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
                     )?
                 }
                 None => {
+                    let line = clean(line, line_no - 1);
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    state.n_records += 1;
                     let fast = serde_json::from_str::<Line>(line)
                         .ok()
                         .filter(|l| l.v == Some(u64::from(PREDICTION_VERSION)));
@@ -365,6 +367,16 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
         )));
     }
     Ok(grader.finish())
+}
+
+/// `text.split('\n')` into `out`, finding the line ends with SIMD (`memchr`).
+fn split_lines<'t>(text: &'t str, out: &mut Vec<&'t str>) {
+    let mut start = 0;
+    for nl in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        out.push(&text[start..nl]);
+        start = nl + 1;
+    }
+    out.push(&text[start..]);
 }
 
 /// A line without its `\r` (CRLF files) and, on the file's first line, its byte order mark
@@ -465,7 +477,7 @@ fn read_chunks(
                 return;
             }
         };
-        lines_before += text.bytes().filter(|&b| b == b'\n').count() + 1;
+        lines_before += memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
         if tx.send(Ok(text)).is_err() || eof {
             return;
         }
@@ -590,6 +602,15 @@ impl State<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_lines_is_split_on_newline() {
+        for text in ["", "\n", "a", "a\n", "a\r\nb", "\n\nx\n\n", "é\nü\r\n\r\n"] {
+            let mut got = Vec::new();
+            split_lines(text, &mut got);
+            assert_eq!(got, text.split('\n').collect::<Vec<_>>(), "{text:?}");
+        }
+    }
 
     /// The chunks, split into lines, are the file's lines, whatever the chunk size: lines
     /// longer than a chunk, CRLF, no newline at the end; invalid UTF-8 names its line.
