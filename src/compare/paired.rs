@@ -234,9 +234,11 @@ fn macro_f1_bootstrap(
         .iter()
         .map(|s| s.map(|j| if j == u32::MAX { spare } else { j }))
         .collect();
-    let mut wide = vec![0u64; 4 * k + 1];
-    let mut fused = |plan: &crate::stats::PoissonPlan, rng: &mut rand_chacha::ChaCha8Rng| {
-        wide.iter_mut().for_each(|x| *x = 0);
+    let fused = |plan: &crate::stats::PoissonPlan,
+                 rng: &mut rand_chacha::ChaCha8Rng,
+                 wide: &mut Vec<u64>| {
+        wide.clear();
+        wide.resize(4 * k + 1, 0);
         plan.draw_each(rng, plan.len(), |i, n| {
             let s = flat[i];
             wide[s[0] as usize] += n;
@@ -269,7 +271,7 @@ fn macro_f1_bootstrap(
             let (b, c) = sums.split_at(2 * k);
             Some(f1(c)? - f1(b)?)
         },
-        Some(&mut fused),
+        Some(&fused),
         higher_is_better,
         resamples,
         level,

@@ -315,25 +315,40 @@ pub(super) fn grade_journal(
     let mut outside: hashbrown::HashMap<(u32, String, u32), bool> = hashbrown::HashMap::new();
     // The own tickets' last records: unpriced, per variant and (ticket, repeat).
     let mut own_unpriced: Vec<hashbrown::HashMap<(u32, u32), bool>> = vec![Default::default(); nv];
+    // The first target's records are checked against its fields ([`Grader::prepare`]) on
+    // the journal's parallel side, by a grader of the same fields and no tickets; only
+    // storing them ([`Grader::place`]) is left for the in-order side.
+    let preparer = targets
+        .first()
+        .map(|t| Grader::for_add_at(&t.gold, variants, 0));
     crate::eval_log::read_journal_views(
         &dir.join("predictions.jsonl"),
         |l| {
-            variants
+            let vi = variants
                 .iter()
                 .position(|v| crate::eval_log::eq_short(v.name.as_bytes(), l.variant.as_bytes()))
-                .map_or(u32::MAX, |i| i as u32)
+                .map_or(u32::MAX, |i| i as u32);
+            let prepared = match &preparer {
+                Some(p) if vi != u32::MAX => Some(p.prepare(&crate::score::line_view(l))),
+                _ => None,
+            };
+            (vi, std::cell::Cell::new(prepared))
         },
         |lines| {
-            for (l, vi) in lines {
+            for (l, (vi, prepared)) in lines {
                 if *vi == u32::MAX {
                     continue;
                 }
                 let v = *vi as usize;
                 let ticket: &str = &l.ticket;
-                let row = if id_at(next)
-                    .is_some_and(|id| crate::eval_log::eq_short(id, ticket.as_bytes()))
-                {
+                let guess = |i: usize| {
+                    id_at(i).is_some_and(|id| crate::eval_log::eq_short(id, ticket.as_bytes()))
+                };
+                // In ticket order, or the first ticket again (the next variant's records).
+                let row = if guess(next) {
                     next as u32
+                } else if guess(0) {
+                    0
                 } else {
                     let ids = ids.get_or_insert_with(|| {
                         let mut m = hashbrown::HashMap::with_capacity(n_own);
@@ -360,12 +375,20 @@ pub(super) fn grade_journal(
                 if unpriced || own_unpriced[v].contains_key(&(*row, l.repeat)) {
                     own_unpriced[v].insert((*row, l.repeat), unpriced);
                 }
-                for ((t, g), p) in targets.iter().zip(graders.iter_mut()).zip(paid.iter_mut()) {
+                for (k, ((t, g), p)) in targets
+                    .iter()
+                    .zip(graders.iter_mut())
+                    .zip(paid.iter_mut())
+                    .enumerate()
+                {
                     let r = t.rows.as_ref().map_or(*row, |m| m[*row as usize]);
                     if r == u32::MAX {
                         continue;
                     }
-                    g.add_at(v, r, crate::score::line_view(l));
+                    match prepared.take() {
+                        Some(ready) if k == 0 => g.place(v, r, ready),
+                        _ => g.add_at(v, r, crate::score::line_view(l)),
+                    }
                     if l.repeat == 0 {
                         p[v][r as usize] = if l.cached || l.usage.is_none() {
                             Paid::No
