@@ -42,9 +42,10 @@ const SPLIT_MIN: usize = 1 << 20;
 
 /// [`from_text`], reading the file in two parts at once when `split_from` (given the length
 /// of the text after any CSV header) says where to start looking for the line break that ends
-/// the first part: the second part is the rest. Each part fills a builder of its own (the same columns, fields, declared values and id
-/// hasher) and the second joins the first ([`Builder::join`]): its labels renumbered into the
-/// first's, its ids checked against the first's. The result is the one-part result, `None`
+/// the first part: the second part is the rest. Each part fills a builder of its own (the
+/// same columns, fields, declared values and id hasher) and the second joins the first
+/// ([`Builder::join`]): its labels renumbered into the first's, its ids checked against the
+/// first's. The result is the one-part result, `None`
 /// included; the tests hold the two to it at every split point.
 ///
 /// A file whose tickets have no id column is read in one part (the ids made up from row
