@@ -273,9 +273,9 @@ fn poisson_draws(
     blocks.into_iter().flat_map(|(d, _)| d).collect()
 }
 
-/// Means up to this are drawn by [`PoissonPlan`] from its tables, one `u64` of the stream each
-/// (as `crate::stats::resample` draws them); larger ones by `rand_distr::Poisson`.
-const PLAN_TABLE_MAX: u64 = 64;
+/// Means up to this are drawn by [`PoissonPlan`] from its tables, one `u64` of the stream each;
+/// larger ones by `rand_distr::Poisson` (the resampler's own threshold, not a copy).
+const PLAN_TABLE_MAX: u64 = crate::stats::POISSON_TABLE_MAX;
 
 /// How far one [`PoissonPlan::draw`] over `counts` moves the stream, found without the
 /// tables: a cell of mean 0 draws nothing, a table cell one `u64` (two words), and a larger

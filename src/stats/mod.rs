@@ -29,7 +29,7 @@ use crate::metrics::ConfusionMatrix;
 
 pub use resample::POISSON_ABOVE;
 use resample::{binomial, multinomial};
-pub(crate) use resample::{poisson_weights, PoissonPlan, PoissonTables};
+pub(crate) use resample::{poisson_weights, PoissonPlan, PoissonTables, POISSON_TABLE_MAX};
 
 /// How to bootstrap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -17,7 +17,7 @@ pub(crate) struct PoissonTables {
 }
 
 /// Means up to this use a table; larger ones `rand_distr::Poisson`.
-const POISSON_TABLE_MAX: u64 = 64;
+pub(crate) const POISSON_TABLE_MAX: u64 = 64;
 
 impl PoissonTables {
     pub(crate) fn draw(&mut self, rng: &mut ChaCha8Rng, mean: u64) -> u64 {
