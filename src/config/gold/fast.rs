@@ -538,21 +538,84 @@ fn read_jsonl(text: &str, b: &mut Builder) -> Option<()> {
         keys.clear();
         cells.clear();
         cells.resize_with(b.columns.len(), || Cell::Missing);
-        let mut de = serde_json::Deserializer::from_str(line);
-        LineSeed {
-            columns: &b.columns,
-            cells: &mut cells,
-            keys: &mut keys,
+        // The JSON cursor first (plain strings, the usual line); serde for a line it is not
+        // sure of (an escape, a deep value), with the same result.
+        if scan_line(line, &b.columns, &mut cells, &mut keys).is_none() {
+            keys.clear();
+            cells.clear();
+            cells.resize_with(b.columns.len(), || Cell::Missing);
+            let mut de = serde_json::Deserializer::from_str(line);
+            LineSeed {
+                columns: &b.columns,
+                cells: &mut cells,
+                keys: &mut keys,
+            }
+            .deserialize(&mut de)
+            .ok()?;
+            de.end().ok()?;
         }
-        .deserialize(&mut de)
-        .ok()?;
-        de.end().ok()?;
         for (m, c) in b.met.iter_mut().zip(&cells) {
             *m |= !matches!(c, Cell::Missing);
         }
         b.row(&mut cells)?;
     }
     Some(())
+}
+
+/// [`LineSeed`] on the JSON cursor: one line read into the needed columns' cells as serde
+/// reads it, or `None` when the cursor is not sure (a string with an escape, nesting beyond
+/// its depth, anything that is not JSON): the caller then reads the line with serde, which
+/// decides. A repeated key is `None` too (serde refuses it, so does the caller).
+fn scan_line<'a>(
+    line: &'a str,
+    columns: &[&str],
+    cells: &mut [Cell<'a>],
+    keys: &mut Vec<Cow<'a, str>>,
+) -> Option<()> {
+    use crate::eval_log::Scan;
+    let mut s = Scan::new(line);
+    s.object(|s, key| {
+        if keys.iter().any(|k| k == key) {
+            return None;
+        }
+        keys.push(Cow::Borrowed(key));
+        let Some(i) = columns.iter().position(|c| *c == key) else {
+            return s.skip_value(0);
+        };
+        cells[i] = match s.peek()? {
+            b'"' => Cell::Str(Cow::Borrowed(s.string()?)),
+            b't' | b'f' => Cell::Bool(s.bool()?),
+            b'n' => {
+                s.literal(b"null")?;
+                Cell::Null
+            }
+            b'[' => {
+                // Strings alone: a list; anything else in it: a value of another kind.
+                let mut items = Vec::new();
+                let mut strings = true;
+                s.array(|s| {
+                    if strings && s.peek()? == b'"' {
+                        items.push(Cow::Borrowed(s.string()?));
+                        Some(())
+                    } else {
+                        strings = false;
+                        s.skip_value(1)
+                    }
+                })?;
+                if strings {
+                    Cell::List(items)
+                } else {
+                    Cell::Other
+                }
+            }
+            _ => {
+                s.skip_value(0)?;
+                Cell::Other
+            }
+        };
+        Some(())
+    })?;
+    s.at_end().then_some(())
 }
 
 /// Reads one JSONL line (an object) into the needed columns' cells; fails on anything else,

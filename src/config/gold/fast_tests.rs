@@ -341,3 +341,89 @@ fn other_extensions_are_not_taken() {
     let s = spec("g.tsv", Some("id"), &[("intent", "intent")], &[]);
     assert!(from_text(&s, CSV, "sha", true).is_none());
 }
+
+/// The JSON cursor reads a line into the same cells as serde, or gives the line up to it:
+/// never a different reading, never a line serde refuses.
+#[test]
+fn the_cursor_reads_a_line_as_serde_does_or_gives_up() {
+    use serde::de::DeserializeSeed;
+    use std::borrow::Cow;
+    let columns = ["text", "id", "intent", "intents", "vip", "tag"];
+    let serde_cells = |line: &str| -> Option<String> {
+        let mut cells = vec![];
+        cells.resize_with(columns.len(), || super::Cell::Missing);
+        let mut keys: Vec<Cow<str>> = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(line);
+        super::LineSeed {
+            columns: &columns,
+            cells: &mut cells,
+            keys: &mut keys,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some(format!("{cells:?}"))
+    };
+    let cursor_cells = |line: &str| -> Option<String> {
+        let mut cells = vec![];
+        cells.resize_with(columns.len(), || super::Cell::Missing);
+        let mut keys: Vec<Cow<str>> = Vec::new();
+        super::scan_line(line, &columns, &mut cells, &mut keys)?;
+        Some(format!("{cells:?}"))
+    };
+    let lines = [
+        r#"{"id": "T1", "text": "hello", "intent": "card", "tag": "lang:en"}"#,
+        r#"{"id":"T1","text":"hello","intent":"card"}"#,
+        r#"  { "id" : "T1" , "text" : "héllo 日本" }  "#,
+        "{\"id\":\"T1\",\t\"text\":\"x\"}\r",
+        r#"{}"#,
+        r#"{ }"#,
+        r#"{"intents": ["a", "b", "a"], "vip": true}"#,
+        r#"{"intents": [], "vip": false}"#,
+        r#"{"intents": ["a", 1, "b"]}"#,
+        r#"{"intents": [1, "a"]}"#,
+        r#"{"intents": [["a"]], "vip": null}"#,
+        r#"{"intents": ["a", [1, {"x": [true]}]]}"#,
+        r#"{"vip": 0, "intent": 1.5e3, "tag": -0.25}"#,
+        r#"{"vip": {"a": [1, 2, {"b": null}]}, "other": [1, 2]}"#,
+        r#"{"other": "x", "n": 3.5e10, "deep": {"a": {"b": {"c": []}}}}"#,
+        r#"{"text": "tab\there"}"#,
+        r#"{"text": "quote \" inside"}"#,
+        r#"{"text": "esc\u0041"}"#,
+        r#"{"te\u0078t": "x"}"#,
+        r#"{"tag": "en", "tag": "fr"}"#,
+        r#"{"n": 1, "n": 2}"#,
+        r#"{"id": "a",}"#,
+        r#"{"id": "a"} x"#,
+        r#"{"id": "a"}}"#,
+        r#"{"id": 01}"#,
+        r#"{"id": 1.}"#,
+        r#"{"id": -}"#,
+        r#"{"id": tru}"#,
+        r#"{"id": nul}"#,
+        r#"{"id" "a"}"#,
+        r#"{"id": "a""#,
+        r#"["a"]"#,
+        r#""a""#,
+        "{\"text\": \"a\nb\"}",
+        r#"{"intents": ["a",]}"#,
+        r#"{"intents": [,]}"#,
+        "",
+    ];
+    let deep = format!("{{\"other\": {}1{}}}", "[".repeat(150), "]".repeat(150));
+    let deep_ok = format!("{{\"other\": {}1{}}}", "[".repeat(90), "]".repeat(90));
+    for line in lines
+        .iter()
+        .copied()
+        .chain([deep.as_str(), deep_ok.as_str()])
+    {
+        let want = serde_cells(line);
+        if let Some(got) = cursor_cells(line) {
+            assert_eq!(Some(got), want, "{line:?}");
+        }
+    }
+    // The usual lines are the cursor's (else it would be no faster).
+    for line in &lines[..15] {
+        assert!(cursor_cells(line).is_some(), "{line:?}");
+    }
+}
