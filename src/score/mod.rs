@@ -22,7 +22,7 @@ pub mod summary;
 
 pub use grade::{
     line_view, GoldColumn, GoldTable, Graded, GradedField, GradedVariant, Grader, OutputValue,
-    PredColumn, Prepared, RecordView,
+    Placer, PredColumn, Prepared, Preparer, RecordView,
 };
 pub use summary::{summarize, variant_reports};
 

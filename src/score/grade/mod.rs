@@ -218,10 +218,27 @@ pub struct Prepared {
 }
 
 /// Grades records one at a time; [`Grader::finish`] returns the [`Graded`] run.
+///
+/// It has two halves, which [`Grader::parts`] lends out at once: the [`Preparer`] reads the
+/// gold set (any thread, shared), the [`Placer`] stores prepared records in order (one
+/// thread), so one chunk of records can be stored while the next is prepared.
 pub struct Grader {
+    prep: Preparer,
+    store: Placer,
+}
+
+/// The half of a [`Grader`] that only reads: the gold table and each field's values, for
+/// finding a record's ticket and checking its predictions ([`Preparer::prepare`]).
+pub struct Preparer {
     gold: GoldTable,
     /// Per field: label name -> index.
     value_index: Vec<hashbrown::HashMap<Box<str>, u32>>,
+}
+
+/// The half of a [`Grader`] that stores records, in order ([`Placer::place`]).
+pub struct Placer {
+    n_tickets: usize,
+    n_fields: usize,
     variants: Vec<ScoredVariant>,
     variant_index: HashMap<String, usize>,
     slots: Vec<VariantSlots>,
@@ -259,17 +276,20 @@ impl Grader {
         }
         let (n_tickets, n_fields) = (gold.n_tickets, gold.fields.len());
         Grader {
-            gold,
-            value_index,
-            variants: variants.to_vec(),
-            variant_index,
-            slots: variants
-                .iter()
-                .map(|_| VariantSlots::for_tickets(n_tickets, n_fields))
-                .collect(),
-            label_sets: Vec::new(),
-            errors: Vec::new(),
-            error_index: HashMap::new(),
+            prep: Preparer { gold, value_index },
+            store: Placer {
+                n_tickets,
+                n_fields,
+                variants: variants.to_vec(),
+                variant_index,
+                slots: variants
+                    .iter()
+                    .map(|_| VariantSlots::for_tickets(n_tickets, n_fields))
+                    .collect(),
+                label_sets: Vec::new(),
+                errors: Vec::new(),
+                error_index: HashMap::new(),
+            },
         }
     }
 
@@ -279,55 +299,44 @@ impl Grader {
         Grader::with_table(GoldTable::with_index(gold, n_tickets, false), variants)
     }
 
+    /// Both halves at once: the preparer to share, the placer to store with.
+    pub fn parts(&mut self) -> (&Preparer, &mut Placer) {
+        (&self.prep, &mut self.store)
+    }
+
     /// How many records are kept (one per variant, ticket and repeat met).
     pub fn stored(&self) -> usize {
-        self.slots.iter().map(|vs| vs.slots.len()).sum()
+        self.store.slots.iter().map(|vs| vs.slots.len()).sum()
     }
 
     /// Whether `id` is one of the scored tickets.
     pub fn knows_ticket(&self, id: &str) -> bool {
-        self.gold.index.get(id).is_some()
+        self.prep.ticket_row(id).is_some()
     }
 
     /// The position of ticket `id` among the scored tickets (for [`Grader::add_at`]).
     pub fn ticket_row(&self, id: &str) -> Option<u32> {
-        self.gold.index.get(id)
+        self.prep.ticket_row(id)
     }
 
     /// [`Grader::ticket_row`] from any thread: `last` is the caller's last row found
     /// (`u32::MAX` at first), tried first since records mostly come in ticket order.
     pub fn ticket_row_after(&self, id: &str, last: &mut u32) -> Option<u32> {
-        self.gold.index.get_after(id, last)
+        self.prep.ticket_row_after(id, last)
     }
 
     /// Adds a variant met in the records (`verdict score` scores every variant it reads)
     /// and returns its position (for [`Grader::add_at`]).
     pub fn ensure_variant(&mut self, name: &str) -> usize {
-        if let Some(&i) = self.variant_index.get(name) {
-            return i;
-        }
-        {
-            self.variant_index
-                .insert(name.to_string(), self.variants.len());
-            self.variants.push(ScoredVariant {
-                name: name.to_string(),
-                provider: "external".into(),
-                model: None,
-            });
-            self.slots.push(VariantSlots::for_tickets(
-                self.gold.n_tickets,
-                self.gold.fields.len(),
-            ));
-        }
-        self.variants.len() - 1
+        self.store.ensure_variant(name)
     }
 
     /// Grades one journal record.
     pub fn add_record(&mut self, r: &PredictionRecord) {
-        let Some(&vi) = self.variant_index.get(&r.variant) else {
+        let Some(&vi) = self.store.variant_index.get(&r.variant) else {
             return;
         };
-        let Some(ti) = self.gold.index.get(&r.ticket) else {
+        let Some(ti) = self.prep.ticket_row(&r.ticket) else {
             return;
         };
         self.add_record_at(vi, ti, r);
@@ -336,35 +345,15 @@ impl Grader {
     /// [`Grader::add_record`] with the variant and ticket found by the caller (as in
     /// [`Grader::add_at`]).
     pub fn add_record_at(&mut self, vi: usize, ti: u32, r: &PredictionRecord) {
-        self.add_at(
-            vi,
-            ti,
-            RecordView {
-                variant: &r.variant,
-                ticket: &r.ticket,
-                repeat: r.repeat,
-                outcome: r.outcome,
-                outputs: |name: &str| r.outputs.get(name).map(OutputValue::of_json),
-                confidence: r.confidence,
-                usage: r.usage,
-                cost_usd: r.cost_usd,
-                latency_ms: r.latency_ms,
-                cached: r.cached,
-                error: r.error.as_deref(),
-                stop_reason: r.stop_reason.as_deref(),
-                latency_e2e_ms: r.latency_e2e_ms,
-                started_at_ms: r.started_at_ms,
-                finished_at_ms: r.finished_at_ms,
-            },
-        );
+        self.store.add_record_at(&self.prep, vi, ti, r);
     }
 
     /// Grades one record.
     pub fn add<'a, O: Fn(&str) -> Option<OutputValue<'a>>>(&mut self, r: RecordView<'a, O>) {
-        let Some(&vi) = self.variant_index.get(r.variant) else {
+        let Some(&vi) = self.store.variant_index.get(r.variant) else {
             return;
         };
-        let Some(ti) = self.gold.index.get(r.ticket) else {
+        let Some(ti) = self.prep.ticket_row(r.ticket) else {
             return;
         };
         self.add_at(vi, ti, r);
@@ -379,13 +368,66 @@ impl Grader {
         ti: u32,
         r: RecordView<'a, O>,
     ) {
-        let p = self.prepare(&r);
-        self.place(vi, ti, p);
+        self.store.add_at(&self.prep, vi, ti, r);
+    }
+
+    /// [`Preparer::prepare`].
+    pub fn prepare<'a, O: Fn(&str) -> Option<OutputValue<'a>>>(
+        &self,
+        r: &RecordView<'a, O>,
+    ) -> Prepared {
+        self.prep.prepare(r)
+    }
+
+    /// [`Placer::place`].
+    pub fn place(&mut self, vi: usize, ti: u32, p: Prepared) {
+        self.store.place(vi, ti, p);
+    }
+
+    /// The graded run.
+    pub fn finish(self) -> Graded {
+        let GoldTable {
+            fields,
+            n_tickets: n,
+            columns: gold_cols,
+            tags,
+            ..
+        } = self.prep.gold;
+        let store = self.store;
+        let label_sets = &store.label_sets;
+        // Each variant's slots are freed once its columns are built, so the peak holds one
+        // variant's slots and columns at a time, not all of both.
+        let variants = store
+            .variants
+            .iter()
+            .zip(store.slots)
+            .map(|(v, vs)| grade_variant(v, &vs, &fields, &gold_cols, n, label_sets, &store.errors))
+            .collect();
+        Graded {
+            fields,
+            n_tickets: n,
+            gold: gold_cols,
+            tags,
+            variants,
+        }
+    }
+}
+
+impl Preparer {
+    /// The position of ticket `id` among the scored tickets.
+    pub fn ticket_row(&self, id: &str) -> Option<u32> {
+        self.gold.index.get(id)
+    }
+
+    /// [`Preparer::ticket_row`] from any thread: `last` is the caller's last row found
+    /// (`u32::MAX` at first), tried first since records mostly come in ticket order.
+    pub fn ticket_row_after(&self, id: &str, last: &mut u32) -> Option<u32> {
+        self.gold.index.get_after(id, last)
     }
 
     /// The part of [`Grader::add_at`] that reads only the record and the gold set's fields,
     /// so it can run on any thread: each field's prediction checked against its field, the
-    /// confidence, cost and latency as stored. [`Grader::place`] stores the result.
+    /// confidence, cost and latency as stored. [`Placer::place`] stores the result.
     pub fn prepare<'a, O: Fn(&str) -> Option<OutputValue<'a>>>(
         &self,
         r: &RecordView<'a, O>,
@@ -437,10 +479,93 @@ impl Grader {
         }
     }
 
-    /// Stores a record [`Grader::prepare`]d as variant `vi`'s on scored ticket `ti` (as in
+    /// An output value checked against its field (as [`GoldValue::from_json`]).
+    fn value(&self, fi: usize, f: &Field, v: &OutputValue, sets: &mut Vec<Vec<u32>>) -> Pred {
+        let idx = &self.value_index[fi];
+        match (f.kind, v) {
+            (FieldKind::Label, OutputValue::Str(s)) => {
+                idx.get(*s).map_or(Pred::Invalid, |&i| Pred::Label(i))
+            }
+            (FieldKind::Labels, OutputValue::List(items)) => {
+                let Some(mut set) = items
+                    .iter()
+                    .map(|s| idx.get(*s).copied())
+                    .collect::<Option<Vec<u32>>>()
+                else {
+                    return Pred::Invalid;
+                };
+                set.sort_unstable();
+                set.dedup();
+                sets.push(set);
+                Pred::Labels(sets.len() as u32 - 1)
+            }
+            (FieldKind::Flag, OutputValue::Bool(b)) => Pred::Flag(*b),
+            _ => Pred::Invalid,
+        }
+    }
+}
+
+impl Placer {
+    /// Adds a variant met in the records (`verdict score` scores every variant it reads)
+    /// and returns its position (for [`Placer::place`]).
+    pub fn ensure_variant(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.variant_index.get(name) {
+            return i;
+        }
+        self.variant_index
+            .insert(name.to_string(), self.variants.len());
+        self.variants.push(ScoredVariant {
+            name: name.to_string(),
+            provider: "external".into(),
+            model: None,
+        });
+        self.slots
+            .push(VariantSlots::for_tickets(self.n_tickets, self.n_fields));
+        self.variants.len() - 1
+    }
+
+    /// [`Grader::add_at`], `prep` being the grader's other half.
+    pub fn add_at<'a, O: Fn(&str) -> Option<OutputValue<'a>>>(
+        &mut self,
+        prep: &Preparer,
+        vi: usize,
+        ti: u32,
+        r: RecordView<'a, O>,
+    ) {
+        let p = prep.prepare(&r);
+        self.place(vi, ti, p);
+    }
+
+    /// [`Grader::add_record_at`], `prep` being the grader's other half.
+    pub fn add_record_at(&mut self, prep: &Preparer, vi: usize, ti: u32, r: &PredictionRecord) {
+        self.add_at(
+            prep,
+            vi,
+            ti,
+            RecordView {
+                variant: &r.variant,
+                ticket: &r.ticket,
+                repeat: r.repeat,
+                outcome: r.outcome,
+                outputs: |name: &str| r.outputs.get(name).map(OutputValue::of_json),
+                confidence: r.confidence,
+                usage: r.usage,
+                cost_usd: r.cost_usd,
+                latency_ms: r.latency_ms,
+                cached: r.cached,
+                error: r.error.as_deref(),
+                stop_reason: r.stop_reason.as_deref(),
+                latency_e2e_ms: r.latency_e2e_ms,
+                started_at_ms: r.started_at_ms,
+                finished_at_ms: r.finished_at_ms,
+            },
+        );
+    }
+
+    /// Stores a record [`Preparer::prepare`]d as variant `vi`'s on scored ticket `ti` (as in
     /// [`Grader::add_at`]): the last record of its (variant, ticket, repeat) wins.
     pub fn place(&mut self, vi: usize, ti: u32, p: Prepared) {
-        let nf = self.gold.fields.len();
+        let nf = self.n_fields;
         let Prepared {
             mut slot,
             repeat,
@@ -522,58 +647,6 @@ impl Grader {
                 }
                 vs.preds.extend(field_preds());
             }
-        }
-    }
-
-    /// An output value checked against its field (as [`GoldValue::from_json`]).
-    fn value(&self, fi: usize, f: &Field, v: &OutputValue, sets: &mut Vec<Vec<u32>>) -> Pred {
-        let idx = &self.value_index[fi];
-        match (f.kind, v) {
-            (FieldKind::Label, OutputValue::Str(s)) => {
-                idx.get(*s).map_or(Pred::Invalid, |&i| Pred::Label(i))
-            }
-            (FieldKind::Labels, OutputValue::List(items)) => {
-                let Some(mut set) = items
-                    .iter()
-                    .map(|s| idx.get(*s).copied())
-                    .collect::<Option<Vec<u32>>>()
-                else {
-                    return Pred::Invalid;
-                };
-                set.sort_unstable();
-                set.dedup();
-                sets.push(set);
-                Pred::Labels(sets.len() as u32 - 1)
-            }
-            (FieldKind::Flag, OutputValue::Bool(b)) => Pred::Flag(*b),
-            _ => Pred::Invalid,
-        }
-    }
-
-    /// The graded run.
-    pub fn finish(self) -> Graded {
-        let GoldTable {
-            fields,
-            n_tickets: n,
-            columns: gold_cols,
-            tags,
-            ..
-        } = self.gold;
-        let label_sets = &self.label_sets;
-        // Each variant's slots are freed once its columns are built, so the peak holds one
-        // variant's slots and columns at a time, not all of both.
-        let variants = self
-            .variants
-            .iter()
-            .zip(self.slots)
-            .map(|(v, vs)| grade_variant(v, &vs, &fields, &gold_cols, n, label_sets, &self.errors))
-            .collect();
-        Graded {
-            fields,
-            n_tickets: n,
-            gold: gold_cols,
-            tags,
-            variants,
         }
     }
 }
