@@ -67,11 +67,13 @@ pub fn score_command(
             }
             _ => false,
         });
-    let (gold, settings) = if is_eval {
-        // Grading reads no ticket text: the gold set is loaded without them.
-        let eval = crate::config::load_eval_for_grading(gold_path)?;
-        let settings = score_settings(&eval);
-        (eval.gold, settings)
+    // Grading reads the tickets' ids, labels and tags, from a table of a few dozen MB: a CSV
+    // or JSONL gold set is read straight into it; any other is loaded, copied into it and
+    // freed (about 340 MB at 1,000,000 tickets, with texts) before the predictions are read
+    // in one streaming pass.
+    let (table, settings) = if is_eval {
+        let (eval, table) = crate::config::load_eval_for_scoring(gold_path)?;
+        (table, score_settings(&eval))
     } else {
         let gold = crate::config::gold::load_path(gold_path)?;
         let first_label = gold
@@ -91,15 +93,12 @@ pub fn score_command(
             }),
             seed: 0,
         };
-        (gold, settings)
+        // (Freed here, by the thread that allocated it: the allocator returns such memory at
+        // once, where frees from another thread wait in a list.)
+        let table = crate::score::GoldTable::new(&gold, gold.tickets.len());
+        drop(gold);
+        (table, settings)
     };
-    // Grading reads the tickets' ids, labels and tags: they are copied into a table of a few
-    // dozen MB and the gold set (about 340 MB at 1,000,000 tickets, with texts) is freed
-    // before the predictions are read in one streaming pass. (Freed here, by the thread that
-    // allocated it: the allocator returns such memory at once, where frees from another
-    // thread wait in a list.)
-    let table = crate::score::GoldTable::new(&gold, gold.tickets.len());
-    drop(gold);
     let graded = crate::predictions::grade_file(predictions, table)?;
     let report = crate::score::summarize(&graded, &settings);
     // The command ends here: freeing the graded columns piece by piece is left to the

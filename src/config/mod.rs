@@ -63,17 +63,37 @@ const EVAL_KEYS: &[&str] = &[
     "gate",
 ];
 pub fn load_eval(path: &Path) -> Result<Eval> {
-    load_eval_with(path, gold::Texts::Keep)
+    load_eval_with(path, gold::Texts::Keep, None)
 }
 
-/// [`load_eval`] for a caller that grades and never reads a ticket's text: the gold set's
-/// texts are checked but, where the loader can help it, not kept (see [`gold::Texts`]), and
-/// the warnings about texts too long for a model's context window are not looked for.
-pub fn load_eval_for_grading(path: &Path) -> Result<Eval> {
-    load_eval_with(path, gold::Texts::Skip)
+/// [`load_eval`] for `verdict score`, which grades and reads the gold set only through the
+/// grader's [`GoldTable`](crate::score::GoldTable): a CSV/JSONL gold set goes straight into
+/// the table (no ticket is made: ids in one buffer, a column per field, the rows of each
+/// tag), any other is loaded without texts where the loader can help it (see
+/// [`gold::Texts`]) and made into one. Either way the eval's `gold` keeps its fields and
+/// SHA-256, and no tickets. The warnings about texts too long for a model's context window
+/// are not looked for.
+pub fn load_eval_for_scoring(path: &Path) -> Result<(Eval, crate::score::GoldTable)> {
+    let mut table = None;
+    let mut eval = load_eval_with(path, gold::Texts::Skip, Some(&mut table))?;
+    let table = match table {
+        Some(table) => table,
+        None => {
+            let table = crate::score::GoldTable::new(&eval.gold, eval.gold.tickets.len());
+            // Freed here, by the thread that loaded them (the allocator returns such memory
+            // at once).
+            eval.gold.tickets = Vec::new();
+            table
+        }
+    };
+    Ok((eval, table))
 }
 
-fn load_eval_with(path: &Path, texts: gold::Texts) -> Result<Eval> {
+fn load_eval_with(
+    path: &Path,
+    texts: gold::Texts,
+    table: Option<&mut Option<crate::score::GoldTable>>,
+) -> Result<Eval> {
     let mut c = Checker::new(path);
     let mut others: Vec<Diagnostic> = Vec::new();
     let text = match source::read_text(path, &mut c) {
@@ -118,7 +138,9 @@ fn load_eval_with(path: &Path, texts: gold::Texts) -> Result<Eval> {
         let gold_node = f.get("gold");
         let gold_src = gold_node.and_then(|n| gold::read_source(&mut c, n, "gold"));
         let gold_set = match (&gold_src, gold_node) {
-            (Some(src), Some(n)) => gold::load(src, &mut c, (n.pos, "gold"), &mut others, texts),
+            (Some(src), Some(n)) => {
+                gold::load_into(src, &mut c, (n.pos, "gold"), &mut others, texts, table)
+            }
             _ => None,
         };
         let calibration = read_calibration(&mut c, f.get("calibration"), gold_set.as_ref());

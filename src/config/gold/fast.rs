@@ -19,6 +19,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 
 use super::TableSpec;
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
+use crate::score::{GoldColumn, GoldTable};
 
 /// The gold set of a CSV or JSONL file `text` read through `spec`, or `None` when the full
 /// loader must read it (see the module's comment).
@@ -32,9 +33,37 @@ pub(super) fn from_text(
     sha256: &str,
     texts: bool,
 ) -> Option<GoldSet> {
-    from_text_split(spec, text, sha256, texts, &|n| {
-        (n >= SPLIT_MIN).then_some(n / 2)
-    })
+    let mode = if texts { Mode::Texts } else { Mode::NoTexts };
+    from_text_split(spec, text, sha256, mode, &halves).map(|(gold, _)| gold)
+}
+
+/// [`from_text`] for grading alone: the tickets go straight into a [`GoldTable`] (ids in one
+/// buffer, a column per field, the rows of each tag), with no [`Ticket`] in between; the
+/// gold set returned holds the fields and the SHA-256, and no tickets. The table is
+/// [`GoldTable::new`] of [`from_text`]'s gold set (the tests hold the two to it).
+pub(super) fn table_from_text(
+    spec: &TableSpec,
+    text: &str,
+    sha256: &str,
+) -> Option<(GoldSet, GoldTable)> {
+    let (gold, table) = from_text_split(spec, text, sha256, Mode::Table, &halves)?;
+    Some((gold, table?))
+}
+
+/// The split of [`from_text_split`] that [`from_text`] uses: two halves from [`SPLIT_MIN`].
+fn halves(n: usize) -> Option<usize> {
+    (n >= SPLIT_MIN).then_some(n / 2)
+}
+
+/// What the loader makes of the rows.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Mode {
+    /// Tickets, with their texts.
+    Texts,
+    /// Tickets, their texts checked and left empty.
+    NoTexts,
+    /// A [`GoldTable`] (see [`table_from_text`]).
+    Table,
 }
 
 /// Files from this size on are read in two parts, one per core ([`from_text_split`]).
@@ -54,9 +83,9 @@ fn from_text_split(
     spec: &TableSpec,
     text: &str,
     sha256: &str,
-    texts: bool,
+    mode: Mode,
     split_from: &dyn Fn(usize) -> Option<usize>,
-) -> Option<GoldSet> {
+) -> Option<(GoldSet, Option<GoldTable>)> {
     let csv = spec
         .path
         .extension()
@@ -69,7 +98,7 @@ fn from_text_split(
     if !csv && !jsonl {
         return None;
     }
-    let mut b = Builder::new(spec, !csv, texts)?;
+    let mut b = Builder::new(spec, !csv, mode)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // CSV: the header's columns, then the records after it.
     let (columns, body) = if csv {
@@ -98,12 +127,12 @@ fn from_text_split(
             // does.
             let (first, second) = body.split_at(cut);
             let mut b2 = b.fork();
-            // The first part's vector has room for the second's tickets too: they are moved
-            // into it, not copied to a third.
+            // The first part's vectors have room for the second's tickets too: they are
+            // moved into them, not copied to a third.
             let (n1, n2) = (lines(first), lines(second));
-            b.tickets.reserve(n1 + n2);
+            b.reserve(n1 + n2, first.len() / 4);
             b.ids.reserve(n1 + n2);
-            b2.tickets.reserve(n2);
+            b2.reserve(n2, second.len() / 4);
             b2.ids.reserve(n2);
             let (r1, r2) = rayon::join(|| read(first, &mut b), || read(second, &mut b2));
             r1?;
@@ -112,7 +141,7 @@ fn from_text_split(
         }
         _ => {
             let n = lines(body);
-            b.tickets.reserve(n);
+            b.reserve(n, body.len() / 4);
             b.ids.reserve(n);
             read(body, &mut b)?
         }
@@ -152,6 +181,78 @@ struct FieldReader {
     values: Values,
 }
 
+/// Where a [`Builder`]'s rows go.
+enum Out {
+    Tickets(Vec<Ticket>),
+    Table(Columns),
+}
+
+/// The parts of a [`GoldTable`], as rows are read.
+struct Columns {
+    /// The ids one after another; id i ends at `ends[i]`.
+    ids: String,
+    ends: Vec<usize>,
+    /// Per field (in [`Builder::fields`] order), its values.
+    cols: Vec<GoldColumn>,
+    /// Per tag, in first-seen order, the rows that carry it.
+    tags: Vec<(String, Vec<u32>)>,
+    tag_index: HashMap<String, usize>,
+}
+
+impl Out {
+    fn empty(mode: Mode, fields: &[FieldReader]) -> Out {
+        match mode {
+            Mode::Texts | Mode::NoTexts => Out::Tickets(Vec::new()),
+            Mode::Table => Out::Table(Columns {
+                ids: String::new(),
+                ends: Vec::new(),
+                cols: fields
+                    .iter()
+                    .map(|f| match f.field.kind {
+                        FieldKind::Label => GoldColumn::Label(Vec::new()),
+                        FieldKind::Labels => GoldColumn::Labels(Vec::new()),
+                        FieldKind::Flag => GoldColumn::Flag(Vec::new()),
+                    })
+                    .collect(),
+                tags: Vec::new(),
+                tag_index: HashMap::new(),
+            }),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Out::Tickets(t) => t.len(),
+            Out::Table(c) => c.ends.len(),
+        }
+    }
+
+    /// Renumbers field `k`'s labels through `new_of` (old index -> new), sorting each set.
+    fn relabel(&mut self, k: usize, new_of: &[u32]) {
+        let set = |v: &mut Vec<u32>| {
+            v.iter_mut().for_each(|i| *i = new_of[*i as usize]);
+            v.sort_unstable();
+            v.dedup();
+        };
+        match self {
+            Out::Tickets(tickets) => {
+                for t in tickets {
+                    match &mut t.labels[k] {
+                        GoldValue::Label(i) => *i = new_of[*i as usize],
+                        GoldValue::Labels(v) => set(v),
+                        GoldValue::Flag(_) => {}
+                    }
+                }
+            }
+            Out::Table(c) => match &mut c.cols[k] {
+                GoldColumn::Label(col) => col.iter_mut().for_each(|i| *i = new_of[*i as usize]),
+                GoldColumn::Labels(col) => col.iter_mut().for_each(set),
+                GoldColumn::Flag(_) => {}
+            },
+        }
+    }
+}
+
 /// Collects tickets; `None` from any method means "the full loader must read this file".
 struct Builder<'s> {
     /// The columns read, in this order: text, id (if any), each field's, each tag's.
@@ -164,7 +265,7 @@ struct Builder<'s> {
     jsonl: bool,
     /// Keep the texts (see [`from_text`]).
     texts: bool,
-    tickets: Vec<Ticket>,
+    out: Out,
     /// Hashes of the ids seen, trimmed and lowercased: a second id with the same hash is a
     /// duplicate, a look-alike (both reported by the full loader) or a hash collision.
     ids: hashbrown::HashSet<u64, NoHash>,
@@ -172,7 +273,7 @@ struct Builder<'s> {
 }
 
 impl<'s> Builder<'s> {
-    fn new(spec: &'s TableSpec, jsonl: bool, texts: bool) -> Option<Self> {
+    fn new(spec: &'s TableSpec, jsonl: bool, mode: Mode) -> Option<Self> {
         let mut columns: Vec<&str> = vec![&spec.text];
         if let Some(id) = &spec.id {
             columns.push(id);
@@ -241,11 +342,11 @@ impl<'s> Builder<'s> {
             met: vec![false; columns.len()],
             columns,
             has_id: spec.id.is_some(),
+            out: Out::empty(mode, &fields),
             fields,
             tag_cols,
             jsonl,
-            texts,
-            tickets: Vec::new(),
+            texts: mode == Mode::Texts,
             ids: hashbrown::HashSet::with_hasher(NoHash),
             hasher: hashbrown::DefaultHashBuilder::default(),
         })
@@ -271,7 +372,13 @@ impl<'s> Builder<'s> {
             tag_cols: self.tag_cols.clone(),
             jsonl: self.jsonl,
             texts: self.texts,
-            tickets: Vec::new(),
+            out: Out::empty(
+                match self.out {
+                    Out::Tickets(_) => Mode::Texts,
+                    Out::Table(_) => Mode::Table,
+                },
+                &self.fields,
+            ),
             ids: hashbrown::HashSet::with_hasher(NoHash),
             hasher: self.hasher,
         }
@@ -299,27 +406,69 @@ impl<'s> Builder<'s> {
                 let n = mine.len() as u32;
                 to_mine[j as usize] = *mine.entry_ref(label.as_str()).or_insert(n);
             }
-            for t in &mut next.tickets {
-                match &mut t.labels[k] {
-                    GoldValue::Label(i) => *i = to_mine[*i as usize],
-                    GoldValue::Labels(v) => v.iter_mut().for_each(|i| *i = to_mine[*i as usize]),
-                    GoldValue::Flag(_) => {}
+            // (A set's order and duplicates are settled by `finish`'s renumbering.)
+            next.out.relabel(k, &to_mine);
+        }
+        match (&mut self.out, next.out) {
+            (Out::Tickets(mine), Out::Tickets(mut theirs)) => mine.append(&mut theirs),
+            (Out::Table(mine), Out::Table(theirs)) => {
+                let (base, offset) = (mine.ends.len() as u32, mine.ids.len());
+                mine.ids.push_str(&theirs.ids);
+                mine.ends.extend(theirs.ends.iter().map(|e| e + offset));
+                for (m, t) in mine.cols.iter_mut().zip(theirs.cols) {
+                    match (m, t) {
+                        (GoldColumn::Label(m), GoldColumn::Label(t)) => m.extend(t),
+                        (GoldColumn::Labels(m), GoldColumn::Labels(t)) => m.extend(t),
+                        (GoldColumn::Flag(m), GoldColumn::Flag(t)) => m.extend(t),
+                        _ => unreachable!("a fork has the same columns"),
+                    }
+                }
+                for (tag, rows) in theirs.tags {
+                    let rows = rows.into_iter().map(|r| r + base);
+                    match mine.tag_index.get(tag.as_str()) {
+                        Some(&k) => mine.tags[k].1.extend(rows),
+                        None => {
+                            mine.tag_index.insert(tag.clone(), mine.tags.len());
+                            mine.tags.push((tag, rows.collect()));
+                        }
+                    }
+                }
+            }
+            _ => unreachable!("a fork has the same kind of output"),
+        }
+        Some(())
+    }
+
+    /// Room for `n` more rows (and, for a table, `id_bytes` more bytes of ids).
+    fn reserve(&mut self, n: usize, id_bytes: usize) {
+        match &mut self.out {
+            Out::Tickets(t) => t.reserve(n),
+            Out::Table(c) => {
+                c.ends.reserve(n);
+                c.ids.reserve(id_bytes.min(n * 16));
+                for col in &mut c.cols {
+                    match col {
+                        GoldColumn::Label(v) => v.reserve(n),
+                        GoldColumn::Labels(v) => v.reserve(n),
+                        GoldColumn::Flag(v) => v.reserve(n),
+                    }
                 }
             }
         }
-        self.tickets.append(&mut next.tickets);
-        Some(())
     }
 
     /// Adds the row whose needed cells are `cells` (in [`Builder::columns`] order).
     fn row(&mut self, cells: &mut [Cell]) -> Option<()> {
-        let id = if self.has_id {
+        let n = self.out.len();
+        let made_up;
+        let id: &str = if self.has_id {
             match &cells[1] {
-                Cell::Str(s) if !s.trim().is_empty() => s.to_string(),
+                Cell::Str(s) if !s.trim().is_empty() => s,
                 _ => return None,
             }
         } else {
-            format!("row-{}", self.tickets.len() + 1)
+            made_up = format!("row-{}", n + 1);
+            &made_up
         };
         let mut h = self.hasher.build_hasher();
         let key = id.trim();
@@ -333,6 +482,10 @@ impl<'s> Builder<'s> {
         if !self.ids.insert(h.finish()) {
             return None;
         }
+        let Out::Tickets(tickets) = &mut self.out else {
+            return self.table_row(n, id, cells);
+        };
+        let id = id.to_string();
         let text = match std::mem::replace(&mut cells[0], Cell::Missing) {
             Cell::Str(s) if !s.trim().is_empty() => match self.texts {
                 true => s.into_owned(),
@@ -353,7 +506,7 @@ impl<'s> Builder<'s> {
                 _ => return None,
             }
         }
-        self.tickets.push(Ticket {
+        tickets.push(Ticket {
             id,
             text,
             labels,
@@ -363,8 +516,50 @@ impl<'s> Builder<'s> {
         Some(())
     }
 
-    fn finish(mut self, sha256: String) -> Option<GoldSet> {
-        if self.tickets.is_empty() || self.met.iter().any(|m| !m) {
+    /// [`Builder::row`] into a table: row `n`, its `id` checked already.
+    fn table_row(&mut self, n: usize, id: &str, cells: &[Cell]) -> Option<()> {
+        let Out::Table(c) = &mut self.out else {
+            unreachable!("a table's builder");
+        };
+        if !matches!(&cells[0], Cell::Str(s) if !s.trim().is_empty()) {
+            return None;
+        }
+        c.ids.push_str(id);
+        c.ends.push(c.ids.len());
+        for (f, col) in self.fields.iter_mut().zip(&mut c.cols) {
+            match (value(f, &cells[f.col], self.jsonl)?, col) {
+                (GoldValue::Label(i), GoldColumn::Label(col)) => col.push(i),
+                (GoldValue::Labels(v), GoldColumn::Labels(col)) => col.push(v),
+                (GoldValue::Flag(b), GoldColumn::Flag(col)) => col.push(b),
+                _ => unreachable!("a field's column is of its kind"),
+            }
+        }
+        for &k in &self.tag_cols {
+            match &cells[k] {
+                Cell::Missing | Cell::Null => {}
+                Cell::Str(s) if s.is_empty() => {}
+                Cell::Str(s) => {
+                    let t = match c.tag_index.get(s.as_ref()) {
+                        Some(&t) => t,
+                        None => {
+                            c.tag_index.insert(s.to_string(), c.tags.len());
+                            c.tags.push((s.to_string(), Vec::new()));
+                            c.tags.len() - 1
+                        }
+                    };
+                    let rows = &mut c.tags[t].1;
+                    if rows.last() != Some(&(n as u32)) {
+                        rows.push(n as u32);
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(())
+    }
+
+    fn finish(mut self, sha256: String) -> Option<(GoldSet, Option<GoldTable>)> {
+        if self.out.len() == 0 || self.met.iter().any(|m| !m) {
             return None;
         }
         let mut fields = Vec::with_capacity(self.fields.len());
@@ -378,27 +573,29 @@ impl<'s> Builder<'s> {
                 for (new, (_, old)) in vals.iter().enumerate() {
                     new_of[*old as usize] = new as u32;
                 }
-                for t in &mut self.tickets {
-                    match &mut t.labels[k] {
-                        GoldValue::Label(i) => *i = new_of[*i as usize],
-                        GoldValue::Labels(v) => {
-                            for i in v.iter_mut() {
-                                *i = new_of[*i as usize];
-                            }
-                            v.sort_unstable();
-                            v.dedup();
-                        }
-                        GoldValue::Flag(_) => {}
-                    }
-                }
+                self.out.relabel(k, &new_of);
                 field.values = vals.into_iter().map(|(v, _)| v).collect();
             }
             fields.push(field);
         }
-        Some(GoldSet {
-            fields,
-            tickets: self.tickets,
-            sha256,
+        Some(match self.out {
+            Out::Tickets(tickets) => (
+                GoldSet {
+                    fields,
+                    tickets,
+                    sha256,
+                },
+                None,
+            ),
+            Out::Table(c) => {
+                let table = GoldTable::from_parts(fields.clone(), c.ids, c.ends, c.cols, c.tags);
+                let gold = GoldSet {
+                    fields,
+                    tickets: Vec::new(),
+                    sha256,
+                };
+                (gold, Some(table))
+            }
         })
     }
 }

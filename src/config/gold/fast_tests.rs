@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use super::{from_text, from_text_split};
+use super::{from_text, from_text_split, table_from_text, Mode};
 use crate::config::check::Checker;
 use crate::config::gold::{table::from_table, TableSpec};
 use crate::config::source;
 use crate::gold::{Field, FieldKind, GoldSet};
+use crate::score::GoldTable;
 use crate::yaml::Pos;
 
 /// The full loader's result, and whether it said anything (an error or a warning).
@@ -58,10 +59,34 @@ fn field(name: &str, kind: FieldKind, values: &[&str]) -> Field {
 /// says nothing; `fast` says whether the fast path must take it.
 fn check(name: &str, spec: &TableSpec, text: &str, fast: bool) {
     let got = from_text(spec, text, "sha", true);
+    // Straight into a table: the table of that gold set, which has no tickets.
+    let want_table = got.as_ref().map(|g| {
+        let table = GoldTable::new(g, g.tickets.len());
+        let lean = crate::gold::GoldSet {
+            tickets: Vec::new(),
+            ..g.clone()
+        };
+        (lean, table)
+    });
+    assert_eq!(
+        table_from_text(spec, text, "sha"),
+        want_table,
+        "{name}: read into a table"
+    );
     // Read in two parts, split at each line break in turn: the same result, `None` included.
     for from in 0..=text.len() {
-        let split = from_text_split(spec, text, "sha", true, &|_| Some(from));
-        assert_eq!(split, got, "{name}: read in two parts from byte {from}");
+        let split = from_text_split(spec, text, "sha", Mode::Texts, &|_| Some(from));
+        assert_eq!(
+            split.map(|(g, _)| g),
+            got,
+            "{name}: read in two parts from byte {from}"
+        );
+        let split = from_text_split(spec, text, "sha", Mode::Table, &|_| Some(from));
+        assert_eq!(
+            split.map(|(g, t)| (g, t.expect("a table"))),
+            want_table,
+            "{name}: read into a table in two parts from byte {from}"
+        );
     }
     // Without texts: the same tickets, their texts empty.
     let lean = from_text(spec, text, "sha", false);
@@ -97,6 +122,12 @@ fn csv_files_read_alike_or_the_fast_path_gives_up() {
         &["tag"],
     );
     check("plain", &plain, CSV, true);
+    check(
+        "tags met again, labels first seen late",
+        &plain,
+        "id,text,intent,tag,prio\nT1,a,card,en,high\nT2,b,pin,fr,low\nT3,c,card,en,high\nT4,d,top,,low\nT5,e,pin,fr,mid\nT6,f,card,de,high\n",
+        true,
+    );
     check("crlf", &plain, &CSV.replace('\n', "\r\n"), true);
     check("bom", &plain, &format!("\u{feff}{CSV}"), true);
     check("no trailing newline", &plain, CSV.trim_end(), true);

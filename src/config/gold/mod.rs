@@ -237,6 +237,21 @@ pub fn load(
     out: &mut Vec<crate::error::Diagnostic>,
     texts: Texts,
 ) -> Option<GoldSet> {
+    load_into(src, parent, named_at, out, texts, None)
+}
+
+/// [`load`]; with `table`, a CSV/JSONL gold set that the one-pass loader takes goes straight
+/// into the [`GoldTable`] the grader reads, put in `table`, and the gold set returned has its
+/// fields and SHA-256 but no tickets (otherwise `table` is left alone and the gold set is
+/// [`load`]'s).
+pub(crate) fn load_into(
+    src: &GoldSource,
+    parent: &mut Checker,
+    named_at: (Pos, &str),
+    out: &mut Vec<crate::error::Diagnostic>,
+    texts: Texts,
+    table: Option<&mut Option<crate::score::GoldTable>>,
+) -> Option<GoldSet> {
     let file = match src {
         GoldSource::Yaml(p) => p,
         GoldSource::Table(t) => &t.path,
@@ -256,7 +271,14 @@ pub fn load(
             from_yaml(&mut c, &node, t.sha256)
         }
         GoldSource::Table(spec) => {
-            if let Some(gold) = fast::from_text(spec, &t.text, &t.sha256, texts == Texts::Keep) {
+            if let Some(slot) = table {
+                if let Some((gold, grading)) = fast::table_from_text(spec, &t.text, &t.sha256) {
+                    *slot = Some(grading);
+                    return Some(gold);
+                }
+            } else if let Some(gold) =
+                fast::from_text(spec, &t.text, &t.sha256, texts == Texts::Keep)
+            {
                 return Some(gold);
             }
             let table = source::read_table(&t.text, file, &mut c)?;

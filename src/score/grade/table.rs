@@ -44,6 +44,26 @@ impl GoldTable {
         }
     }
 
+    /// A table from its parts, as a loader reads them straight from a file: the ids one
+    /// after another in `ids`, ticket i's ending at `ends[i]`; per field its gold column;
+    /// per tag, in first-seen order, the rows that carry it (ascending). What
+    /// [`GoldTable::new`] makes of the gold set with those tickets.
+    pub fn from_parts(
+        fields: Vec<Field>,
+        ids: String,
+        ends: Vec<usize>,
+        columns: Vec<GoldColumn>,
+        tags: Vec<(String, Vec<u32>)>,
+    ) -> Self {
+        GoldTable {
+            fields,
+            n_tickets: ends.len(),
+            index: TicketIndex::from_ids(ids, ends),
+            columns,
+            tags,
+        }
+    }
+
     /// How many tickets are scored.
     pub fn n_tickets(&self) -> usize {
         self.n_tickets
@@ -52,6 +72,29 @@ impl GoldTable {
     /// The gold set's fields.
     pub fn fields(&self) -> &[Field] {
         &self.fields
+    }
+}
+
+/// Equal: the same fields, ids (in order), gold columns and tags.
+impl PartialEq for GoldTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.fields == other.fields
+            && self.n_tickets == other.n_tickets
+            && self.columns == other.columns
+            && self.tags == other.tags
+            && self.index.ids().eq(other.index.ids())
+    }
+}
+
+impl std::fmt::Debug for GoldTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoldTable")
+            .field("fields", &self.fields)
+            .field("n_tickets", &self.n_tickets)
+            .field("ids", &self.index.ids().collect::<Vec<_>>())
+            .field("columns", &self.columns)
+            .field("tags", &self.tags)
+            .finish()
     }
 }
 

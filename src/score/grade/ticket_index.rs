@@ -20,32 +20,44 @@ pub(super) struct TicketIndex {
 
 impl TicketIndex {
     pub(super) fn new(tickets: &[crate::gold::Ticket]) -> Self {
+        let mut ids = String::with_capacity(tickets.iter().map(|t| t.id.len()).sum());
+        let mut ends = Vec::with_capacity(tickets.len());
+        for t in tickets {
+            ids.push_str(&t.id);
+            ends.push(ids.len());
+        }
+        TicketIndex::from_ids(ids, ends)
+    }
+
+    /// The index of the ids in `ids`, id i ending at `ends[i]` (and starting where id i - 1
+    /// ends).
+    pub(super) fn from_ids(ids: String, ends: Vec<usize>) -> Self {
         use std::hash::BuildHasher;
+        let n = ends.len();
         let mut ix = TicketIndex {
-            ids: String::with_capacity(tickets.iter().map(|t| t.id.len()).sum()),
-            ends: Vec::with_capacity(tickets.len()),
-            table: hashbrown::HashTable::with_capacity(tickets.len()),
+            ids,
+            ends,
+            table: hashbrown::HashTable::with_capacity(n),
             hasher: hashbrown::DefaultHashBuilder::default(),
             last: std::sync::atomic::AtomicU32::new(u32::MAX),
             unique: true,
         };
-        for (i, t) in tickets.iter().enumerate() {
-            let hash = ix.hasher.hash_one(t.id.as_str());
+        for i in 0..n as u32 {
+            let (ids, ends) = (&ix.ids, &ix.ends);
+            let id = id_at(ids, ends, i);
+            let hash = ix.hasher.hash_one(id);
             // Ids are unique in a loaded gold set; were one repeated, the last would win, as
             // in a map collected in order.
-            ix.ids.push_str(&t.id);
-            ix.ends.push(ix.ids.len());
-            let (ids, ends) = (&ix.ids, &ix.ends);
             match ix
                 .table
-                .find_mut(hash, |&(h, j)| h == hash && id_at(ids, ends, j) == t.id)
+                .find_mut(hash, |&(h, j)| h == hash && id_at(ids, ends, j) == id)
             {
                 Some(entry) => {
-                    entry.1 = i as u32;
+                    entry.1 = i;
                     ix.unique = false;
                 }
                 None => {
-                    ix.table.insert_unique(hash, (hash, i as u32), |&(h, _)| h);
+                    ix.table.insert_unique(hash, (hash, i), |&(h, _)| h);
                 }
             }
         }
@@ -87,6 +99,13 @@ impl TicketIndex {
             *last = i;
         }
         found
+    }
+}
+
+impl TicketIndex {
+    /// The ids, in order.
+    pub(super) fn ids(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.ends.len() as u32).map(|i| id_at(&self.ids, &self.ends, i))
     }
 }
 
