@@ -245,3 +245,118 @@ fn a_table_as_gold_says_to_write_an_eval_config() {
             "--gold takes a gold YAML file or an eval config; for the table gold.csv",
         ));
 }
+
+/// `--gold EVAL` with a JSONL gold set: read straight into the grader's table when the file
+/// has nothing to report, through the full loader otherwise (a look-alike id: a warning, the
+/// same scores), and a bad cell is the full loader's error with its line. Every way scores as
+/// the same gold set written in YAML does.
+#[test]
+fn gold_from_a_table_scores_as_the_same_gold_in_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let rows = [
+        ("E-1", "billing", r#"["refund"]"#, "true", "en", "email"),
+        (
+            "E-2",
+            "technical",
+            r#"["bug", "refund"]"#,
+            "false",
+            "de",
+            "chat",
+        ),
+        ("E-3", "billing", "[]", "false", "en", "chat"),
+        ("E-4", "sales", r#"["bug"]"#, "true", "", "email"),
+        ("E-5", "technical", r#"["refund"]"#, "false", "de", ""),
+    ];
+    let jsonl = |rows: &[(&str, &str, &str, &str, &str, &str)]| -> String {
+        rows.iter()
+            .map(|(id, dep, intents, human, lang, channel)| {
+                format!(
+                    r#"{{"id": "{id}", "text": "ticket {id}", "dep": "{dep}", "intents": {intents}, "human": {human}, "lang": "{lang}", "channel": "{channel}"}}"#
+                ) + "\n"
+            })
+            .collect()
+    };
+    let yaml = "fields:\n  department: {kind: label, values: [billing, sales, technical]}\n  intents: {kind: labels, values: [bug, refund]}\n  requires_human: {kind: flag}\ntickets:\n".to_string()
+        + &rows
+            .iter()
+            .map(|(id, dep, intents, human, lang, channel)| {
+                let tags: Vec<&str> = [*lang, *channel].into_iter().filter(|t| !t.is_empty()).collect();
+                format!(
+                    "  - id: \"{id}\"\n    text: \"ticket {id}\"\n    labels: {{department: {dep}, intents: {intents}, requires_human: {human}}}\n    tags: [{}]\n",
+                    tags.join(", ")
+                )
+            })
+            .collect::<String>();
+    write(d, "gold.yaml", &yaml);
+    let eval = |name: &str, gold: &str| {
+        write(
+            d,
+            name,
+            &format!(
+                "name: t\ngold:\n  path: {gold}\n  id: id\n  text: text\n  labels: {{department: dep, intents: intents, requires_human: human}}\n  tags: [lang, channel]\n  fields:\n    department: {{kind: label, values: [billing, sales, technical]}}\n    intents: {{kind: labels, values: [bug, refund]}}\n    requires_human: {{kind: flag}}\nvariants: [v.yaml]\ncalibration: {{field: department, bins: 10}}\nrouting: {{field: department, route_at: 0.9, clarify_at: 0.7, target_accuracy: 0.98}}\n"
+            ),
+        )
+    };
+    write(
+        d,
+        "v.yaml",
+        "name: v\nprovider: local\nlocal:\n  train: {path: train.csv, text: text, labels: {department: department}}\n",
+    );
+    write(
+        d,
+        "train.csv",
+        "text,department\nmy invoice,billing\nthe app crashes,technical\na quote please,sales\n",
+    );
+    let predictions: String = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (id, ..))| {
+            let dep = ["billing", "technical", "sales"][i % 3];
+            format!(
+                r#"{{"v":1,"variant":"a","ticket":"{id}","outcome":"ok","outputs":{{"department":"{dep}","intents":["refund"],"requires_human":{}}},"confidence":0.{}}}"#,
+                i % 2 == 0,
+                9 - i
+            ) + "\n"
+        })
+        .collect();
+    write(d, "p.jsonl", &predictions);
+    let json_of = |gold: &str, predictions: &str| -> Value {
+        let out = score(d, Path::new(gold), predictions).success();
+        serde_json::from_slice(&out.get_output().stdout).unwrap()
+    };
+    let json = |gold: &str| json_of(gold, "p.jsonl");
+    let from_yaml = json("gold.yaml");
+    write(d, "gold.jsonl", &jsonl(&rows));
+    eval("eval.yaml", "gold.jsonl");
+    let from_table = json("eval.yaml");
+    let same = |v: &Value, w: &Value| {
+        for k in ["fields", "slices", "n_tickets", "calibration"] {
+            assert_eq!(v["variants"][0][k], w["variants"][0][k], "{k}");
+        }
+        let slices = v["variants"][0]["slices"].as_array().unwrap();
+        assert_eq!(slices.len(), 4, "{slices:?}");
+    };
+    same(&from_table, &from_yaml);
+    // A look-alike id (the full loader warns): the same scores.
+    let mut alike = rows;
+    alike[4].0 = "e-1";
+    write(d, "alike.jsonl", &jsonl(&alike));
+    eval("alike.yaml", "alike.jsonl");
+    let alike_yaml = yaml.replace("id: \"E-5\"", "id: \"e-1\"");
+    write(d, "alike-gold.yaml", &alike_yaml);
+    write(d, "p2.jsonl", &predictions.replace("E-5", "e-1"));
+    same(
+        &json_of("alike.yaml", "p2.jsonl"),
+        &json_of("alike-gold.yaml", "p2.jsonl"),
+    );
+    // A label that is not one of the field's values: the full loader's error, on its line.
+    let mut bad = rows;
+    bad[2].1 = "shipping";
+    write(d, "bad.jsonl", &jsonl(&bad));
+    eval("bad.yaml", "bad.jsonl");
+    score(d, Path::new("bad.yaml"), "p.jsonl")
+        .code(2)
+        .stderr(predicate::str::contains("bad.jsonl:3:"))
+        .stderr(predicate::str::contains("shipping"));
+}

@@ -26,6 +26,18 @@ pub enum ReadError {
 
 /// Reads a UTF-8 text file; invalid UTF-8 is reported into `checker` (the file's own).
 pub fn read_text(path: &Path, checker: &mut Checker) -> Result<Text, ReadError> {
+    let text = read_unhashed(path, checker)?;
+    let sha256 = sha256_hex(text.as_bytes());
+    Ok(Text { text, sha256 })
+}
+
+/// The SHA-256 of `bytes`, in lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// [`read_text`] without the SHA-256, for a caller that hashes the text while it reads it.
+pub fn read_unhashed(path: &Path, checker: &mut Checker) -> Result<String, ReadError> {
     let bytes = std::fs::read(path).map_err(|e| {
         ReadError::Missing(match e.kind() {
             std::io::ErrorKind::NotFound => {
@@ -34,13 +46,12 @@ pub fn read_text(path: &Path, checker: &mut Checker) -> Result<Text, ReadError> 
             _ => format!("cannot read {}: {e}", crate::error::display_path(path)),
         })
     })?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
     if let Some((pos, message)) = not_text(&bytes) {
         checker.error(Some(pos), "", message);
         return Err(ReadError::Reported);
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(Text { text, sha256 }),
+        Ok(text) => Ok(text),
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
             let pos = yaml::pos_at_byte(e.as_bytes(), offset);

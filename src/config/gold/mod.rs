@@ -257,7 +257,7 @@ pub(crate) fn load_into(
         GoldSource::Table(t) => &t.path,
     };
     let mut c = Checker::new(file);
-    let text = match source::read_text(file, &mut c) {
+    let text = match source::read_unhashed(file, &mut c) {
         Ok(t) => Some(t),
         Err(ReadError::Missing(msg)) => {
             parent.error(Some(named_at.0), named_at.1, msg);
@@ -265,30 +265,65 @@ pub(crate) fn load_into(
         }
         Err(ReadError::Reported) => None,
     };
-    let gold = text.and_then(|t| match src {
-        GoldSource::Yaml(_) => {
-            let node = source::parse_yaml(&t.text, &mut c)?;
-            from_yaml(&mut c, &node, t.sha256)
-        }
-        GoldSource::Table(spec) => {
-            if let Some(slot) = table {
-                if let Some((gold, grading)) = fast::table_from_text(spec, &t.text, &t.sha256) {
+    let gold = text.and_then(|text| {
+        // Straight into a table, the file hashed on the side while its rows are read.
+        let mut tried = false;
+        let sha256 = match (src, table) {
+            (GoldSource::Table(spec), Some(slot)) => {
+                let (sha256, fast) = rayon::join(
+                    || source::sha256_hex(text.as_bytes()),
+                    || fast::table_from_text(spec, &text, ""),
+                );
+                if let Some((mut gold, grading)) = fast {
+                    gold.sha256 = sha256;
                     *slot = Some(grading);
                     return Some(gold);
                 }
-            } else if let Some(gold) =
-                fast::from_text(spec, &t.text, &t.sha256, texts == Texts::Keep)
-            {
-                return Some(gold);
+                tried = true;
+                sha256
             }
-            let table = source::read_table(&t.text, file, &mut c)?;
-            from_table(&mut c, spec, parent, named_at, &table, &t.text, t.sha256)
-        }
+            _ => source::sha256_hex(text.as_bytes()),
+        };
+        let t = source::Text { text, sha256 };
+        load_text(src, &mut c, parent, named_at, texts, t, tried)
     });
     out.append(&mut c.diags);
     // Warnings go with the file that names the gold set (and so to the eval's warnings).
     parent.warnings.append(&mut c.warnings);
     gold
+}
+
+/// [`load`]'s reading of the file's text `t`, its problems reported into `c`; `tried_fast`:
+/// the one-pass loader has given the file up already.
+fn load_text(
+    src: &GoldSource,
+    c: &mut Checker,
+    parent: &mut Checker,
+    named_at: (Pos, &str),
+    texts: Texts,
+    t: source::Text,
+    tried_fast: bool,
+) -> Option<GoldSet> {
+    let file = match src {
+        GoldSource::Yaml(p) => p,
+        GoldSource::Table(t) => &t.path,
+    };
+    match src {
+        GoldSource::Yaml(_) => {
+            let node = source::parse_yaml(&t.text, c)?;
+            from_yaml(c, &node, t.sha256)
+        }
+        GoldSource::Table(spec) => {
+            if !tried_fast {
+                if let Some(gold) = fast::from_text(spec, &t.text, &t.sha256, texts == Texts::Keep)
+                {
+                    return Some(gold);
+                }
+            }
+            let table = source::read_table(&t.text, file, c)?;
+            from_table(c, spec, parent, named_at, &table, &t.text, t.sha256)
+        }
+    }
 }
 
 /// Warns when `id` differs from an earlier ticket's id only by case or surrounding spaces.
