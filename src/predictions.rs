@@ -275,8 +275,8 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
         strangers: Vec::new(),
         last_variant: None,
     };
-    // Two stages at once: this thread reads each chunk's lines (scanned, ticket found, record
-    // prepared, on both cores) while a thread of its own stores the chunk before, in order.
+    // Two stages at once: a thread of its own reads each chunk's lines (scanned, ticket found,
+    // record prepared, on both cores) while this thread stores the chunk before, in order.
     {
         use std::sync::mpsc;
         let (prep, store) = grader.parts();
