@@ -340,3 +340,23 @@ fn push_lines_splits_as_str_lines() {
         assert_eq!(got, text.lines().collect::<Vec<_>>(), "{text:?}");
     }
 }
+
+/// `eq_short` is `==` on byte strings of every length, equal or differing in any one byte.
+#[test]
+fn eq_short_is_slice_equality() {
+    use super::eq_short;
+    for n in 0..40usize {
+        let a: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+        assert!(eq_short(&a, &a.clone()), "{n}");
+        for i in 0..n {
+            let mut b = a.clone();
+            b[i] ^= 0x20;
+            assert!(!eq_short(&a, &b), "{n} {i}");
+            assert!(!eq_short(&b, &a), "{n} {i}");
+        }
+        let longer = [&a[..], b"x"].concat();
+        assert!(!eq_short(&a, &longer), "{n}");
+        assert!(!eq_short(&longer, &a), "{n}");
+    }
+    assert!(eq_short(b"variant", b"variant") && !eq_short(b"variant", b"variance"));
+}
