@@ -22,7 +22,7 @@ pub mod summary;
 
 pub use grade::{
     line_view, GoldColumn, GoldTable, Graded, GradedField, GradedVariant, Grader, OutputValue,
-    Placer, PredColumn, Prepared, Preparer, RecordView,
+    Placer, PredColumn, Prepared, Preparer, RecordView, TagRows,
 };
 pub use summary::{summarize, variant_reports};
 

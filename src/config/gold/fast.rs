@@ -19,7 +19,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 
 use super::TableSpec;
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
-use crate::score::{GoldColumn, GoldTable};
+use crate::score::{GoldColumn, GoldTable, TagRows};
 
 /// The gold set of a CSV or JSONL file `text` read through `spec`, or `None` when the full
 /// loader must read it (see the module's comment).
@@ -195,8 +195,7 @@ struct Columns {
     /// Per field (in [`Builder::fields`] order), its values.
     cols: Vec<GoldColumn>,
     /// Per tag, in first-seen order, the rows that carry it.
-    tags: Vec<(String, Vec<u32>)>,
-    tag_index: HashMap<String, usize>,
+    tags: TagRows,
 }
 
 impl Out {
@@ -214,8 +213,7 @@ impl Out {
                         FieldKind::Flag => GoldColumn::Flag(Vec::new()),
                     })
                     .collect(),
-                tags: Vec::new(),
-                tag_index: HashMap::new(),
+                tags: TagRows::default(),
             }),
         }
     }
@@ -423,16 +421,7 @@ impl<'s> Builder<'s> {
                         _ => unreachable!("a fork has the same columns"),
                     }
                 }
-                for (tag, rows) in theirs.tags {
-                    let rows = rows.into_iter().map(|r| r + base);
-                    match mine.tag_index.get(tag.as_str()) {
-                        Some(&k) => mine.tags[k].1.extend(rows),
-                        None => {
-                            mine.tag_index.insert(tag.clone(), mine.tags.len());
-                            mine.tags.push((tag, rows.collect()));
-                        }
-                    }
-                }
+                mine.tags.append(theirs.tags, base);
             }
             _ => unreachable!("a fork has the same kind of output"),
         }
@@ -538,20 +527,7 @@ impl<'s> Builder<'s> {
             match &cells[k] {
                 Cell::Missing | Cell::Null => {}
                 Cell::Str(s) if s.is_empty() => {}
-                Cell::Str(s) => {
-                    let t = match c.tag_index.get(s.as_ref()) {
-                        Some(&t) => t,
-                        None => {
-                            c.tag_index.insert(s.to_string(), c.tags.len());
-                            c.tags.push((s.to_string(), Vec::new()));
-                            c.tags.len() - 1
-                        }
-                    };
-                    let rows = &mut c.tags[t].1;
-                    if rows.last() != Some(&(n as u32)) {
-                        rows.push(n as u32);
-                    }
-                }
+                Cell::Str(s) => c.tags.add(s, n as u32),
                 _ => return None,
             }
         }
@@ -588,7 +564,8 @@ impl<'s> Builder<'s> {
                 None,
             ),
             Out::Table(c) => {
-                let table = GoldTable::from_parts(fields.clone(), c.ids, c.ends, c.cols, c.tags);
+                let table =
+                    GoldTable::from_parts(fields.clone(), c.ids, c.ends, c.cols, c.tags.into_vec());
                 let gold = GoldSet {
                     fields,
                     tickets: Vec::new(),

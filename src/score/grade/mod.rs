@@ -22,7 +22,7 @@ use crate::gold::{Field, FieldKind, GoldSet};
 
 use super::{CostSummary, ErrorCount, ScoredVariant};
 use slots::{Pred, Slot, VariantSlots, CONF_ABSENT, CONF_INVALID};
-pub use table::GoldTable;
+pub use table::{GoldTable, TagRows};
 use ticket_index::TicketIndex;
 use variant::grade_variant;
 

@@ -4,7 +4,7 @@
 //! made from holds about 260 MB (without texts), so `verdict score` can free the gold set
 //! before the predictions are read.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use super::GoldColumn;
 use super::TicketIndex;
@@ -127,19 +127,56 @@ fn columns(gold: &GoldSet, n: usize) -> Vec<GoldColumn> {
 }
 
 fn tags(gold: &GoldSet, n: usize) -> Vec<(String, Vec<u32>)> {
-    let mut tags: Vec<(String, Vec<u32>)> = Vec::new();
-    let mut tag_index: HashMap<&str, usize> = HashMap::new();
+    let mut tags = TagRows::default();
     for (i, t) in gold.tickets[..n].iter().enumerate() {
         for tag in &t.tags {
-            let k = *tag_index.entry(tag.as_str()).or_insert_with(|| {
-                tags.push((tag.clone(), Vec::new()));
-                tags.len() - 1
-            });
-            let rows = &mut tags[k].1;
-            if rows.last() != Some(&(i as u32)) {
-                rows.push(i as u32);
+            tags.add(tag, i as u32);
+        }
+    }
+    tags.into_vec()
+}
+
+/// Each tag's rows, as rows are met in order: the tags in first-seen order, each tag's rows
+/// ascending, once each ([`GoldTable`]'s `tags`).
+#[derive(Default)]
+pub struct TagRows {
+    tags: Vec<(String, Vec<u32>)>,
+    index: HashMap<String, usize>,
+}
+
+impl TagRows {
+    /// Row `row` carries `tag` (rows come in ascending order).
+    pub fn add(&mut self, tag: &str, row: u32) {
+        let k = match self.index.get(tag) {
+            Some(&k) => k,
+            None => {
+                self.index.insert(tag.to_string(), self.tags.len());
+                self.tags.push((tag.to_string(), Vec::new()));
+                self.tags.len() - 1
+            }
+        };
+        let rows = &mut self.tags[k].1;
+        if rows.last() != Some(&row) {
+            rows.push(row);
+        }
+    }
+
+    /// The rows of `next`, which met the rows after this one's, `base` being its first row's
+    /// number here: as if this one had met them.
+    pub fn append(&mut self, next: TagRows, base: u32) {
+        for (tag, rows) in next.tags {
+            let rows = rows.into_iter().map(|r| r + base);
+            match self.index.get(tag.as_str()) {
+                Some(&k) => self.tags[k].1.extend(rows),
+                None => {
+                    self.index.insert(tag.clone(), self.tags.len());
+                    self.tags.push((tag, rows.collect()));
+                }
             }
         }
     }
-    tags
+
+    pub fn into_vec(self) -> Vec<(String, Vec<u32>)> {
+        self.tags
+    }
 }
