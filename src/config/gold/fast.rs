@@ -488,11 +488,8 @@ impl<'s> Builder<'s> {
         }
         let mut tags = Vec::new();
         for &c in &self.tag_cols {
-            match &cells[c] {
-                Cell::Missing | Cell::Null => {}
-                Cell::Str(s) if s.is_empty() => {}
-                Cell::Str(s) => tags.push(s.to_string()),
-                _ => return None,
+            if let Some(tag) = tag(&cells[c])? {
+                tags.push(tag.to_string());
             }
         }
         tickets.push(Ticket {
@@ -524,11 +521,8 @@ impl<'s> Builder<'s> {
             }
         }
         for &k in &self.tag_cols {
-            match &cells[k] {
-                Cell::Missing | Cell::Null => {}
-                Cell::Str(s) if s.is_empty() => {}
-                Cell::Str(s) => c.tags.add(s, n as u32),
-                _ => return None,
+            if let Some(tag) = tag(&cells[k])? {
+                c.tags.add(tag, n as u32);
             }
         }
         Some(())
@@ -574,6 +568,17 @@ impl<'s> Builder<'s> {
                 (gold, Some(table))
             }
         })
+    }
+}
+
+/// The tag in a tag column's `cell` (`None` when the cell has none: missing, null or empty);
+/// `None` outside when the full loader must read it.
+fn tag<'c>(cell: &'c Cell) -> Option<Option<&'c str>> {
+    match cell {
+        Cell::Missing | Cell::Null => Some(None),
+        Cell::Str(s) if s.is_empty() => Some(None),
+        Cell::Str(s) => Some(Some(s)),
+        _ => None,
     }
 }
 
