@@ -257,7 +257,12 @@ pub(crate) fn load_into(
         GoldSource::Table(t) => &t.path,
     };
     let mut c = Checker::new(file);
-    let text = match source::read_unhashed(file, &mut c) {
+    // A table read straight into the grader's table only borrows the text: mapped, if large.
+    let read = match (src, &table) {
+        (GoldSource::Table(_), Some(_)) => source::map_unhashed(file, &mut c),
+        _ => source::read_unhashed(file, &mut c).map(source::FileText::from),
+    };
+    let text = match read {
         Ok(t) => Some(t),
         Err(ReadError::Missing(msg)) => {
             parent.error(Some(named_at.0), named_at.1, msg);
@@ -271,8 +276,8 @@ pub(crate) fn load_into(
         let sha256 = match (src, table) {
             (GoldSource::Table(spec), Some(slot)) => {
                 let (sha256, fast) = rayon::join(
-                    || source::sha256_hex(text.as_bytes()),
-                    || fast::table_from_text(spec, &text, ""),
+                    || source::sha256_hex(text.as_str().as_bytes()),
+                    || fast::table_from_text(spec, text.as_str(), ""),
                 );
                 if let Some((mut gold, grading)) = fast {
                     gold.sha256 = sha256;
@@ -282,9 +287,12 @@ pub(crate) fn load_into(
                 tried = true;
                 sha256
             }
-            _ => source::sha256_hex(text.as_bytes()),
+            _ => source::sha256_hex(text.as_str().as_bytes()),
         };
-        let t = source::Text { text, sha256 };
+        let t = source::Text {
+            text: text.into_string(),
+            sha256,
+        };
         load_text(src, &mut c, parent, named_at, texts, t, tried)
     });
     out.append(&mut c.diags);
