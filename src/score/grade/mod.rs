@@ -419,6 +419,11 @@ impl Preparer {
         self.gold.index.get(id)
     }
 
+    /// How many tickets are scored.
+    pub fn n_tickets(&self) -> usize {
+        self.gold.n_tickets()
+    }
+
     /// [`Preparer::ticket_row`] from any thread: `last` is the caller's last row found
     /// (`u32::MAX` at first), tried first since records mostly come in ticket order.
     pub fn ticket_row_after(&self, id: &str, last: &mut u32) -> Option<u32> {

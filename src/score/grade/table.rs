@@ -47,7 +47,9 @@ impl GoldTable {
     /// A table from its parts, as a loader reads them straight from a file: the ids one
     /// after another in `ids`, ticket i's ending at `ends[i]`; per field its gold column;
     /// per tag, in first-seen order, the rows that carry it (ascending). What
-    /// [`GoldTable::new`] makes of the gold set with those tickets.
+    /// [`GoldTable::new`] makes of the gold set with those tickets. No id may be repeated
+    /// (the one-pass loader gives a file up on a repeated or look-alike id): the ids are not
+    /// hashed until a lookup needs it.
     pub fn from_parts(
         fields: Vec<Field>,
         ids: String,
@@ -58,7 +60,7 @@ impl GoldTable {
         GoldTable {
             fields,
             n_tickets: ends.len(),
-            index: TicketIndex::from_ids(ids, ends),
+            index: TicketIndex::from_unique_ids(ids, ends),
             columns,
             tags,
         }
