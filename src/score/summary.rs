@@ -254,28 +254,34 @@ fn confidence_reports(
     };
     let c = rows_of(&v.confidence, rows);
     let has_conf = c.iter().any(Option::is_some);
-    let calibration = settings
-        .calibration
-        .as_ref()
-        .filter(|_| has_conf)
-        .and_then(|cs| {
-            let correct = correct_on(&cs.field)?;
-            metrics::calibration(&c, &correct, cs.bins)
-        });
-    let routing = settings
-        .routing
-        .as_ref()
-        .filter(|_| has_conf)
-        .and_then(|rs| {
-            let correct = correct_on(&rs.field)?;
-            let policy = metrics::RoutingPolicy {
-                route_at: rs.route_at,
-                clarify_at: rs.clarify_at,
-                target_accuracy: rs.target_accuracy,
-            };
-            let mut report = metrics::routing(&c, &correct, &policy)?;
-            report.risk_coverage = thin_risk_coverage(std::mem::take(&mut report.risk_coverage));
-            Some(report)
-        });
-    (calibration, routing)
+    // Each sorts the confidences: on both cores.
+    let calibration = || {
+        settings
+            .calibration
+            .as_ref()
+            .filter(|_| has_conf)
+            .and_then(|cs| {
+                let correct = correct_on(&cs.field)?;
+                metrics::calibration(&c, &correct, cs.bins)
+            })
+    };
+    let routing = || {
+        settings
+            .routing
+            .as_ref()
+            .filter(|_| has_conf)
+            .and_then(|rs| {
+                let correct = correct_on(&rs.field)?;
+                let policy = metrics::RoutingPolicy {
+                    route_at: rs.route_at,
+                    clarify_at: rs.clarify_at,
+                    target_accuracy: rs.target_accuracy,
+                };
+                let mut report = metrics::routing(&c, &correct, &policy)?;
+                report.risk_coverage =
+                    thin_risk_coverage(std::mem::take(&mut report.risk_coverage));
+                Some(report)
+            })
+    };
+    rayon::join(calibration, routing)
 }
