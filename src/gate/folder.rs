@@ -143,8 +143,12 @@ fn read_meta(dir: &Path) -> Result<Meta> {
 fn read_meta_like(
     dir: &Path,
     like: Option<ReadGold>,
-    pre: Option<Vec<u8>>,
-) -> Result<(Meta, Option<Snapshot>, Option<String>)> {
+    pre: Option<crate::config::source::FileBytes>,
+) -> Result<(
+    Meta,
+    Option<Snapshot>,
+    Option<crate::config::source::FileBytes>,
+)> {
     let text = crate::run_dir::read_run_json(dir)?;
     let path = dir.join("run.json");
     let doc: Value = serde_json::from_str(&text)
@@ -285,11 +289,11 @@ fn rows_in(own: &GoldSet, to: &GoldSet) -> Option<Vec<u32>> {
 pub fn load_pair(base_dir: &Path, cand_dir: &Path) -> (Result<RunFolder>, Result<RunFolder>) {
     // The candidate first, so the baseline can share its gold set when it is the same
     // (reading each is parallel inside).
-    // The baseline's gold.jsonl read meanwhile (one core reads it while the candidate's is
-    // parsed on both), to be compared with the candidate's or parsed.
+    // The baseline's gold.jsonl mapped meanwhile (read, if small), to be compared with the
+    // candidate's or parsed.
     let (cm, base_gold) = rayon::join(
         || read_meta_like(cand_dir, None, None),
-        || std::fs::read(base_dir.join(crate::run_dir::GOLD_JSONL)).ok(),
+        || crate::config::source::map_bytes(&base_dir.join(crate::run_dir::GOLD_JSONL)).ok(),
     );
     let like = cm.as_ref().ok().and_then(|(m, s, text)| {
         s.as_ref().map(|snapshot| ReadGold {

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::config::source::{map_bytes, FileBytes};
 use crate::error::{display_path, Error, Result};
 use crate::eval_log::Scan;
 use crate::gold::{Field, FieldKind, GoldSet, GoldValue, Ticket};
@@ -40,7 +41,7 @@ pub(super) struct ReadGold<'a> {
     pub snapshot: &'a Snapshot,
     pub gold: &'a Arc<GoldSet>,
     /// Its gold.jsonl as read, when the fast path read it (else read again to compare).
-    pub text: Option<&'a str>,
+    pub text: Option<&'a [u8]>,
 }
 
 /// The snapshot and gold set of a version 2 folder, sharing `like`'s gold set when this
@@ -53,8 +54,8 @@ pub(super) struct ReadGold<'a> {
 pub(super) fn read_snapshot_like(
     dir: &Path,
     like: Option<ReadGold>,
-    pre: Option<Vec<u8>>,
-) -> Result<(Snapshot, Arc<GoldSet>, Option<String>)> {
+    pre: Option<FileBytes>,
+) -> Result<(Snapshot, Arc<GoldSet>, Option<FileBytes>)> {
     if let Some(like) = like {
         if let Some(snapshot) = same_gold(dir, &like, pre.as_deref()) {
             return Ok((snapshot, like.gold.clone(), None));
@@ -85,15 +86,13 @@ fn same_gold(dir: &Path, like: &ReadGold, pre: Option<&[u8]>) -> Option<Snapshot
     if ma.len() != mb.len() {
         return None;
     }
+    // (Large files mapped, not read: see `map_bytes`.)
     let same = match (pre, like.text) {
-        (Some(ta), Some(tb)) => ta == tb.as_bytes(),
+        (Some(ta), Some(tb)) => ta == tb,
         // Read once already: only this folder's copy is read.
-        (None, Some(tb)) => std::fs::read(&a).ok()? == tb.as_bytes(),
-        (Some(ta), None) => ta == std::fs::read(&b).ok()?,
-        (None, None) => {
-            let (ta, tb) = rayon::join(|| std::fs::read(&a), || std::fs::read(&b));
-            ta.ok()? == tb.ok()?
-        }
+        (None, Some(tb)) => *map_bytes(&a).ok()? == *tb,
+        (Some(ta), None) => *ta == *map_bytes(&b).ok()?,
+        (None, None) => *map_bytes(&a).ok()? == *map_bytes(&b).ok()?,
     };
     same.then_some(snapshot)
 }
@@ -101,21 +100,26 @@ fn same_gold(dir: &Path, like: &ReadGold, pre: Option<&[u8]>) -> Option<Snapshot
 /// The fast path of `read_snapshot` (the run folder's reader when this gives up), also
 /// returning gold.jsonl's text.
 #[cfg(test)]
-pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet, String)> {
+pub(super) fn fast_snapshot(dir: &Path) -> Option<(Snapshot, GoldSet, FileBytes)> {
     fast_snapshot_with(dir, None)
 }
 
 /// [`fast_snapshot`] from gold.jsonl's bytes when `pre` has them (else read here).
-fn fast_snapshot_with(dir: &Path, pre: Option<Vec<u8>>) -> Option<(Snapshot, GoldSet, String)> {
+fn fast_snapshot_with(
+    dir: &Path,
+    pre: Option<FileBytes>,
+) -> Option<(Snapshot, GoldSet, FileBytes)> {
     let text = std::fs::read_to_string(dir.join(crate::run_dir::SNAPSHOT_JSON)).ok()?;
     let snapshot: Snapshot = serde_json::from_str(&text).ok()?;
     if snapshot.version != crate::run_dir::RUN_VERSION {
         return None;
     }
-    let gtext = match pre {
-        Some(bytes) => String::from_utf8(bytes).ok()?,
-        None => std::fs::read_to_string(dir.join(crate::run_dir::GOLD_JSONL)).ok()?,
+    // Mapped when large, not read (see `map_bytes`).
+    let bytes = match pre {
+        Some(bytes) => bytes,
+        None => map_bytes(&dir.join(crate::run_dir::GOLD_JSONL)).ok()?,
     };
+    let gtext = std::str::from_utf8(&bytes).ok()?;
     let fields = snapshot.fields.clone();
     let index: Vec<hashbrown::HashMap<&str, u32>> = fields
         .iter()
@@ -161,7 +165,7 @@ fn fast_snapshot_with(dir: &Path, pre: Option<Vec<u8>>) -> Option<(Snapshot, Gol
         tickets,
         sha256: snapshot.eval.gold_sha256.clone(),
     };
-    Some((snapshot, gold, gtext))
+    Some((snapshot, gold, bytes))
 }
 
 /// A gold.jsonl line (`{"id", "text", "labels": {field: value}, "tags", "clarification"}`)
