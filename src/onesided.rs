@@ -89,10 +89,8 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, counts: &[u64], out: &mut [u64]
     }
 }
 
-use crate::stats::PoissonPlan;
-#[cfg(test)]
-use crate::stats::PoissonTables;
 pub use crate::stats::POISSON_ABOVE;
+use crate::stats::{poisson_draws, PoissonPlan, PoissonStat};
 
 /// What a paired bootstrap of one change found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -135,12 +133,6 @@ pub fn paired_bootstrap(
         stream,
     )
 }
-
-/// A Poisson resample computed while it is drawn: the statistic of one resample from the plan
-/// and the stream, drawing exactly what [`PoissonPlan::draw`] draws. The third argument is
-/// scratch space of the caller's (empty at first, kept from one resample to the next).
-pub(crate) type PoissonStat<'a> =
-    &'a (dyn Fn(&PoissonPlan, &mut ChaCha8Rng, &mut Vec<u64>) -> Option<f64> + Sync);
 
 /// [`paired_bootstrap`], with `poisson` (when given) computing each Poisson resample's
 /// statistic straight from the draws instead of `stat` over stored weights: the same numbers
@@ -209,145 +201,9 @@ pub(crate) fn paired_bootstrap_with(
     })
 }
 
-/// Resamples per block of [`poisson_draws`].
-const BLOCK: usize = 125;
-
-/// `resamples` Poisson resamples' statistics (the defined ones, in order) from `rng` on,
-/// as one pass of `poisson` would compute them, in blocks of [`BLOCK`] on every core.
-fn poisson_draws(
-    plan: &PoissonPlan,
-    counts: &[u64],
-    rng: &ChaCha8Rng,
-    resamples: usize,
-    poisson: PoissonStat,
-) -> Vec<f64> {
-    use rayon::prelude::*;
-    let one_pass = || {
-        let mut rng = rng.clone();
-        let mut scratch = Vec::new();
-        (0..resamples)
-            .filter_map(|_| poisson(plan, &mut rng, &mut scratch))
-            .collect()
-    };
-    if resamples <= BLOCK {
-        return one_pass();
-    }
-    // Where each block's stream starts: found without the statistic (see StreamSkip).
-    let skip = StreamSkip::new(counts);
-    let mut at = rng.clone();
-    let mut pos = at.get_word_pos();
-    let mut starts = vec![pos];
-    for r in 1..resamples {
-        skip.resample(&mut at, &mut pos);
-        if r.is_multiple_of(BLOCK) {
-            starts.push(pos);
-        }
-    }
-    let blocks: Vec<(Vec<f64>, u128)> = starts
-        .par_iter()
-        .enumerate()
-        .map(|(b, &start)| {
-            let mut rng = rng.clone();
-            rng.set_word_pos(start);
-            let mut scratch = Vec::new();
-            let n = BLOCK.min(resamples - b * BLOCK);
-            let draws = (0..n)
-                .filter_map(|_| poisson(plan, &mut rng, &mut scratch))
-                .collect();
-            (draws, rng.get_word_pos())
-        })
-        .collect();
-    // Each block ends where the next was started: else the skip misread the plan, and the
-    // draws are computed again in one pass.
-    let joined = blocks
-        .windows(2)
-        .zip(&starts[1..])
-        .all(|(w, &s)| w[0].1 == s);
-    debug_assert!(
-        joined,
-        "a block's stream does not start where the one before ended"
-    );
-    if !joined {
-        return one_pass();
-    }
-    blocks.into_iter().flat_map(|(d, _)| d).collect()
-}
-
-/// Means up to this are drawn by [`PoissonPlan`] from its tables, one `u64` of the stream each;
-/// larger ones by `rand_distr::Poisson` (the resampler's own threshold, not a copy).
-const PLAN_TABLE_MAX: u64 = crate::stats::POISSON_TABLE_MAX;
-
-/// How far one [`PoissonPlan::draw`] over `counts` moves the stream, found without the
-/// tables: a cell of mean 0 draws nothing, a table cell one `u64` (two words), and a larger
-/// mean is drawn by `rand_distr::Poisson` (a varying number of words) and its stream position
-/// read after it.
-struct StreamSkip {
-    /// Per large cell: the words drawn by the table cells before it (after the previous large
-    /// cell), and its distribution.
-    big: Vec<(u128, rand_distr::Poisson<f64>)>,
-    /// Words drawn by the table cells after the last large cell.
-    tail: u128,
-}
-
-impl StreamSkip {
-    fn new(counts: &[u64]) -> Self {
-        let mut big = Vec::new();
-        let mut words = 0u128;
-        for &c in counts {
-            match c {
-                0 => {}
-                c if c <= PLAN_TABLE_MAX => words += 2,
-                c => {
-                    let d = rand_distr::Poisson::new(c as f64).expect("a positive mean");
-                    big.push((std::mem::take(&mut words), d));
-                }
-            }
-        }
-        StreamSkip { big, tail: words }
-    }
-
-    /// Moves `pos` (the stream position of one resample's start) to the next's; `rng` is
-    /// anywhere on the stream and is moved where it is needed.
-    fn resample(&self, rng: &mut ChaCha8Rng, pos: &mut u128) {
-        use rand::RngCore;
-        for (words, d) in &self.big {
-            *pos += words;
-            let now = rng.get_word_pos();
-            if now <= *pos && *pos - now <= 32 {
-                // Near: read up to it rather than regenerate the block.
-                for _ in now..*pos {
-                    rng.next_u32();
-                }
-            } else {
-                rng.set_word_pos(*pos);
-            }
-            let _: f64 = d.sample(rng);
-            *pos = rng.get_word_pos();
-        }
-        *pos += self.tail;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn poisson_weights_have_the_means_and_variances_of_the_counts() {
-        let mut rng = rng_for(3, 9);
-        let mut tables = PoissonTables::default();
-        for mean in [1u64, 2, 7, 40, 64, 65, 500] {
-            let draws: Vec<f64> = (0..20_000)
-                .map(|_| tables.draw(&mut rng, mean) as f64)
-                .collect();
-            let m = draws.iter().sum::<f64>() / draws.len() as f64;
-            let v = draws.iter().map(|d| (d - m) * (d - m)).sum::<f64>() / (draws.len() - 1) as f64;
-            // Poisson: mean = variance = the count; 20,000 draws put both within a few %.
-            let se = (mean as f64 / draws.len() as f64).sqrt();
-            assert!((m - mean as f64).abs() < 5.0 * se, "mean {mean}: {m}");
-            assert!((v / mean as f64 - 1.0).abs() < 0.06, "variance {mean}: {v}");
-        }
-    }
 
     #[test]
     fn above_the_threshold_the_poisson_bootstrap_agrees_with_the_multinomial_one() {
@@ -375,64 +231,6 @@ mod tests {
                 r.sd
             );
             assert!((r.estimate - (c - b) / nf).abs() < 1e-12);
-        }
-    }
-
-    /// Cell counts of every kind the plan draws: none, table means (up to the largest), and
-    /// `rand_distr` means, in runs and alone; over `POISSON_ABOVE` in all.
-    fn mixed_counts() -> Vec<u64> {
-        let mut counts = vec![0, 1, 3, 64, 65, 0, 0, 7, 120_000, 2, 66, 67, 5_000, 12];
-        counts.extend((0..500u64).map(|i| [0, 1, 2, 9, 40, 64, 65, 300][(i * 7 % 8) as usize]));
-        counts.extend([70, 0, 64, 1]);
-        counts
-    }
-
-    #[test]
-    fn the_stream_skip_lands_where_the_plan_draw_ends() {
-        for counts in [
-            mixed_counts(),
-            vec![5; 40],
-            vec![0, 0, 200, 0],
-            vec![1_000_000],
-        ] {
-            let plan = PoissonPlan::new(&counts);
-            let skip = StreamSkip::new(&counts);
-            let mut rng = rng_for(5, 77);
-            let mut at = rng.clone();
-            let mut pos = rng.get_word_pos();
-            let mut out = vec![0u64; counts.len()];
-            for _ in 0..300 {
-                plan.draw(&mut rng, &mut out);
-                skip.resample(&mut at, &mut pos);
-                assert_eq!(pos, rng.get_word_pos(), "{counts:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn poisson_blocks_give_the_one_pass_draws() {
-        let counts = mixed_counts();
-        assert!(counts.iter().sum::<u64>() > POISSON_ABOVE);
-        let plan = PoissonPlan::new(&counts);
-        // A statistic that reads every weight, undefined on some resamples.
-        let fused = |plan: &PoissonPlan, rng: &mut ChaCha8Rng, sums: &mut Vec<u64>| {
-            sums.clear();
-            sums.resize(2, 0);
-            plan.draw_each(rng, plan.len(), |i, w| {
-                sums[i % 2] += w * (i as u64 % 5 + 1)
-            });
-            (!sums[0].is_multiple_of(7)).then(|| sums[0] as f64 / (sums[1] + 1) as f64)
-        };
-        for resamples in [1, 124, 125, 126, 250, 1000, 1001] {
-            let rng = rng_for(9, 3);
-            let blocks = poisson_draws(&plan, &counts, &rng, resamples, &fused);
-            let mut one = rng.clone();
-            let mut sums = Vec::new();
-            let expected: Vec<f64> = (0..resamples)
-                .filter_map(|_| fused(&plan, &mut one, &mut sums))
-                .collect();
-            assert_eq!(blocks, expected, "{resamples} resamples");
-            assert!(expected.len() < resamples || resamples == 1);
         }
     }
 

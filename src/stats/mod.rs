@@ -29,7 +29,7 @@ use crate::metrics::ConfusionMatrix;
 
 pub use resample::POISSON_ABOVE;
 use resample::{binomial, multinomial};
-pub(crate) use resample::{poisson_weights, PoissonPlan, PoissonTables, POISSON_TABLE_MAX};
+pub(crate) use resample::{poisson_draws, PoissonPlan, PoissonStat};
 
 /// How to bootstrap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,18 +146,34 @@ pub fn bootstrap_macro_f1(
     let n = cm.n();
     let estimate = cm.macro_f1()?;
     let mut rng = rng_for(cfg.seed, stream);
-    let mut sample = ConfusionMatrix::zeros(cm.k);
-    let mut tables = PoissonTables::default();
-    let draws = (0..cfg.resamples)
-        .map(|_| {
-            if n > POISSON_ABOVE {
-                poisson_weights(&mut rng, &mut tables, &cm.counts, &mut sample.counts);
-            } else {
+    let draws = if n > POISSON_ABOVE {
+        // One Poisson weight per cell from the plan's tables (the draws of `PoissonTables`,
+        // one `u64` of the stream per table cell), the resamples in blocks on every core,
+        // each block's stream positioned where the one before leaves it: the same draws as
+        // one pass.
+        let plan = PoissonPlan::new(&cm.counts);
+        let k = cm.k;
+        let stat = |plan: &PoissonPlan, rng: &mut ChaCha8Rng, w: &mut Vec<u64>| {
+            w.resize(plan.len(), 0);
+            plan.draw(rng, w);
+            let sample = ConfusionMatrix {
+                k,
+                counts: std::mem::take(w),
+            };
+            let f1 = sample.macro_f1().unwrap_or(0.0);
+            *w = sample.counts;
+            Some(f1)
+        };
+        poisson_draws(&plan, &cm.counts, &rng, cfg.resamples, &stat)
+    } else {
+        let mut sample = ConfusionMatrix::zeros(cm.k);
+        (0..cfg.resamples)
+            .map(|_| {
                 multinomial(&mut rng, n, &cm.counts, &mut sample.counts);
-            }
-            sample.macro_f1().unwrap_or(0.0)
-        })
-        .collect();
+                sample.macro_f1().unwrap_or(0.0)
+            })
+            .collect()
+    };
     Some(interval(estimate, draws, cfg))
 }
 
