@@ -520,9 +520,10 @@ struct Ready {
 
 /// A string of a chunk's line: where it is in the chunk's text, or its own copy (a string
 /// with escapes). (Positions, not borrows: the chunk and its lines go to the placer together.)
+/// 16 bytes (the `At` offsets sit in the box's null niche): a prepared line holds two.
 enum Span {
-    At(usize, usize),
-    Owned(String),
+    At(u32, u32),
+    Owned(Box<str>),
 }
 
 impl Span {
@@ -531,15 +532,19 @@ impl Span {
         match s {
             Cow::Borrowed(b) => {
                 let start = b.as_ptr() as usize - text.as_ptr() as usize;
-                Span::At(start, start + b.len())
+                match (u32::try_from(start), u32::try_from(start + b.len())) {
+                    (Ok(start), Ok(end)) => Span::At(start, end),
+                    // (A chunk past 4 GB: one line that long.)
+                    _ => Span::Owned(b.into()),
+                }
             }
-            Cow::Owned(o) => Span::Owned(o),
+            Cow::Owned(o) => Span::Owned(o.into_boxed_str()),
         }
     }
 
     fn get<'a>(&'a self, text: &'a str) -> &'a str {
         match self {
-            Span::At(start, end) => &text[*start..*end],
+            Span::At(start, end) => &text[*start as usize..*end as usize],
             Span::Owned(o) => o,
         }
     }
@@ -723,6 +728,20 @@ impl State<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chunk's lines on their way to the placer stay small, and a span reads its string.
+    #[test]
+    fn a_span_is_16_bytes_and_reads_its_string() {
+        assert_eq!(std::mem::size_of::<Span>(), 16);
+        // (About 340 bytes with unboxed rare parts and `String` spans.)
+        assert!(std::mem::size_of::<Option<Ready>>() <= 168);
+        let text = "{\"variant\":\"v1\"}";
+        let at = Span::of(Cow::Borrowed(&text[12..14]), text);
+        assert!(matches!(at, Span::At(12, 14)));
+        assert_eq!(at.get(text), "v1");
+        let owned = Span::of(Cow::Owned("v\"2".to_string()), text);
+        assert_eq!(owned.get(text), "v\"2");
+    }
 
     /// A gold set of `n` tickets T1..Tn, field `intent` (a or b), and a predictions file
     /// of several chunks: variant v1 then v2 on every ticket, the answer `a`.
