@@ -76,37 +76,30 @@ fn check_text(bytes: &[u8], checker: &mut Checker) -> Result<(), ReadError> {
     }
 }
 
-/// A text file's contents for a reader that only borrows them ([`map_unhashed`]).
-pub struct FileText(FileTextInner);
-
-enum FileTextInner {
-    /// Mapped into memory, checked to be UTF-8 when mapped.
-    Mapped(memmap2::Mmap),
-    Read(String),
-}
+/// A text file's contents for a reader that only borrows them ([`map_unhashed`]): bytes
+/// checked to be UTF-8.
+pub struct FileText(FileBytes);
 
 impl FileText {
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            // SAFETY: `map_unhashed` checked these bytes to be UTF-8 (`check_text`), and the
-            // map is read-only.
-            FileTextInner::Mapped(m) => unsafe { std::str::from_utf8_unchecked(m) },
-            FileTextInner::Read(s) => s,
-        }
+        // SAFETY: a `FileText` holds bytes `check_text` found to be UTF-8 (`map_unhashed`)
+        // or a `String`'s; neither changes (the map is read-only).
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 
     /// The text as a `String` of its own (a copy of a mapped file).
     pub fn into_string(self) -> String {
         match self.0 {
-            FileTextInner::Mapped(_) => self.as_str().to_owned(),
-            FileTextInner::Read(s) => s,
+            FileBytes::Mapped(_) => self.as_str().to_owned(),
+            // SAFETY: as in `as_str`.
+            FileBytes::Read(v) => unsafe { String::from_utf8_unchecked(v) },
         }
     }
 }
 
 impl From<String> for FileText {
     fn from(s: String) -> Self {
-        FileText(FileTextInner::Read(s))
+        FileText(FileBytes::Read(s.into_bytes()))
     }
 }
 
@@ -114,16 +107,12 @@ impl From<String> for FileText {
 const MAP_MIN: u64 = 1 << 20;
 
 /// [`read_unhashed`] for a reader that only borrows the text: a file of [`MAP_MIN`] bytes
-/// or more is mapped into memory instead of read (see [`map_bytes`]).
+/// or more is mapped into memory instead of read (see [`map_bytes`]), with the same checks
+/// and errors.
 pub fn map_unhashed(path: &Path, checker: &mut Checker) -> Result<FileText, ReadError> {
-    let file = std::fs::File::open(path).map_err(|e| missing(path, e))?;
-    let len = file.metadata().map_err(|e| missing(path, e))?.len();
-    if len < MAP_MIN {
-        return read_unhashed(path, checker).map(FileText::from);
-    }
-    let map = map_file(&file).map_err(|e| missing(path, e))?;
-    check_text(&map, checker)?;
-    Ok(FileText(FileTextInner::Mapped(map)))
+    let bytes = map_bytes(path).map_err(|e| missing(path, e))?;
+    check_text(&bytes, checker)?;
+    Ok(FileText(bytes))
 }
 
 /// A file's bytes, mapped into memory or read ([`map_bytes`]).
