@@ -438,19 +438,10 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value
     if style != TScalarStyle::Plain || tag == Some("str") {
         return Value::Str(text);
     }
-    match text.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" => return Value::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
-        _ => {}
+    if let Some(v) = plain_word(&text) {
+        return v;
     }
-    let looks_numeric = text
-        .trim_start_matches(['-', '+'])
-        .starts_with(|c: char| c.is_ascii_digit() || c == '.');
-    if looks_numeric {
+    if looks_numeric(&text) {
         if let Ok(i) = text.parse::<i64>() {
             return Value::Int(i);
         }
@@ -466,6 +457,36 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value
         }
     }
     Value::Str(text)
+}
+
+/// The null, boolean and special float words of the core schema.
+fn plain_word(text: &str) -> Option<Value> {
+    Some(match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" => Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => Value::Float(f64::NAN),
+        _ => return None,
+    })
+}
+
+fn looks_numeric(text: &str) -> bool {
+    text.trim_start_matches(['-', '+'])
+        .starts_with(|c: char| c.is_ascii_digit() || c == '.')
+}
+
+/// What a plain scalar resolves to, as [`parse`] resolves it: `None` when it is a string
+/// (found without allocating for the common case of a word that is not a number).
+pub(crate) fn plain_non_string(text: &str) -> Option<Value> {
+    if plain_word(text).is_none() && !looks_numeric(text) {
+        return None;
+    }
+    match resolve_scalar(text.to_string(), TScalarStyle::Plain, None) {
+        Value::Str(_) => None,
+        v => Some(v),
+    }
 }
 
 #[cfg(test)]
