@@ -308,6 +308,52 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// [`Scan::object`] for an object whose keys usually come in one order: `quoted[k]` is
+    /// key k as written (`"key":`, no space before the colon). After key k, key k + 1 is
+    /// tried first by comparing its bytes in place (no scan for the closing quote, no look-up
+    /// of the key); anything else is read as [`Scan::object`] reads it. `each` gets the key's
+    /// index when read that way, else its text (`Err`), reads the value and returns the
+    /// index of the key it recognised, if any.
+    #[inline]
+    pub(crate) fn object_in_order(
+        &mut self,
+        quoted: &[&[u8]],
+        mut each: impl FnMut(&mut Self, Result<usize, &'a str>) -> Option<Option<usize>>,
+    ) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        let mut next = 0usize;
+        loop {
+            let guessed = quoted.get(next).is_some_and(|p| {
+                self.b
+                    .get(self.i..self.i + p.len())
+                    .is_some_and(|b| eq_upto24(b, p))
+            });
+            let key = if guessed {
+                self.i += quoted[next].len();
+                Ok(next)
+            } else {
+                let key = self.string()?;
+                self.eat(b':')?;
+                Err(key)
+            };
+            if let Some(k) = each(self, key)? {
+                next = k + 1;
+            }
+            match self.peek()? {
+                b',' => self.i += 1,
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// `[ value, ... ]`, `each` reading each value.
     pub(crate) fn array(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.eat(b'[')?;
@@ -379,4 +425,15 @@ pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
         4..=7 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
         _ => a.iter().zip(b).all(|(x, y)| x == y),
     }
+}
+
+/// [`eq_short`], also in line for strings of 17 to 24 bytes (three words that overlap).
+#[inline]
+pub fn eq_upto24(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if !(17..=24).contains(&n) || n != b.len() {
+        return eq_short(a, b);
+    }
+    let word8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    word8(a, 0) == word8(b, 0) && word8(a, 8) == word8(b, 8) && word8(a, n - 8) == word8(b, n - 8)
 }

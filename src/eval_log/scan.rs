@@ -225,38 +225,38 @@ impl<'a> Scan<'a> {
         }
         let mut u = Usage::default();
         let mut seen = 0u8;
-        self.object(|s, key| {
-            // By length and bytes in line (a `match` on strings calls `memcmp`).
-            let k = key.as_bytes();
-            let bit = if eq_short(k, b"input_tokens") {
-                1
-            } else if eq_short(k, b"output_tokens") {
-                2
-            } else if eq_short(k, b"cache_read_input_tokens") {
-                4
-            } else if eq_short(k, b"cache_creation_input_tokens") {
-                8
-            } else {
-                return s.skip_value(0);
+        self.object_in_order(&QUOTED_USAGE, |s, key| {
+            let k = match key {
+                Ok(k) => k,
+                // By length and bytes in line (a `match` on strings calls `memcmp`).
+                Err(key) => match QUOTED_USAGE
+                    .iter()
+                    .position(|q| eq_short(&q[1..q.len() - 2], key.as_bytes()))
+                {
+                    Some(k) => k,
+                    None => return s.skip_value(0).map(|_| None),
+                },
             };
+            let bit = 1u8 << k;
             if seen & bit != 0 {
                 return None;
             }
             seen |= bit;
             let v = s.u64()?;
-            match bit {
-                1 => u.input_tokens = v,
-                2 => u.output_tokens = v,
-                4 => u.cache_read_input_tokens = v,
+            match k {
+                0 => u.input_tokens = v,
+                1 => u.output_tokens = v,
+                2 => u.cache_read_input_tokens = v,
                 _ => u.cache_creation_input_tokens = v,
             }
-            Some(())
+            Some(Some(k))
         })?;
         (seen & 3 == 3).then_some(Some(u))
     }
 }
 
-/// The keys of a journal line that serde reads (each one's bit is its position).
+/// The keys of a journal line that serde reads (each one's bit is its position), in the
+/// order `verdict run` writes them (the fields of [`PredictionRecord`]).
 const KEYS: [&str; 20] = [
     "v",
     "variant",
@@ -278,6 +278,39 @@ const KEYS: [&str; 20] = [
     "latency_e2e_ms",
     "started_at_ms",
     "finished_at_ms",
+];
+
+/// The keys of [`Usage`] as written (`"key":`), in the order they are written.
+const QUOTED_USAGE: [&[u8]; 4] = [
+    b"\"input_tokens\":",
+    b"\"output_tokens\":",
+    b"\"cache_read_input_tokens\":",
+    b"\"cache_creation_input_tokens\":",
+];
+
+/// [`KEYS`] as `verdict run` writes each (`"key":`), in the order it writes them, for
+/// [`Scan::object_in_order`].
+const QUOTED_KEYS: [&[u8]; 20] = [
+    b"\"v\":",
+    b"\"variant\":",
+    b"\"ticket\":",
+    b"\"repeat\":",
+    b"\"outcome\":",
+    b"\"outputs\":",
+    b"\"confidence\":",
+    b"\"tool\":",
+    b"\"raw\":",
+    b"\"usage\":",
+    b"\"cost_usd\":",
+    b"\"latency_ms\":",
+    b"\"cached\":",
+    b"\"request_id\":",
+    b"\"attempts\":",
+    b"\"error\":",
+    b"\"stop_reason\":",
+    b"\"latency_e2e_ms\":",
+    b"\"started_at_ms\":",
+    b"\"finished_at_ms\":",
 ];
 
 /// A key's position in [`KEYS`]: found by its length, first and last byte (unique among
@@ -327,9 +360,13 @@ pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
     let mut ticket = None;
     let mut out = JournalLine::blank();
     let mut got_outcome = false;
-    s.object(|s, key| {
-        let Some(bit) = key_bit(key) else {
-            return s.skip_value(0);
+    s.object_in_order(&QUOTED_KEYS, |s, key| {
+        let bit = match key {
+            Ok(k) => k as u32,
+            Err(key) => match key_bit(key) {
+                Some(bit) => bit,
+                None => return s.skip_value(0).map(|_| None),
+            },
         };
         if seen & (1 << bit) != 0 {
             return None; // serde: duplicate field
@@ -379,7 +416,7 @@ pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
             18 => out.started_at_ms = s.opt_u64()?,
             _ => out.finished_at_ms = s.opt_u64()?,
         }
-        Some(())
+        Some(Some(bit as usize))
     })?;
     s.ws();
     if s.i != s.b.len() || v? != PREDICTION_VERSION || !got_outcome {

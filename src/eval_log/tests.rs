@@ -185,6 +185,25 @@ fn the_journal_scanner_reads_what_serde_reads_or_gives_up() {
     let edits: &[(&str, &str)] = &[
         ("", ""),
         (r#""T-0001""#, r#""T-\u0030001""#),
+        // Keys out of the writer's order, repeated, spaced, or near the one expected next
+        // (`Scan::object_in_order` tries the next key by its bytes first).
+        (r#""v":1,"#, ""),
+        (r#""v":1,"#, r#""x":1,"v":1,"#),
+        (r#""repeat":2,"#, r#""repeat":2,"repeat":3,"#),
+        (r#""repeat":2,"#, r#""outcome":"ok","repeat":2,"#),
+        (r#""ticket":"#, r#""ticket" :"#),
+        (r#""ticket":"#, r#" "ticket":"#),
+        (r#""variant":"#, r#""variants":"x","variant":"#),
+        (r#""variant":"#, r#""varian":"x","variant":"#),
+        (r#""confidence":"#, r#""confidencE":1,"confidence":"#),
+        (
+            r#""finished_at_ms":"#,
+            r#""finished_at_ms":1,"finished_at_ms":"#,
+        ),
+        (
+            r#""finished_at_ms":"#,
+            r#""finished_at_mss":1,"finished_at_ms":"#,
+        ),
         (r#""T-0001""#, r#""Tésté-✓""#),
         (r#""prompt-a""#, r#""prompt\"a""#),
         (r#""billing""#, r#""bil\nling""#),
@@ -341,22 +360,26 @@ fn push_lines_splits_as_str_lines() {
     }
 }
 
-/// `eq_short` is `==` on byte strings of every length, equal or differing in any one byte.
+/// `eq_short` and `eq_upto24` are `==` on byte strings of every length, equal or differing in
+/// any one byte.
 #[test]
 fn eq_short_is_slice_equality() {
+    use super::cursor::eq_upto24;
     use super::eq_short;
-    for n in 0..40usize {
-        let a: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
-        assert!(eq_short(&a, &a.clone()), "{n}");
-        for i in 0..n {
-            let mut b = a.clone();
-            b[i] ^= 0x20;
-            assert!(!eq_short(&a, &b), "{n} {i}");
-            assert!(!eq_short(&b, &a), "{n} {i}");
+    for eq in [eq_short, eq_upto24] {
+        for n in 0..40usize {
+            let a: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
+            assert!(eq(&a, &a.clone()), "{n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!eq(&a, &b), "{n} {i}");
+                assert!(!eq(&b, &a), "{n} {i}");
+            }
+            let longer = [&a[..], b"x"].concat();
+            assert!(!eq(&a, &longer), "{n}");
+            assert!(!eq(&longer, &a), "{n}");
         }
-        let longer = [&a[..], b"x"].concat();
-        assert!(!eq_short(&a, &longer), "{n}");
-        assert!(!eq_short(&longer, &a), "{n}");
     }
     assert!(eq_short(b"variant", b"variant") && !eq_short(b"variant", b"variance"));
 }
