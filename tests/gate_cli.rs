@@ -57,6 +57,19 @@ fn gate_compare_and_their_exit_codes_on_a_local_run() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = text(&o);
     assert!(out.starts_with("gate passed: 16 rules"), "{out}");
+    // As JSON, the report holds each variant's comparison with its intervals (the text
+    // report above computes only the paired data its rules read).
+    let o = verdict(&["gate", run_s, "--baseline", run_s, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let comparisons = v["comparisons"].as_array().unwrap();
+    assert_eq!(comparisons.len(), 2, "one per variant");
+    for c in comparisons {
+        let accuracy = &c["fields"][0]["accuracy"];
+        assert_eq!(accuracy["diff"], 0.0);
+        assert!(accuracy["interval"].is_array(), "{accuracy}");
+        assert!(c["fields"][0]["macro_f1"]["interval"].is_array(), "{c}");
+    }
 
     // Regression rules without a baseline: exit 2, unless --baseline-optional.
     let o = verdict(&["gate", run_s]);

@@ -403,8 +403,8 @@ pub fn paired_graded(c: &Compared, base: &GradedSide, cand: &GradedSide) -> Pair
 }
 
 /// [`compare_graded`]; with `deltas` false the comparison's per-field changes and intervals
-/// are left out (the paired data is the same).
-fn compare_graded_with(
+/// are left out (the paired data is the same): for a caller that reads only the paired data.
+pub fn compare_graded_with(
     c: &Compared,
     base: &GradedSide,
     cand: &GradedSide,

@@ -115,7 +115,7 @@ pub fn compare_command(args: &CompareCommand) -> Result<Exit> {
     };
     let comparisons: Vec<Comparison> = pairs
         .par_iter()
-        .map(|(b, c)| compare_pair(&base, b, cand_ref, c).map(|p| p.0))
+        .map(|(b, c)| compare_pair(&base, b, cand_ref, c, true).map(|p| p.0))
         .collect::<Result<_>>()?;
     let md = || {
         comparisons
@@ -280,6 +280,8 @@ pub fn gate_command(args: &GateCommand) -> Result<Exit> {
     };
     let opts = GateOptions {
         inconclusive_passes: args.inconclusive_passes,
+        // The comparisons (and their bootstraps) show only in the JSON report.
+        comparisons: args.format == Format::Json,
     };
     let report = gate_run(
         &cand,
@@ -326,6 +328,7 @@ pub(super) fn gate_run(
     pairs_args: &[String],
     opts: &GateOptions,
 ) -> Result<super::GateReport> {
+    let comparisons = opts.comparisons;
     // Pairing: by name, or --pair BASE=CAND.
     let mut pairs: Vec<(String, String)> = Vec::new();
     for p in pairs_args {
@@ -358,7 +361,7 @@ pub(super) fn gate_run(
             let Some(bv) = base.variants.iter().find(|x| x.name == bname) else {
                 return Ok(None);
             };
-            compare_pair(base, bv, cand, v).map(|(c, p)| Some((bname, c, p)))
+            compare_pair(base, bv, cand, v, comparisons).map(|(c, p)| Some((bname, c, p)))
         })
         .collect::<Result<_>>()?;
     let variants: Vec<CandidateVariant> = selected
@@ -374,7 +377,9 @@ pub(super) fn gate_run(
                 .expect("scored"),
             own: &own[i],
             unpriced: unpriced(cand, &v.name),
-            pair: paired[i].as_ref().map(|(b, c, p)| (b.clone(), c, p)),
+            pair: paired[i]
+                .as_ref()
+                .map(|(b, c, p)| (b.clone(), comparisons.then_some(c), p)),
         })
         .collect();
     let input = GateInput {

@@ -405,11 +405,15 @@ pub(super) fn pair_index(n: usize, i: usize, j: usize) -> (u64, bool) {
     ((before + (b - a - 1)) as u64, swapped)
 }
 
+/// The comparison of `bv` of `base` with `cv` of `cand`, and their paired data; with
+/// `deltas` false the comparison's per-field changes and intervals (its bootstraps) are left
+/// out, for a caller that reads only the paired data.
 pub(super) fn compare_pair(
     base: &RunFolder,
     bv: &ScoredVariant,
     cand: &RunFolder,
     cv: &ScoredVariant,
+    deltas: bool,
 ) -> Result<(Comparison, Paired)> {
     let mut opts = CompareOptions {
         seed: cand.settings.seed,
@@ -427,11 +431,12 @@ pub(super) fn compare_pair(
     let (bi, ci) = (base.index(&bv.name), cand.index(&cv.name));
     // Two variants of one folder, graded once.
     if let (true, Some(own)) = (base.dir == cand.dir, base.own.as_ref()) {
-        return Ok(compare::compare_graded(
+        return Ok(compare::compare_graded_with(
             &Compared::same_run(&own.gold),
             &side_of(base, own, bi),
             &side_of(cand, own, ci),
             &opts,
+            deltas,
         ));
     }
     let lazy;
@@ -475,10 +480,11 @@ pub(super) fn compare_pair(
             &lazy_cand
         }
     };
-    Ok(compare::compare_graded(
+    Ok(compare::compare_graded_with(
         compared,
         &side_of(base, against, bi),
         &side_of(cand, cand_run, ci),
         &opts,
+        deltas,
     ))
 }

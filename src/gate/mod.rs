@@ -133,7 +133,8 @@ pub struct CandidateVariant<'a> {
     /// A cost rule on it cannot be evaluated.
     pub unpriced: bool,
     /// The baseline pairing, when there is a baseline.
-    pub pair: Option<(String, &'a Comparison, &'a Paired)>,
+    /// The comparison is there when the report is to hold it (`GateReport::comparisons`).
+    pub pair: Option<(String, Option<&'a Comparison>, &'a Paired)>,
 }
 
 /// What the gate runs on.
@@ -150,6 +151,10 @@ pub struct GateInput<'a> {
 pub struct GateOptions {
     /// `--inconclusive pass`.
     pub inconclusive_passes: bool,
+    /// The report holds each baseline pair's comparison, with its bootstraps (only the JSON
+    /// report shows them); otherwise `gate::command::gate_run` computes only the paired data
+    /// the rules read.
+    pub comparisons: bool,
 }
 
 fn metric_text(rule: &Rule) -> String {
@@ -503,7 +508,7 @@ pub fn gate(input: &GateInput, set: &RuleSet, opts: &GateOptions) -> Result<Gate
         comparisons: input
             .variants
             .iter()
-            .filter_map(|v| v.pair.as_ref().map(|(_, c, _)| (*c).clone()))
+            .filter_map(|v| v.pair.as_ref().and_then(|(_, c, _)| c.cloned()))
             .collect(),
     })
 }

@@ -128,7 +128,7 @@ fn run_gate_opts(f: &Fixture, rules: &str, opts: &GateOptions) -> GateReport {
             report: &f.report.variants[0],
             own: &f.own,
             unpriced: false,
-            pair: f.pair.as_ref().map(|(c, p)| ("v".to_string(), c, p)),
+            pair: f.pair.as_ref().map(|(c, p)| ("v".to_string(), Some(c), p)),
         }],
     };
     gate(&input, &set, opts).unwrap()
@@ -184,6 +184,7 @@ fn significance_1_point_margin_on_200_tickets_is_inconclusive_with_required_n() 
         "- {metric: accuracy, significant_drop: {margin: 0.01}}",
         &GateOptions {
             inconclusive_passes: true,
+            ..Default::default()
         },
     );
     assert!(r.passed);
