@@ -43,6 +43,16 @@ impl Field {
             .position(|v| v == value)
             .map(|i| i as u32)
     }
+
+    /// [`Field::index_of`] as a table, for readers that look up a value per ticket: each
+    /// value and its index (the first of a repeated value).
+    pub fn value_index(&self) -> hashbrown::HashMap<&str, u32> {
+        let mut m = hashbrown::HashMap::with_capacity(self.values.len());
+        for (i, v) in self.values.iter().enumerate() {
+            m.entry(v.as_str()).or_insert(i as u32);
+        }
+        m
+    }
 }
 
 /// A gold (or predicted) value of one field.

@@ -121,17 +121,7 @@ fn fast_snapshot_with(
     };
     let gtext = std::str::from_utf8(&bytes).ok()?;
     let fields = snapshot.fields.clone();
-    let index: Vec<hashbrown::HashMap<&str, u32>> = fields
-        .iter()
-        .map(|f| {
-            let mut m = hashbrown::HashMap::new();
-            for (i, v) in f.values.iter().enumerate() {
-                // The first of a repeated value, as `Field::index_of`.
-                m.entry(v.as_str()).or_insert(i as u32);
-            }
-            m
-        })
-        .collect();
+    let index: Vec<hashbrown::HashMap<&str, u32>> = fields.iter().map(Field::value_index).collect();
     use rayon::prelude::*;
     let lines: Vec<&str> = gtext.lines().filter(|l| !l.trim().is_empty()).collect();
     // An indexed collect (in place); a line the scanner gives up on sends the whole file to

@@ -49,22 +49,12 @@ pub(super) fn from_text(text: &str, file: &Path, sha256: &str) -> Option<GoldSet
     })
 }
 
-/// Each field's values and their indices (the first of a repeated value, as
-/// [`Field::index_of`]).
+/// Each field's [`Field::value_index`].
 type ValueIndex<'f> = Vec<hashbrown::HashMap<&'f str, u32>>;
 
 /// The ticket list, read in two halves on two cores (split at an item's first line).
 fn read_tickets(body: &str, fields: &[Field]) -> Option<Vec<Ticket>> {
-    let index: ValueIndex = fields
-        .iter()
-        .map(|f| {
-            let mut m = hashbrown::HashMap::new();
-            for (i, v) in f.values.iter().enumerate() {
-                m.entry(v.as_str()).or_insert(i as u32);
-            }
-            m
-        })
-        .collect();
+    let index: ValueIndex = fields.iter().map(Field::value_index).collect();
     let first = body.lines().find(|l| !is_blank(l))?;
     let dash = first.len() - first.trim_start_matches(' ').len();
     // The first item line after the middle of the text.
