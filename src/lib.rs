@@ -14,6 +14,7 @@ pub mod diag;
 pub mod error;
 pub mod eval_log;
 pub mod exit;
+pub mod file_bytes;
 pub mod gate;
 pub mod gold;
 pub mod metrics;

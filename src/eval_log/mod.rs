@@ -370,80 +370,97 @@ fn read_journal_chunked<T: Send>(
 /// The journal's text in chunks of about `chunk` bytes of whole lines: `on_chunk(text,
 /// lines before it, whether its last line is the file's)` returns the chunk's line count. A
 /// missing file is no chunk.
+///
+/// A large journal is mapped, not read ([`crate::file_bytes::map_bytes`]: no copy out
+/// of the page cache), and the pages of each chunk done with are dropped from the map, so
+/// the process holds a few chunks of the file at a time, not the whole file.
 fn read_journal_text_chunks(
     path: &Path,
     chunk: usize,
     mut on_chunk: impl FnMut(&str, usize, bool) -> Result<usize>,
 ) -> Result<()> {
-    use std::io::Read;
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    let bytes = match crate::file_bytes::map_bytes(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(path, e)),
     };
-    // Zeroed once and reused: a chunk is read behind the held-back tail of the one before
-    // (moved to the front), not into freshly zeroed bytes each time.
-    let mut buf: Vec<u8> = Vec::new();
-    // Bytes at the front of `buf` carried over from the chunk before.
-    let mut filled = 0usize;
-    // Lines before the chunk being read (for positions), and bytes read so far.
+    if let crate::file_bytes::FileBytes::Mapped(m) = &bytes {
+        // Read once, front to back: read ahead of the scan.
+        let _ = m.advise(memmap2::Advice::Sequential);
+    }
+    // Bytes of the map done with and not yet dropped from it.
+    let mut done_from = 0usize;
     let mut line_base = 0usize;
-    let mut consumed = 0usize;
-    loop {
-        if buf.len() < filled + chunk {
-            buf.resize(filled + chunk, 0);
-        }
-        let mut end = filled;
-        loop {
-            match file.read(&mut buf[end..filled + chunk]) {
-                Ok(0) => break,
-                Ok(k) => {
-                    end += k;
-                    if end == filled + chunk {
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(path, e)),
+    for_text_chunks(path, &bytes, chunk, |text, start, eof| {
+        let n = on_chunk(text, line_base, eof)?;
+        line_base += n;
+        if let crate::file_bytes::FileBytes::Mapped(m) = &bytes {
+            // Whole pages before this chunk's end, several chunks at a time (one call per
+            // small chunk would cost more than it saves).
+            let end = (start + text.len()) & !(PAGE - 1);
+            if end >= done_from + (4 * chunk).max(PAGE) {
+                // SAFETY: a private read-only map of a file: dropped pages read back from
+                // the file (the page cache) if touched again; no reference into them is
+                // held (the chunks before this one are done with).
+                let _ = unsafe {
+                    m.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        done_from,
+                        end - done_from,
+                    )
+                };
+                done_from = end;
             }
         }
-        let eof = end < filled + chunk;
-        let bytes = &buf[..end];
-        // Whole lines, holding back the last one until the end of the file is seen: the
-        // file's last line is read leniently (it may be torn), and only then is it known.
-        let cut = if eof {
-            end
+        Ok(())
+    })
+}
+
+/// What the map is dropped in multiples of: 64 KiB, page-aligned on any page size that
+/// divides it.
+const PAGE: usize = 1 << 16;
+
+/// `bytes` (a journal's) in chunks of about `chunk` bytes of whole lines: `each(text, its
+/// byte offset, whether its last line is the file's)`. A line longer than `chunk` is a
+/// chunk of its own; the file's last line is always in the last chunk, so that a torn last
+/// line is known as such. Text that is not UTF-8 is an error naming its byte.
+pub(super) fn for_text_chunks(
+    path: &Path,
+    bytes: &[u8],
+    chunk: usize,
+    mut each: impl FnMut(&str, usize, bool) -> Result<()>,
+) -> Result<()> {
+    let chunk = chunk.max(1);
+    let len = bytes.len();
+    let mut start = 0usize;
+    while start < len {
+        // The chunk ends after the last line end within `chunk` bytes (else after the first
+        // one beyond), unless that leaves nothing after it: then it is the rest.
+        let limit = start + chunk;
+        let cut = if limit >= len {
+            len
         } else {
-            let Some(last_nl) = bytes.iter().rposition(|&b| b == b'\n') else {
-                filled = end;
-                continue; // one line longer than the chunk: read on
-            };
-            match bytes[..last_nl].iter().rposition(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                None => {
-                    filled = end;
-                    continue;
-                }
+            let nl = memchr::memrchr(b'\n', &bytes[start..limit])
+                .map(|i| start + i)
+                .or_else(|| memchr::memchr(b'\n', &bytes[limit..]).map(|i| limit + i));
+            match nl {
+                Some(nl) if nl + 1 < len => nl + 1,
+                _ => len,
             }
         };
-        let text = std::str::from_utf8(&bytes[..cut]).map_err(|e| {
+        let text = std::str::from_utf8(&bytes[start..cut]).map_err(|e| {
             Error::io(
                 path,
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!("invalid UTF-8 at byte {}", consumed + e.valid_up_to()),
+                    format!("invalid UTF-8 at byte {}", start + e.valid_up_to()),
                 ),
             )
         })?;
-        let n = on_chunk(text, line_base, eof)?;
-        line_base += n;
-        consumed += cut;
-        if eof {
-            return Ok(());
-        }
-        buf.copy_within(cut..end, 0);
-        filled = end - cut;
+        each(text, start, cut == len)?;
+        start = cut;
     }
+    Ok(())
 }
 
 /// Line `i` of a chunk whose first line is the file's line `first_line` (0-based): a byte

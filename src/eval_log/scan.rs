@@ -428,9 +428,11 @@ pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
 }
 
 /// Bytes of the journal [`read_journal_views`] reads at a time: smaller than
-/// [`super::JOURNAL_CHUNK`], so a chunk's text and its scanned lines (about 1.3 times the
-/// text) stay in the cache between the scan and the sink that reads them.
-const VIEW_CHUNK: usize = 2 << 20;
+/// [`super::JOURNAL_CHUNK`], so a chunk's text and its scanned lines (about 1.5 times the
+/// text, at a [`JournalLine`] of 376 bytes and a tag per line of about 320 bytes) stay in
+/// the cache between the scan and the sink that reads them. (At 2 MB, `verdict gate` of two
+/// 1,000,000 x 3 journals took about 5 % longer.)
+const VIEW_CHUNK: usize = 512 << 10;
 
 /// Reads a journal as [`read_journal`](super::read_journal) does (the same checks and
 /// errors), without building records: each chunk's lines are scanned on both cores

@@ -50,6 +50,67 @@ fn chunked_reading_equals_reading_whole_at_every_chunk_size() {
     }
 }
 
+/// A journal of more than [`crate::file_bytes::MAP_MIN`] bytes is mapped, and the pages of
+/// chunks done with are dropped from the map as it is read: every chunk size still reads
+/// each line once, in order, with its line number, the torn last line skipped, and through
+/// `read_journal_views` too.
+#[test]
+fn a_mapped_journal_reads_as_a_read_one_at_every_chunk_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("predictions.jsonl");
+    let mut j = Journal::open(&path).unwrap();
+    let mut expect = Vec::new();
+    let mut i = 0usize;
+    while std::fs::metadata(&path).map_or(0, |m| m.len()) < crate::file_bytes::MAP_MIN + 300_000 {
+        let mut r = PredictionRecord::new("v", &format!("T-{i}"), 0, Outcome::Ok);
+        r.error = Some("y".repeat(i * 13 % 700));
+        j.append(&r).unwrap();
+        expect.push(r.ticket.clone());
+        i += 1;
+    }
+    drop(j);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"{\"v\":1,\"vari");
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        crate::file_bytes::map_bytes(&path).unwrap(),
+        crate::file_bytes::FileBytes::Mapped(_)
+    ));
+    for chunk in [5, 4096, 70_000, 1 << 20, 16 << 20] {
+        let got: Vec<String> = read_journal_chunked(
+            &path,
+            chunk,
+            |l| serde_json::from_str::<PredictionRecord>(l).ok(),
+            |r| Some(r.ticket),
+        )
+        .unwrap();
+        assert_eq!(got, expect, "chunk {chunk}");
+    }
+    let mut viewed = Vec::new();
+    read_journal_views(
+        &path,
+        |_| (),
+        |lines| {
+            viewed.extend(lines.iter().map(|(l, ())| l.ticket.to_string()));
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(viewed, expect);
+    // A bad line deep in the file is an error at its line.
+    let text = String::from_utf8(bytes).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let bad = lines.len() - 40;
+    lines[bad] = "{not json";
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    for chunk in [4096, 1 << 20] {
+        match read_journal_chunked(&path, chunk, |_| None, Some).unwrap_err() {
+            Error::Invalid(d) => assert_eq!(d[0].pos.unwrap().line, bad + 1, "chunk {chunk}"),
+            other => panic!("chunk {chunk}: {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn journal_survives_a_torn_line() {
     let dir = tempfile::tempdir().unwrap();
