@@ -42,3 +42,43 @@ fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     // for a file changed while mapped.
     unsafe { memmap2::Mmap::map(file) }
 }
+
+/// What a map is released in multiples of: 64 KiB, page-aligned on any page size that
+/// divides it.
+const RELEASE_UNIT: usize = 1 << 16;
+
+impl FileBytes {
+    /// For a reader going front to back: the map's pages before byte `end` (rounded down to
+    /// 64 KiB) and from `*released` on are dropped from the process once `batch` bytes or
+    /// more are due, and `*released` moves up. Mapped file pages count in the process's
+    /// resident memory until dropped: without this, reading a 1 GB journal through a map
+    /// would hold 1 GB. A dropped page is read again from the file (the page cache) if
+    /// touched again, so nothing that still borrows the bytes breaks. Read bytes: nothing.
+    pub fn release_before(&self, end: usize, released: &mut usize, batch: usize) {
+        let FileBytes::Mapped(m) = self else {
+            return;
+        };
+        let end = end.min(m.len()) & !(RELEASE_UNIT - 1);
+        if end < *released + batch.max(RELEASE_UNIT) {
+            return;
+        }
+        // SAFETY: a private read-only map of a file: a dropped page reads back from the file
+        // if touched again (no reference into the map is invalidated).
+        let _ = unsafe {
+            m.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                *released,
+                end - *released,
+            )
+        };
+        *released = end;
+    }
+
+    /// Tells the kernel the bytes will be read once, front to back (read ahead of the
+    /// reader). Read bytes: nothing.
+    pub fn advise_sequential(&self) {
+        if let FileBytes::Mapped(m) = self {
+            let _ = m.advise(memmap2::Advice::Sequential);
+        }
+    }
+}

@@ -247,27 +247,28 @@ fn parse_slow(path: &Path, line_no: usize, line: &str) -> Result<PredictionRecor
     })
 }
 
-/// Bytes of the file read and scanned at a time: the lines of a chunk are scanned on both
-/// cores, then graded in order; memory follows the chunk, not the file. (About five chunks
-/// are in flight at once: being read, waiting, scanned, waiting, placed; at 4 MB the peak of
-/// a 1M x 3 score was about 20 MB higher, for no gain in time.)
+/// Bytes of the file scanned at a time: the lines of a chunk are scanned on both cores,
+/// then graded in order; memory follows the chunk, not the file. (Three chunks are in
+/// flight at once: scanned, waiting, placed.)
 const CHUNK: usize = 2 << 20;
 
 /// Reads and grades `verdict score --predictions PATH` against every ticket of `gold`, with
 /// one variant per name met, in first-seen order.
 ///
-/// The file is read in chunks of whole lines. Each chunk's lines are read by the journal's
-/// scanner ([`scan_line`]) on both cores; a line it gives up on is read here as before (the
-/// borrowed serde line, then the journal's way with its messages), so what is accepted and
-/// what each error says do not depend on the scanner.
+/// The file is mapped (from 1 MiB on; [`crate::file_bytes::map_bytes`]) and read in chunks
+/// of whole lines. Each chunk's lines are read by the journal's scanner ([`scan_line`]) on
+/// both cores; a line it gives up on is read here as before (the borrowed serde line, then
+/// the journal's way with its messages), so what is accepted and what each error says do
+/// not depend on the scanner.
 pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
-    let file = std::fs::File::open(path).map_err(|e| {
+    let bytes = crate::file_bytes::map_bytes(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::io(path, "file not found")
         } else {
             Error::io(path, e)
         }
     })?;
+    bytes.advise_sequential();
     let mut grader = Grader::with_table(gold, &[]);
     let mut state = State {
         path,
@@ -275,34 +276,35 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
         strangers: Vec::new(),
         last_variant: None,
     };
-    // Two stages at once: a thread of its own reads each chunk's lines (scanned, ticket found,
-    // record prepared, on both cores) while this thread stores the chunk before, in order.
+    // Two stages at once: a thread of its own scans each chunk's lines (scanned, ticket
+    // found, record prepared, on both cores) while this thread stores the chunk before, in
+    // order.
     {
         use std::sync::mpsc;
         let (prep, store) = grader.parts();
         let state = &mut state;
+        let bytes = &bytes;
         std::thread::scope(|s| {
             let (tx, rx) = mpsc::sync_channel::<Scanned>(1);
             // The chunks' lists go back to be filled again (fresh ones are fresh memory
             // from the system each time, zeroed by the kernel).
             let (spare_tx, spare_rx) = mpsc::channel::<Vec<Option<Ready>>>();
-            // The reading side on a thread of its own; the placer here, on the thread that
+            // The scanning side on a thread of its own; the placer here, on the thread that
             // later builds the graded columns and frees the slots it allocates (the allocator
             // returns memory freed by the thread that allocated it at once; frees from
             // another thread wait in a list, which raised the peak by about 60 MB).
             let reader = s.spawn(move || -> Result<()> {
                 let mut line_base = 0usize;
                 let mut lines_buf: Vec<&str> = Vec::new();
-                let read = for_chunks(path, file, CHUNK, |text, back| {
+                for_chunks(path, bytes, CHUNK, |text| {
                     let mut lines = recycle(std::mem::take(&mut lines_buf));
-                    split_lines(&text, &mut lines);
+                    split_lines(text, &mut lines);
                     let mut ready = spare_rx.try_recv().unwrap_or_default();
                     // Each line scanned, its ticket found among the gold set's and its record
                     // checked against the gold set's fields ([`Preparer::prepare`]), on both
                     // cores; what is left for the placer is storing it, in order.
                     {
                         use rayon::prelude::*;
-                        let text = text.as_str();
                         let n_tickets = prep.n_tickets().max(1);
                         lines
                             .par_iter()
@@ -339,36 +341,34 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
                         text,
                         ready,
                         line_base,
-                        back: back.clone(),
                     };
                     line_base += n;
                     // The placer has stopped only on an error, which it returns below.
                     tx.send(chunk)
                         .map_err(|_| Error::Usage("the placer stopped".into()))
-                });
-                drop(tx);
-                read
+                })
             });
             let placed = (move || -> Result<()> {
                 let mut lines_buf: Vec<&str> = Vec::new();
+                // Bytes of the map released: the chunks stored, several at a time.
+                let mut released = 0usize;
                 for chunk in rx {
                     let Scanned {
                         text,
                         mut ready,
                         line_base,
-                        back,
                     } = chunk;
                     let mut lines = recycle(std::mem::take(&mut lines_buf));
-                    split_lines(&text, &mut lines);
-                    state.place_chunk(prep, store, &text, &lines, line_base, &mut ready)?;
+                    split_lines(text, &mut lines);
+                    state.place_chunk(prep, store, text, &lines, line_base, &mut ready)?;
                     lines_buf = recycle(lines);
                     let _ = spare_tx.send(recycle(ready));
-                    // The text's buffer goes back to the reader (it may have stopped).
-                    let _ = back.send(text.into_bytes());
+                    let end = text.as_ptr() as usize - bytes.as_ptr() as usize + text.len();
+                    bytes.release_before(end, &mut released, 4 * CHUNK);
                 }
                 Ok(())
             })();
-            // (`rx` is gone: a reading side still at work stops at its next chunk.)
+            // (`rx` is gone: a scanning side still at work stops at its next chunk.)
             let read = match reader.join() {
                 Ok(read) => read,
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -411,99 +411,50 @@ fn clean(line: &str, index: usize) -> &str {
     }
 }
 
-/// Calls `each` with the file's text in chunks of whole lines (the last chunk's last line may
-/// lack its `\n`), and the channel on which to give each chunk's buffer back for reuse; text
-/// that is not UTF-8 is an error naming its line.
-///
-/// The file is read on a thread of its own, one chunk ahead of `each`: reading (a copy out of
-/// the page cache) and checking the UTF-8 overlap with the work on the chunk before.
-fn for_chunks(
+/// Calls `each` with the file's text in chunks of about `chunk` bytes of whole lines: each
+/// chunk ends before a `\n` and the next starts after it, so the chunks split at `\n` are
+/// the file's lines (`text.split('\n')`: the last chunk may be empty, after a last `\n`);
+/// a line longer than `chunk` is a chunk of its own. Text that is not UTF-8 is an error
+/// naming its line.
+fn for_chunks<'b>(
     path: &Path,
-    file: std::fs::File,
+    bytes: &'b [u8],
     chunk: usize,
-    mut each: impl FnMut(String, &std::sync::mpsc::Sender<Vec<u8>>) -> Result<()>,
+    mut each: impl FnMut(&'b str) -> Result<()>,
 ) -> Result<()> {
-    use std::sync::mpsc;
-    let (tx, rx) = mpsc::sync_channel::<Result<String>>(1);
-    let (back_tx, back_rx) = mpsc::channel::<Vec<u8>>();
-    std::thread::scope(|s| {
-        s.spawn(move || read_chunks(path, file, chunk, &tx, &back_rx));
-        // `rx` is dropped on an early return, which ends the reader at its next chunk.
-        // `each` sends each buffer back to the reader when done with it (the reader may have
-        // stopped: then it is dropped).
-        for text in rx {
-            each(text?, &back_tx)?;
-        }
-        Ok(())
-    })
-}
-
-/// The reader of [`for_chunks`]: sends each chunk of whole lines as a `String` (or the error
-/// that ends the file) until the file ends or the receiver is gone; reuses the buffers sent
-/// back.
-fn read_chunks(
-    path: &Path,
-    mut file: std::fs::File,
-    chunk: usize,
-    tx: &std::sync::mpsc::SyncSender<Result<String>>,
-    back: &std::sync::mpsc::Receiver<Vec<u8>>,
-) {
-    use std::io::Read;
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk);
+    let chunk = chunk.max(1);
+    let mut start = 0usize;
     let mut lines_before = 0usize;
     loop {
-        let filled = buf.len();
-        buf.resize(filled + chunk, 0);
-        let mut end = filled;
-        while end < buf.len() {
-            match file.read(&mut buf[end..]) {
-                Ok(0) => break,
-                Ok(k) => end += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.send(Err(Error::io(path, e)));
-                    return;
-                }
+        let limit = start.saturating_add(chunk);
+        let cut = if limit >= bytes.len() {
+            None
+        } else {
+            memchr::memrchr(b'\n', &bytes[start..limit])
+                .map(|i| start + i)
+                .or_else(|| memchr::memchr(b'\n', &bytes[limit..]).map(|i| limit + i))
+        };
+        let end = cut.unwrap_or(bytes.len());
+        let text = std::str::from_utf8(&bytes[start..end]).map_err(|e| {
+            let valid = e.valid_up_to();
+            let line =
+                lines_before + 1 + memchr::memchr_iter(b'\n', &bytes[start..start + valid]).count();
+            bad(
+                path,
+                line,
+                1,
+                "",
+                "not UTF-8 text: a predictions file is JSON Lines in UTF-8".into(),
+            )
+        })?;
+        each(text)?;
+        match cut {
+            None => return Ok(()),
+            Some(nl) => {
+                lines_before += memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
+                start = nl + 1;
             }
         }
-        let eof = end < buf.len();
-        buf.truncate(end);
-        let cut = match (eof, buf.iter().rposition(|&b| b == b'\n')) {
-            (true, _) => buf.len(),
-            (false, Some(nl)) => nl,
-            // One line longer than the buffer: read on.
-            (false, None) => continue,
-        };
-        // The rest (the start of the next chunk's first line, after the `\n`) moves to the
-        // next buffer; this one holds the chunk's text alone.
-        let mut next = back
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(chunk));
-        next.clear();
-        next.extend_from_slice(&buf[(cut + 1).min(buf.len())..]);
-        buf.truncate(cut);
-        let text = match String::from_utf8(buf) {
-            Ok(text) => text,
-            Err(e) => {
-                let valid = e.utf8_error().valid_up_to();
-                let bytes = e.into_bytes();
-                let line =
-                    lines_before + 1 + bytes[..valid].iter().filter(|&&b| b == b'\n').count();
-                let _ = tx.send(Err(bad(
-                    path,
-                    line,
-                    1,
-                    "",
-                    "not UTF-8 text: a predictions file is JSON Lines in UTF-8".into(),
-                )));
-                return;
-            }
-        };
-        lines_before += memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1;
-        if tx.send(Ok(text)).is_err() || eof {
-            return;
-        }
-        buf = next;
     }
 }
 
@@ -550,13 +501,12 @@ impl Span {
     }
 }
 
-/// A chunk read, on its way to the placer: its text, its lines as read (in order), the
-/// number of lines before it, and where its buffer goes back to once stored.
-struct Scanned {
-    text: String,
+/// A chunk scanned, on its way to the placer: its text, its lines as read (in order), and
+/// the number of lines before it.
+struct Scanned<'b> {
+    text: &'b str,
     ready: Vec<Option<Ready>>,
     line_base: usize,
-    back: std::sync::mpsc::Sender<Vec<u8>>,
 }
 
 /// One line as read: by the scanner (and prepared), by the borrowed serde line, or the
@@ -865,7 +815,7 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         for chunk in [1, 2, 3, 7, 64, 1 << 20] {
             let mut lines = Vec::new();
-            for_chunks(&path, std::fs::File::open(&path).unwrap(), chunk, |t, _| {
+            for_chunks(&path, text.as_bytes(), chunk, |t| {
                 lines.extend(t.split('\n').map(str::to_string));
                 Ok(())
             })
@@ -873,21 +823,17 @@ mod tests {
             let want: Vec<&str> = text.split('\n').collect();
             assert_eq!(lines, want, "chunk {chunk}");
         }
-        std::fs::write(&path, "{}\n{}\n").unwrap();
         let mut n = 0;
-        for_chunks(&path, std::fs::File::open(&path).unwrap(), 2, |t, _| {
+        for_chunks(&path, b"{}\n{}\n", 2, |t| {
             n += t.split('\n').count();
             Ok(())
         })
         .unwrap();
         assert_eq!(n, 3, "two lines and the empty end after the last newline");
-        std::fs::write(&path, b"{}\n{}\n{\"a\": \"\xe9\"}\n").unwrap();
         for chunk in [4, 1 << 20] {
-            let err = for_chunks(&path, std::fs::File::open(&path).unwrap(), chunk, |_, _| {
-                Ok(())
-            })
-            .unwrap_err()
-            .to_string();
+            let err = for_chunks(&path, b"{}\n{}\n{\"a\": \"\xe9\"}\n", chunk, |_| Ok(()))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(":3:1"), "chunk {chunk}: {err}");
             assert!(err.contains("not UTF-8"), "{err}");
         }

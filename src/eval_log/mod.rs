@@ -384,41 +384,17 @@ fn read_journal_text_chunks(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(path, e)),
     };
-    if let crate::file_bytes::FileBytes::Mapped(m) = &bytes {
-        // Read once, front to back: read ahead of the scan.
-        let _ = m.advise(memmap2::Advice::Sequential);
-    }
-    // Bytes of the map done with and not yet dropped from it.
-    let mut done_from = 0usize;
+    bytes.advise_sequential();
+    // Bytes of the map released so far (the chunks done with, several at a time).
+    let mut released = 0usize;
     let mut line_base = 0usize;
     for_text_chunks(path, &bytes, chunk, |text, start, eof| {
         let n = on_chunk(text, line_base, eof)?;
         line_base += n;
-        if let crate::file_bytes::FileBytes::Mapped(m) = &bytes {
-            // Whole pages before this chunk's end, several chunks at a time (one call per
-            // small chunk would cost more than it saves).
-            let end = (start + text.len()) & !(PAGE - 1);
-            if end >= done_from + (4 * chunk).max(PAGE) {
-                // SAFETY: a private read-only map of a file: dropped pages read back from
-                // the file (the page cache) if touched again; no reference into them is
-                // held (the chunks before this one are done with).
-                let _ = unsafe {
-                    m.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        done_from,
-                        end - done_from,
-                    )
-                };
-                done_from = end;
-            }
-        }
+        bytes.release_before(start + text.len(), &mut released, 4 * chunk);
         Ok(())
     })
 }
-
-/// What the map is dropped in multiples of: 64 KiB, page-aligned on any page size that
-/// divides it.
-const PAGE: usize = 1 << 16;
 
 /// `bytes` (a journal's) in chunks of about `chunk` bytes of whole lines: `each(text, its
 /// byte offset, whether its last line is the file's)`. A line longer than `chunk` is a
