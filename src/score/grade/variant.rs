@@ -216,13 +216,8 @@ fn cost_summary(vs: &VariantSlots) -> (CostSummary, Vec<(u64, u64)>) {
             s.time_s += r.latency_ms / 1000.0;
         }
     }
-    // (Unstable: equal latencies are the same number, and no buffer of half the list.)
-    lat.sort_unstable_by(f64::total_cmp);
-    s.latency_p50_ms = crate::score::percentile(&lat, 50.0);
-    s.latency_p95_ms = crate::score::percentile(&lat, 95.0);
-    e2e.sort_unstable_by(f64::total_cmp);
-    s.latency_e2e_p50_ms = crate::score::percentile(&e2e, 50.0);
-    s.latency_e2e_p95_ms = crate::score::percentile(&e2e, 95.0);
+    [s.latency_p50_ms, s.latency_p95_ms] = crate::score::percentiles_50_95(&mut lat);
+    [s.latency_e2e_p50_ms, s.latency_e2e_p95_ms] = crate::score::percentiles_50_95(&mut e2e);
     s.wall_s = crate::score::wall_time_s(&spans);
     s.usd_per_1000 = if slots.is_empty() {
         0.0
