@@ -355,3 +355,103 @@ fn the_summary_gate_line_is_the_verdict_of_the_evals_gate_rules() {
         "no gate rules set"
     );
 }
+
+/// The cost per 1,000 tickets that `compare` (and a gate's `cost_per_1k` rule) reads from a
+/// journal: the mean over each variant's repeat-0 records that were paid for (not cached,
+/// with usage), in ticket order, the last record of a ticket winning; a paid record without
+/// a price makes it unknown.
+#[test]
+fn cost_per_1k_counts_the_last_paid_record_of_each_ticket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = local_run(tmp.path());
+    let journal = run.join("predictions.jsonl");
+    let body = std::fs::read_to_string(&journal).unwrap();
+    let mut lines: Vec<serde_json::Value> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let usage = serde_json::json!({"input_tokens": 300, "output_tokens": 20});
+    // local-word: ticket k cached (priced, not counted), paid at (k + 1) mills, or without
+    // usage (not counted), by k % 3; then ticket 0 again, paid at 0.5 (it now counts).
+    let (mut sum, mut n) = (0.0, 0usize);
+    let mut first = None;
+    for (k, l) in lines
+        .iter_mut()
+        .filter(|l| l["variant"] == "local-word")
+        .enumerate()
+    {
+        let cost = (k + 1) as f64 / 1000.0;
+        match k % 3 {
+            0 => {
+                l["cached"] = true.into();
+                l["usage"] = usage.clone();
+                l["cost_usd"] = 9.0.into();
+            }
+            1 => {
+                l["usage"] = usage.clone();
+                l["cost_usd"] = cost.into();
+                sum += cost;
+                n += 1;
+            }
+            _ => l["cost_usd"] = 7.0.into(), // no usage: not paid for
+        }
+        first.get_or_insert_with(|| l.clone());
+    }
+    let mut again = first.unwrap();
+    again["cached"] = false.into();
+    again["usage"] = usage.clone();
+    again["cost_usd"] = 0.5.into();
+    lines.push(again.clone());
+    // The first paid ticket's sum comes first in ticket order: ticket 0 is first.
+    let want = (0.5 + sum) / (n + 1) as f64 * 1000.0;
+    let write = |lines: &[serde_json::Value]| {
+        let body: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        std::fs::write(&journal, body.join("\n") + "\n").unwrap();
+    };
+    write(&lines);
+    let run_s = run.to_str().unwrap();
+    let pair = |v: &str| format!("{run_s}:{v}");
+    let o = verdict(&[
+        "compare",
+        &pair("local-word"),
+        &pair("local-word-char"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let got = v["cost_per_1k"]["baseline"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+    assert_eq!(v["cost_per_1k"]["candidate"], 0.0);
+
+    // The last record of ticket 0 paid for but unpriced: the cost is unknown, and a
+    // `cost_per_1k` rule on it cannot be gated (exit 2).
+    let last = lines.len() - 1;
+    lines[last]["cost_usd"] = serde_json::Value::Null;
+    write(&lines);
+    let o = verdict(&[
+        "compare",
+        &pair("local-word"),
+        &pair("local-word-char"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["cost_per_1k"]["baseline"].is_null(),
+        "{}",
+        v["cost_per_1k"]
+    );
+    let rules = tmp.path().join("cost.yaml");
+    std::fs::write(&rules, "rules:\n  - {metric: cost_per_1k, max: 1}\n").unwrap();
+    let o = verdict(&[
+        "gate",
+        run_s,
+        "--rules",
+        rules.to_str().unwrap(),
+        "--variant",
+        "local-word",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

@@ -262,14 +262,6 @@ pub(super) struct PassFacts {
     pub unpriced: Vec<bool>,
 }
 
-/// How a line was paid for, for [`crate::compare::uncached_cost_per_1k`].
-#[derive(Clone, Copy)]
-enum Paid {
-    No,
-    Cost(f64),
-    Unpriced,
-}
-
 /// Reads `dir`'s journal once, grading `variants` on every target (the last record of each
 /// (variant, ticket, repeat) wins, as `dedup_latest` then the grader did) and summarizing
 /// each with `settings`. `own` is the run's own gold set.
@@ -299,10 +291,6 @@ pub(super) fn grade_journal(
     let mut graders: Vec<Grader> = targets
         .iter()
         .map(|t| Grader::for_add_at(&t.gold, variants, t.gold.tickets.len()))
-        .collect();
-    let mut paid: Vec<Vec<Vec<Paid>>> = targets
-        .iter()
-        .map(|t| vec![vec![Paid::No; t.gold.tickets.len()]; nv])
         .collect();
     let mut have: Vec<Vec<bool>> = vec![vec![false; n_own]; nv];
     // Last records of tickets outside the gold set: (variant, ticket, repeat) -> unpriced.
@@ -369,12 +357,7 @@ pub(super) fn grade_journal(
                 if unpriced || own_unpriced[v].contains_key(&(*row, l.repeat)) {
                     own_unpriced[v].insert((*row, l.repeat), unpriced);
                 }
-                for (k, ((t, g), p)) in targets
-                    .iter()
-                    .zip(graders.iter_mut())
-                    .zip(paid.iter_mut())
-                    .enumerate()
-                {
+                for (k, (t, g)) in targets.iter().zip(graders.iter_mut()).enumerate() {
                     let r = t.rows.as_ref().map_or(*row, |m| m[*row as usize]);
                     if r == u32::MAX {
                         continue;
@@ -382,13 +365,6 @@ pub(super) fn grade_journal(
                     match prepared.take() {
                         Some(ready) if k == 0 => g.place(v, r, ready),
                         _ => g.add_at(v, r, crate::score::line_view(l)),
-                    }
-                    if l.repeat == 0 {
-                        p[v][r as usize] = if l.cached || l.usage.is_none() {
-                            Paid::No
-                        } else {
-                            l.cost_usd.map_or(Paid::Unpriced, Paid::Cost)
-                        };
                     }
                 }
             }
@@ -411,11 +387,11 @@ pub(super) fn grade_journal(
     let runs = graders
         .into_par_iter()
         .zip(targets.par_iter())
-        .zip(paid.into_par_iter())
-        .map(|((g, t), p)| {
+        .map(|(g, t)| {
+            // (From the stored repeat-0 records, before the grader becomes the graded run.)
+            let cost_per_1k = g.paid_cost_per_1k();
             let graded = g.finish();
             let reports = crate::score::variant_reports(&graded, settings);
-            let cost_per_1k = p.iter().map(|col| cost_per_1k(col)).collect();
             GradedRun {
                 gold: t.gold.clone(),
                 graded,
@@ -425,26 +401,6 @@ pub(super) fn grade_journal(
         })
         .collect();
     Ok((runs, facts))
-}
-
-/// [`crate::compare::uncached_cost_per_1k`] over one variant's column, in ticket order.
-fn cost_per_1k(col: &[Paid]) -> Option<f64> {
-    let mut sum = 0.0;
-    let mut n = 0usize;
-    for p in col {
-        match p {
-            Paid::No => {}
-            Paid::Unpriced => return None,
-            Paid::Cost(c) => {
-                sum += c;
-                n += 1;
-            }
-        }
-    }
-    if n == 0 {
-        return Some(0.0);
-    }
-    Some(sum / n as f64 * 1000.0)
 }
 
 /// The unfinished-run error for the first variant with tickets left unanswered.

@@ -316,6 +316,34 @@ impl Grader {
         (&self.prep, &mut self.store)
     }
 
+    /// Per variant, the mean cost per 1,000 of its repeat-0 records that were paid for
+    /// (not cached, with usage), in ticket order, as [`crate::compare::uncached_cost_per_1k`]
+    /// prices a run: `None` when one of them came back with usage but no price, `Some(0)`
+    /// when none was paid for.
+    pub fn paid_cost_per_1k(&self) -> Vec<Option<f64>> {
+        self.store
+            .slots
+            .iter()
+            .map(|vs| {
+                let (mut sum, mut n) = (0.0, 0usize);
+                for &si in &vs.rep0 {
+                    let Some(slot) = vs.slots.get(si as usize) else {
+                        continue; // no record of the ticket
+                    };
+                    if slot.cached() || !slot.has_usage() {
+                        continue;
+                    }
+                    if slot.unpriced() {
+                        return None;
+                    }
+                    sum += slot.cost_usd;
+                    n += 1;
+                }
+                Some(if n == 0 { 0.0 } else { sum / n as f64 * 1000.0 })
+            })
+            .collect()
+    }
+
     /// How many records are kept (one per variant, ticket and repeat met).
     pub fn stored(&self) -> usize {
         self.store.slots.iter().map(|vs| vs.slots.len()).sum()
