@@ -410,39 +410,27 @@ fn cost_per_1k_counts_the_last_paid_record_of_each_ticket() {
     };
     write(&lines);
     let run_s = run.to_str().unwrap();
-    let pair = |v: &str| format!("{run_s}:{v}");
-    let o = verdict(&[
-        "compare",
-        &pair("local-word"),
-        &pair("local-word-char"),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let got = v["cost_per_1k"]["baseline"].as_f64().unwrap();
+    // `compare` of the two variants: its `cost_per_1k` (baseline: local-word).
+    let costs = || {
+        let pair = |v: &str| format!("{run_s}:{v}");
+        let (a, b) = (pair("local-word"), pair("local-word-char"));
+        let o = verdict(&["compare", &a, &b, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["cost_per_1k"].clone()
+    };
+    let v = costs();
+    let got = v["baseline"].as_f64().unwrap();
     assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
-    assert_eq!(v["cost_per_1k"]["candidate"], 0.0);
+    assert_eq!(v["candidate"], 0.0);
 
     // The last record of ticket 0 paid for but unpriced: the cost is unknown, and a
     // `cost_per_1k` rule on it cannot be gated (exit 2).
     let last = lines.len() - 1;
     lines[last]["cost_usd"] = serde_json::Value::Null;
     write(&lines);
-    let o = verdict(&[
-        "compare",
-        &pair("local-word"),
-        &pair("local-word-char"),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(
-        v["cost_per_1k"]["baseline"].is_null(),
-        "{}",
-        v["cost_per_1k"]
-    );
+    let v = costs();
+    assert!(v["baseline"].is_null(), "{v}");
     let rules = tmp.path().join("cost.yaml");
     std::fs::write(&rules, "rules:\n  - {metric: cost_per_1k, max: 1}\n").unwrap();
     let o = verdict(&[

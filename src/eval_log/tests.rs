@@ -1,6 +1,17 @@
 //! Tests of the module above.
 use super::*;
 
+/// The tickets of a journal's records, read in chunks of `chunk` bytes (serde for every line).
+fn tickets_read(path: &Path, chunk: usize) -> Vec<String> {
+    read_journal_chunked(
+        path,
+        chunk,
+        |l| serde_json::from_str::<PredictionRecord>(l).ok(),
+        |r| Some(r.ticket),
+    )
+    .unwrap()
+}
+
 #[test]
 fn chunked_reading_equals_reading_whole_at_every_chunk_size() {
     let dir = tempfile::tempdir().unwrap();
@@ -21,14 +32,7 @@ fn chunked_reading_equals_reading_whole_at_every_chunk_size() {
     bytes.extend_from_slice(b"{\"v\":1,\"vari");
     std::fs::write(&path, &bytes).unwrap();
     for chunk in [1, 7, 64, 200, 333, 4096, 1 << 20] {
-        let got: Vec<String> = read_journal_chunked(
-            &path,
-            chunk,
-            |l| serde_json::from_str::<PredictionRecord>(l).ok(),
-            |r| Some(r.ticket),
-        )
-        .unwrap();
-        assert_eq!(got, expect, "chunk {chunk}");
+        assert_eq!(tickets_read(&path, chunk), expect, "chunk {chunk}");
     }
     // A bad line in the middle is an error at its line, whatever the chunk size.
     let text = String::from_utf8(bytes).unwrap();
@@ -77,14 +81,7 @@ fn a_mapped_journal_reads_as_a_read_one_at_every_chunk_size() {
         crate::file_bytes::FileBytes::Mapped(_)
     ));
     for chunk in [5, 4096, 70_000, 1 << 20, 16 << 20] {
-        let got: Vec<String> = read_journal_chunked(
-            &path,
-            chunk,
-            |l| serde_json::from_str::<PredictionRecord>(l).ok(),
-            |r| Some(r.ticket),
-        )
-        .unwrap();
-        assert_eq!(got, expect, "chunk {chunk}");
+        assert_eq!(tickets_read(&path, chunk), expect, "chunk {chunk}");
     }
     let mut viewed = Vec::new();
     read_journal_views(
