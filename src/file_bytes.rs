@@ -43,6 +43,20 @@ fn map_file(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     unsafe { memmap2::Mmap::map(file) }
 }
 
+/// Where a chunk of whole lines of about `chunk` bytes from `start` ends: the last `\n`
+/// within `chunk` bytes, else the first one beyond (a line longer than `chunk` is a chunk of
+/// its own); `None` when the rest is no longer than `chunk` or has no `\n` (the last chunk
+/// is the rest). The chunked readers of journals and predictions files share it.
+pub fn chunk_end(bytes: &[u8], start: usize, chunk: usize) -> Option<usize> {
+    let limit = start.saturating_add(chunk.max(1));
+    if limit >= bytes.len() {
+        return None;
+    }
+    memchr::memrchr(b'\n', &bytes[start..limit])
+        .map(|i| start + i)
+        .or_else(|| memchr::memchr(b'\n', &bytes[limit..]).map(|i| limit + i))
+}
+
 /// What a map is released in multiples of: 64 KiB, page-aligned on any page size that
 /// divides it.
 const RELEASE_UNIT: usize = 1 << 16;

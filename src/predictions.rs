@@ -422,18 +422,10 @@ fn for_chunks<'b>(
     chunk: usize,
     mut each: impl FnMut(&'b str) -> Result<()>,
 ) -> Result<()> {
-    let chunk = chunk.max(1);
     let mut start = 0usize;
     let mut lines_before = 0usize;
     loop {
-        let limit = start.saturating_add(chunk);
-        let cut = if limit >= bytes.len() {
-            None
-        } else {
-            memchr::memrchr(b'\n', &bytes[start..limit])
-                .map(|i| start + i)
-                .or_else(|| memchr::memchr(b'\n', &bytes[limit..]).map(|i| limit + i))
-        };
+        let cut = crate::file_bytes::chunk_end(bytes, start, chunk);
         let end = cut.unwrap_or(bytes.len());
         let text = std::str::from_utf8(&bytes[start..end]).map_err(|e| {
             let valid = e.valid_up_to();

@@ -406,23 +406,14 @@ pub(super) fn for_text_chunks(
     chunk: usize,
     mut each: impl FnMut(&str, usize, bool) -> Result<()>,
 ) -> Result<()> {
-    let chunk = chunk.max(1);
     let len = bytes.len();
     let mut start = 0usize;
     while start < len {
-        // The chunk ends after the last line end within `chunk` bytes (else after the first
-        // one beyond), unless that leaves nothing after it: then it is the rest.
-        let limit = start + chunk;
-        let cut = if limit >= len {
-            len
-        } else {
-            let nl = memchr::memrchr(b'\n', &bytes[start..limit])
-                .map(|i| start + i)
-                .or_else(|| memchr::memchr(b'\n', &bytes[limit..]).map(|i| limit + i));
-            match nl {
-                Some(nl) if nl + 1 < len => nl + 1,
-                _ => len,
-            }
+        // The chunk ends after its line end, unless that leaves nothing after it: then it
+        // is the rest.
+        let cut = match crate::file_bytes::chunk_end(bytes, start, chunk) {
+            Some(nl) if nl + 1 < len => nl + 1,
+            _ => len,
         };
         let text = std::str::from_utf8(&bytes[start..cut]).map_err(|e| {
             Error::io(
