@@ -4,7 +4,13 @@
 //! for anything else, so the caller can give the line up to serde.
 
 /// A cursor over a JSON text that reads only what it is sure of (`None` otherwise).
-pub(crate) struct Scan<'a> {
+///
+/// `LOOSE`: white space between tokens is skipped, as JSON allows. A compact cursor
+/// (`Scan::compact`, for the lines `verdict run` writes, which have none) skips nothing, so
+/// white space where a token should be is simply not what it expects: it says `None`, and
+/// the caller reads the text again with a loose cursor. It never reads a text differently,
+/// only gives up on more of them.
+pub(crate) struct Scan<'a, const LOOSE: bool = true> {
     pub(crate) text: &'a str,
     pub(crate) b: &'a [u8],
     pub(crate) i: usize,
@@ -21,15 +27,38 @@ impl<'a> Scan<'a> {
             i: 0,
         }
     }
+}
 
+impl<'a> Scan<'a, false> {
+    /// A cursor that expects no white space between tokens.
+    pub(crate) fn compact(text: &'a str) -> Self {
+        Scan {
+            text,
+            b: text.as_bytes(),
+            i: 0,
+        }
+    }
+}
+
+impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
     /// At the end of the text (after white space).
     pub(crate) fn at_end(&mut self) -> bool {
         self.ws();
         self.i == self.b.len()
     }
 
-    #[inline]
+    /// Skips white space. The lines verdict writes have none, so the first test (a byte
+    /// above the space: no white space here) is the one that decides almost every call.
+    #[inline(always)]
     pub(crate) fn ws(&mut self) {
+        if LOOSE && self.b.get(self.i).is_some_and(|&c| c <= b' ') {
+            self.ws_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn ws_slow(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
                 self.i += 1;
@@ -57,6 +86,13 @@ impl<'a> Scan<'a> {
         let start = self.i;
         let b = self.b;
         let mut i = start;
+        #[cfg(target_arch = "x86_64")]
+        while i + 16 <= b.len() {
+            if let Some(k) = special16(b, i) {
+                return self.string_to(start, i + k);
+            }
+            i += 16;
+        }
         // Eight bytes at a time: the first quote, backslash or control character (the
         // lowest flagged byte of each test below is exact: a borrow only flags bytes above
         // a true one).
@@ -84,6 +120,34 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// `text[start..end]`, where the byte at `start` and the byte before `end` are ASCII
+    /// bytes the cursor has just read (an opening quote or brace, a digit, a closing quote
+    /// or brace), so both are character boundaries: without the checks and the panic path
+    /// of `&text[start..end]`, which cost more than reading a short string.
+    ///
+    /// Only for those positions: every caller passes ones it has just checked.
+    #[inline(always)]
+    fn slice(&self, start: usize, end: usize) -> &'a str {
+        let b = self.b;
+        let next_to_ascii =
+            |i: usize| i < b.len() && b[i].is_ascii() || i > 0 && b[i - 1].is_ascii();
+        debug_assert!(start <= end && end <= b.len());
+        debug_assert!(next_to_ascii(start) && next_to_ascii(end));
+        // SAFETY: in UTF-8 an ASCII byte is a whole character, so the position of one and
+        // the position just after one are character boundaries; the callers pass positions
+        // within the text whose byte (for `start`) or previous byte (for `end`) they have
+        // just read as an ASCII quote, brace or digit (checked above in debug builds).
+        unsafe { self.text.get_unchecked(start..end) }
+    }
+
+    /// [`Scan::slice`] for the text of the value the cursor has just read: from `start`
+    /// (at its first byte, `{` or `[`) to the cursor (after its last, `}` or `]`).
+    pub(crate) fn value_text(&self, start: usize) -> &'a str {
+        debug_assert!(matches!(self.b[start], b'{' | b'['));
+        debug_assert!(matches!(self.b[self.i - 1], b'}' | b']'));
+        self.slice(start, self.i)
+    }
+
     /// The string from `start` when byte `end` (a quote, backslash or control character)
     /// is its closing quote.
     #[inline(always)]
@@ -92,7 +156,7 @@ impl<'a> Scan<'a> {
             return None;
         }
         self.i = end + 1;
-        Some(&self.text[start..end])
+        Some(self.slice(start, end))
     }
 
     pub(crate) fn literal(&mut self, word: &[u8]) -> Option<()> {
@@ -137,7 +201,7 @@ impl<'a> Scan<'a> {
             }
         }
         self.i = i;
-        Some(&self.text[start..i])
+        Some(self.slice(start, i))
     }
 
     /// A number as serde_json reads it into an `f64`.
@@ -406,6 +470,28 @@ impl<'a> Scan<'a> {
             _ => self.number_text().map(|_| ()),
         }
     }
+}
+
+/// The offset of the first quote, backslash or control character among the 16 bytes of `b`
+/// at `i` (which must be in `b`), or `None`: one SSE2 compare of each kind for the 16 (SSE2
+/// is part of every x86-64 processor).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn special16(b: &[u8], i: usize) -> Option<usize> {
+    use std::arch::x86_64::*;
+    let bytes: &[u8; 16] = b[i..i + 16].try_into().expect("16 bytes");
+    // SAFETY: SSE2 is always available on x86-64, and the load reads the 16 bytes of
+    // `bytes` (an unaligned load).
+    let m = unsafe {
+        let x = _mm_loadu_si128(bytes.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'\\' as i8));
+        // c < 0x20 (unsigned) exactly when max(c, 0x1f) == 0x1f.
+        let low = _mm_set1_epi8(0x1f);
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(x, low), low);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    };
+    (m != 0).then(|| m.trailing_zeros() as usize)
 }
 
 /// Two short byte strings equal, compared in line (a slice `==` is a `memcmp` call, which

@@ -152,7 +152,7 @@ impl JournalLine<'_> {
     }
 }
 
-impl<'a> Scan<'a> {
+impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
     /// An output value (checked as [`Scan::skip_value`] checks it).
     fn output_value(&mut self) -> Option<OutputRef<'a>> {
         match self.peek()? {
@@ -352,8 +352,15 @@ fn outcome(s: &str) -> Option<Outcome> {
 
 /// Reads a journal line the way serde reads a [`PredictionRecord`], or `None` when the line
 /// needs serde (see the module's documentation) or is not of [`PREDICTION_VERSION`].
+#[inline]
 pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
-    let mut s = Scan::new(line);
+    // A line as `verdict run` writes it (no white space between tokens) first, by a cursor
+    // that does not look for any; a line that has some, again by one that skips it.
+    scan_line_with(Scan::compact(line)).or_else(|| scan_line_with(Scan::new(line)))
+}
+
+#[inline]
+fn scan_line_with<const LOOSE: bool>(mut s: Scan<'_, LOOSE>) -> Option<JournalLine<'_>> {
     let mut seen = 0u32;
     let mut v = None;
     let mut variant = None;
@@ -392,7 +399,7 @@ pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
                     None => {
                         s.i = start;
                         s.skip_value(0)?;
-                        Outputs::Text(&s.text[start..s.i])
+                        Outputs::Text(s.value_text(start))
                     }
                 };
             }

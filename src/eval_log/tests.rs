@@ -441,3 +441,83 @@ fn eq_short_is_slice_equality() {
     }
     assert!(eq_short(b"variant", b"variant") && !eq_short(b"variant", b"variance"));
 }
+
+/// `Scan::string` ends a string at its first quote, backslash or control character, found
+/// 16 bytes at a time (SSE2) and then 8 and 1 at a time: checked against a byte loop for
+/// every such character at every offset of strings of 0 to 40 bytes, ASCII and not, with the
+/// string ending at the text's end or before more text.
+#[test]
+fn string_stops_where_a_byte_loop_stops() {
+    let fill = ["abcdefgh", "é€😀x", "    "];
+    for f in fill {
+        let body: String = f.chars().cycle().take(40).collect();
+        for n in 0..=body.chars().count() {
+            let s: String = body.chars().take(n).collect();
+            for special in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+                // The special character at every char position of s, then a closing quote.
+                for at in 0..=s.chars().count() {
+                    let head: String = s.chars().take(at).collect();
+                    let tail: String = s.chars().skip(at).collect();
+                    for after in ["", "\",1", "\"rest of the line xxxxxxxxxxxxxxxx"] {
+                        let text = format!("\"{head}{special}{tail}\"{after}");
+                        let mut c = Scan::new(&text);
+                        let got = c.string();
+                        let expected = (special == '"').then_some(head.as_str());
+                        assert_eq!(got, expected, "{text:?}");
+                        if got.is_some() {
+                            assert_eq!(c.i, head.len() + 2, "{text:?}");
+                        }
+                    }
+                }
+                // No special character: the string ends at its closing quote, or is unclosed.
+                for text in [
+                    format!("\"{s}\""),
+                    format!("\"{s}\",\"x\""),
+                    format!("\"{s}"),
+                ] {
+                    let closed = text.len() > s.len() + 1;
+                    assert_eq!(
+                        Scan::new(&text).string(),
+                        closed.then_some(s.as_str()),
+                        "{text:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A compact cursor reads the lines `verdict run` writes as a loose one does, and gives up on
+/// white space anywhere between tokens, where the loose one reads on.
+#[test]
+fn a_compact_cursor_gives_up_on_white_space_only() {
+    let r = {
+        let mut r = PredictionRecord::new("prompt-a", "T-1", 0, Outcome::Ok);
+        r.outputs = serde_json::from_str(r#"{"intent":"refund","urgent":true}"#).unwrap();
+        r.confidence = Some(0.75);
+        r
+    };
+    let line = serde_json::to_string(&r).unwrap();
+    let mut compact = Scan::compact(&line);
+    let mut loose = Scan::new(&line);
+    assert!(compact.skip_value(0).is_some() && compact.i == line.len());
+    assert!(loose.skip_value(0).is_some() && loose.i == line.len());
+    // A space after each token of the line, one at a time.
+    let mut spaced = 0;
+    for (at, c) in line.char_indices() {
+        if !matches!(c, '{' | '}' | ':' | ',' | '[' | ']') {
+            continue;
+        }
+        let text = format!("{} {}", &line[..=at], &line[at + 1..]);
+        let mut loose = Scan::new(&text);
+        assert!(loose.skip_value(0).is_some() && loose.at_end(), "{text}");
+        let mut compact = Scan::compact(&text);
+        assert!(
+            compact.skip_value(0).is_none() || !compact.at_end(),
+            "{text}"
+        );
+        assert!(scan::scan_line(&text).is_some(), "{text}");
+        spaced += 1;
+    }
+    assert!(spaced > 10, "{spaced}");
+}
