@@ -235,6 +235,9 @@ fn field_reports(graded: &Graded, v: &GradedVariant, rows: Option<&[u32]>) -> Ve
 }
 
 /// Calibration and routing of the confidence against the configured label fields.
+/// Scores sorted by confidence, and the correct column they came from.
+type SortedScores<'a> = (Cow<'a, [(f64, bool)]>, Cow<'a, [bool]>);
+
 fn confidence_reports(
     graded: &Graded,
     settings: &ScoreSettings,
@@ -254,34 +257,44 @@ fn confidence_reports(
     };
     let c = rows_of(&v.confidence, rows);
     let has_conf = c.iter().any(Option::is_some);
-    // Each sorts the confidences: on both cores.
+    let calibration_on = settings.calibration.as_ref().filter(|_| has_conf);
+    let routing_on = settings.routing.as_ref().filter(|_| has_conf);
+    // Both walk the scores sorted by confidence: one sort when they grade the same field
+    // (the usual case), each its own otherwise.
+    let shared = match (calibration_on, routing_on) {
+        (Some(cs), Some(rs)) if cs.field == rs.field => correct_on(&cs.field)
+            .map(|correct| (metrics::calibration::sorted_scores(&c, &correct), correct)),
+        _ => None,
+    };
+    let scores = |field: &str| -> Option<SortedScores> {
+        match &shared {
+            Some((sorted, correct)) => Some((Cow::Borrowed(sorted), Cow::Borrowed(correct))),
+            None => {
+                let correct = correct_on(field)?;
+                let sorted = metrics::calibration::sorted_scores(&c, &correct);
+                Some((Cow::Owned(sorted), correct))
+            }
+        }
+    };
+    // On both cores.
     let calibration = || {
-        settings
-            .calibration
-            .as_ref()
-            .filter(|_| has_conf)
-            .and_then(|cs| {
-                let correct = correct_on(&cs.field)?;
-                metrics::calibration(&c, &correct, cs.bins)
-            })
+        calibration_on.and_then(|cs| {
+            let (sorted, correct) = scores(&cs.field)?;
+            metrics::calibration::calibration_sorted(&c, &correct, cs.bins, &sorted)
+        })
     };
     let routing = || {
-        settings
-            .routing
-            .as_ref()
-            .filter(|_| has_conf)
-            .and_then(|rs| {
-                let correct = correct_on(&rs.field)?;
-                let policy = metrics::RoutingPolicy {
-                    route_at: rs.route_at,
-                    clarify_at: rs.clarify_at,
-                    target_accuracy: rs.target_accuracy,
-                };
-                let mut report = metrics::routing(&c, &correct, &policy)?;
-                report.risk_coverage =
-                    thin_risk_coverage(std::mem::take(&mut report.risk_coverage));
-                Some(report)
-            })
+        routing_on.and_then(|rs| {
+            let (sorted, correct) = scores(&rs.field)?;
+            let policy = metrics::RoutingPolicy {
+                route_at: rs.route_at,
+                clarify_at: rs.clarify_at,
+                target_accuracy: rs.target_accuracy,
+            };
+            let mut report = metrics::routing::routing_sorted(&c, &correct, &policy, &sorted)?;
+            report.risk_coverage = thin_risk_coverage(std::mem::take(&mut report.risk_coverage));
+            Some(report)
+        })
     };
     rayon::join(calibration, routing)
 }
