@@ -427,7 +427,7 @@ fn for_chunks<'b>(
     loop {
         let cut = crate::file_bytes::chunk_end(bytes, start, chunk);
         let end = cut.unwrap_or(bytes.len());
-        let text = std::str::from_utf8(&bytes[start..end]).map_err(|e| {
+        let text = crate::file_bytes::utf8(&bytes[start..end]).map_err(|e| {
             let valid = e.valid_up_to();
             let line =
                 lines_before + 1 + memchr::memchr_iter(b'\n', &bytes[start..start + valid]).count();

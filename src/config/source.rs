@@ -60,7 +60,7 @@ fn check_text(bytes: &[u8], checker: &mut Checker) -> Result<(), ReadError> {
         checker.error(Some(pos), "", message);
         return Err(ReadError::Reported);
     }
-    match std::str::from_utf8(bytes) {
+    match crate::file_bytes::utf8(bytes) {
         Ok(_) => Ok(()),
         Err(e) => {
             let offset = e.valid_up_to();

@@ -415,7 +415,7 @@ pub(super) fn for_text_chunks(
             Some(nl) if nl + 1 < len => nl + 1,
             _ => len,
         };
-        let text = std::str::from_utf8(&bytes[start..cut]).map_err(|e| {
+        let text = crate::file_bytes::utf8(&bytes[start..cut]).map_err(|e| {
             Error::io(
                 path,
                 std::io::Error::new(

@@ -119,7 +119,7 @@ fn fast_snapshot_with(
         Some(bytes) => bytes,
         None => map_bytes(&dir.join(crate::run_dir::GOLD_JSONL)).ok()?,
     };
-    let gtext = std::str::from_utf8(&bytes).ok()?;
+    let gtext = crate::file_bytes::utf8(&bytes).ok()?;
     let fields = snapshot.fields.clone();
     let index: Vec<hashbrown::HashMap<&str, u32>> = fields.iter().map(Field::value_index).collect();
     use rayon::prelude::*;
