@@ -112,11 +112,28 @@ pub fn variant_reports(graded: &Graded, settings: &ScoreSettings) -> Vec<Variant
 
 fn variant_report(graded: &Graded, settings: &ScoreSettings, v: &GradedVariant) -> VariantReport {
     let n = v.outcomes.len();
-    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    // Counted by position (each outcome, then missing), named once at the end: not a
+    // string and a map look-up per ticket.
+    const _: () = {
+        // `o as usize` is o's position in `Outcome::ALL`.
+        let mut k = 0;
+        while k < Outcome::ALL.len() {
+            assert!(Outcome::ALL[k] as usize == k);
+            k += 1;
+        }
+    };
+    let mut counts = [0usize; Outcome::ALL.len() + 1];
     for o in &v.outcomes {
-        let name = o.map_or("missing", Outcome::name);
-        *outcomes.entry(name.to_string()).or_default() += 1;
+        counts[o.map_or(Outcome::ALL.len(), |o| o as usize)] += 1;
     }
+    let outcomes: BTreeMap<String, usize> = Outcome::ALL
+        .iter()
+        .map(|o| o.name())
+        .chain(["missing"])
+        .zip(counts)
+        .filter(|&(_, count)| count > 0)
+        .map(|(name, count)| (name.to_string(), count))
+        .collect();
     let not_ok = v
         .outcomes
         .iter()
