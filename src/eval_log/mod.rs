@@ -558,7 +558,7 @@ pub use crate::run_dir::{RunSpec, VariantSpecInfo};
 mod cursor;
 mod scan;
 pub use cursor::eq_short;
-pub use scan::{read_journal_views, scan_line, JournalLine, OutputRef, Outputs};
+pub use scan::{read_journal_views, scan_line, scan_line_into, JournalLine, OutputRef, Outputs};
 pub(crate) use scan::{recycle, Scan};
 
 #[cfg(test)]

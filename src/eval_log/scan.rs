@@ -190,12 +190,19 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
     }
 
     /// An `outputs` object of at most [`FLAT_MAX`] keys whose values are strings (without
-    /// escapes) or booleans, or `None` (the caller then reads it as text, from its start).
-    fn flat_outputs(&mut self) -> Option<Outputs<'a>> {
-        let mut items = [("", FlatValue::Bool(false)); FLAT_MAX];
-        let mut n = 0usize;
+    /// escapes) or booleans, read into `out` (in place: no copy of the list), or `None` (the
+    /// caller then reads it as text, from its start; `out` holds nothing of use).
+    fn flat_outputs_into(&mut self, out: &mut Outputs<'a>) -> Option<()> {
+        *out = Outputs::Flat {
+            n: 0,
+            items: [("", FlatValue::Bool(false)); FLAT_MAX],
+        };
+        let Outputs::Flat { n, items } = out else {
+            unreachable!("just set")
+        };
         self.object(|s, key| {
-            if n == FLAT_MAX {
+            let k = usize::from(*n);
+            if k == FLAT_MAX {
                 return None;
             }
             let v = match s.peek()? {
@@ -203,11 +210,10 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
                 b't' | b'f' => FlatValue::Bool(s.bool()?),
                 _ => return None,
             };
-            items[n] = (key, v);
-            n += 1;
+            items[k] = (key, v);
+            *n += 1;
             Some(())
-        })?;
-        Some(Outputs::Flat { n: n as u8, items })
+        })
     }
 
     /// The confidence as [`super::lenient_confidence`] reads it.
@@ -354,18 +360,35 @@ fn outcome(s: &str) -> Option<Outcome> {
 /// needs serde (see the module's documentation) or is not of [`PREDICTION_VERSION`].
 #[inline]
 pub fn scan_line(line: &str) -> Option<JournalLine<'_>> {
-    // A line as `verdict run` writes it (no white space between tokens) first, by a cursor
-    // that does not look for any; a line that has some, again by one that skips it.
-    scan_line_with(Scan::compact(line)).or_else(|| scan_line_with(Scan::new(line)))
+    let mut out = JournalLine::blank();
+    scan_line_into(line, &mut out).then_some(out)
 }
 
+/// [`scan_line`] into `out` (whatever it held before): `true` when read, `false` when the
+/// line needs serde (`out` then holds nothing of use). Read in place, so a reader that
+/// keeps its lines in a list does not copy each (376 bytes) out of the scanner.
 #[inline]
-fn scan_line_with<const LOOSE: bool>(mut s: Scan<'_, LOOSE>) -> Option<JournalLine<'_>> {
+pub fn scan_line_into<'a>(line: &'a str, out: &mut JournalLine<'a>) -> bool {
+    // A line as `verdict run` writes it (no white space between tokens) first, by a cursor
+    // that does not look for any; a line that has some, again by one that skips it.
+    *out = JournalLine::blank();
+    if scan_line_with(Scan::compact(line), out).is_some() {
+        return true;
+    }
+    *out = JournalLine::blank();
+    scan_line_with(Scan::new(line), out).is_some()
+}
+
+/// Reads the line into `out`, which must be blank ([`JournalLine::blank`]).
+#[inline]
+fn scan_line_with<'a, const LOOSE: bool>(
+    mut s: Scan<'a, LOOSE>,
+    out: &mut JournalLine<'a>,
+) -> Option<()> {
     let mut seen = 0u32;
     let mut v = None;
     let mut variant = None;
     let mut ticket = None;
-    let mut out = JournalLine::blank();
     let mut got_outcome = false;
     s.object_in_order(&QUOTED_KEYS, |s, key| {
         let bit = match key {
@@ -394,14 +417,11 @@ fn scan_line_with<const LOOSE: bool>(mut s: Scan<'_, LOOSE>) -> Option<JournalLi
                 if s.peek()? != b'{' {
                     return None;
                 }
-                out.outputs = match s.flat_outputs() {
-                    Some(flat) => flat,
-                    None => {
-                        s.i = start;
-                        s.skip_value(0)?;
-                        Outputs::Text(s.value_text(start))
-                    }
-                };
+                if s.flat_outputs_into(&mut out.outputs).is_none() {
+                    s.i = start;
+                    s.skip_value(0)?;
+                    out.outputs = Outputs::Text(s.value_text(start));
+                }
             }
             6 => out.confidence = s.confidence()?,
             7 | 13 => {
@@ -431,7 +451,7 @@ fn scan_line_with<const LOOSE: bool>(mut s: Scan<'_, LOOSE>) -> Option<JournalLi
     }
     out.variant = Cow::Borrowed(variant?);
     out.ticket = Cow::Borrowed(ticket?);
-    Some(out)
+    Some(())
 }
 
 /// Bytes of the journal [`read_journal_views`] reads at a time: smaller than
@@ -445,7 +465,7 @@ const VIEW_CHUNK: usize = 512 << 10;
 /// errors), without building records: each chunk's lines are scanned on both cores
 /// ([`scan_line`], serde for the lines it gives up on), `tag` computed for each line there
 /// too, and `sink` given the chunk's lines in journal order before the chunk is dropped.
-pub fn read_journal_views<T: Send>(
+pub fn read_journal_views<T: Send + Default>(
     path: &Path,
     tag: impl Fn(&JournalLine) -> T + Sync,
     mut sink: impl FnMut(&[(JournalLine<'_>, T)]) -> Result<()>,
@@ -460,22 +480,20 @@ pub fn read_journal_views<T: Send>(
         let mut lines: Vec<&str> = std::mem::take(&mut lines_store);
         push_lines(text, &mut lines);
         let line_at = |i: usize| super::chunk_line(&lines, i, first_line);
-        // Collected in place (an indexed collect: no lists of pieces to append); a line
-        // the scanner gives up on leaves a blank and sends the chunk the careful way.
+        // Each line scanned into its own place in the list (no copy of a 376-byte line
+        // out of the scanner and into the list); a line the scanner gives up on leaves a
+        // blank and sends the chunk the careful way.
         let gave_up = std::sync::atomic::AtomicBool::new(false);
         let mut scanned: Vec<(JournalLine, T)> = std::mem::take(&mut scanned_store);
-        (0..lines.len())
-            .into_par_iter()
-            .map(|i| {
-                let l = scan_line(line_at(i)).unwrap_or_else(|| {
-                    gave_up.store(true, std::sync::atomic::Ordering::Relaxed);
-                    JournalLine::blank()
-                });
-                let t = tag(&l);
-                (l, t)
-            })
-            .collect_into_vec(&mut scanned);
         let n = lines.len();
+        scanned.resize_with(n, || (JournalLine::blank(), T::default()));
+        scanned.par_iter_mut().enumerate().for_each(|(i, (l, t))| {
+            if !scan_line_into(line_at(i), l) {
+                gave_up.store(true, std::sync::atomic::Ordering::Relaxed);
+                *l = JournalLine::blank();
+            }
+            *t = tag(l);
+        });
         match gave_up.into_inner() {
             false => sink(&scanned)?,
             true => {

@@ -521,3 +521,46 @@ fn a_compact_cursor_gives_up_on_white_space_only() {
     }
     assert!(spaced > 10, "{spaced}");
 }
+
+/// `scan_line_into` reads a line into a `JournalLine` that held another line (as the journal
+/// reader's list reuses its places): nothing of the earlier line is left, whether the new
+/// one is read, given up on by the compact cursor, or given up on altogether.
+#[test]
+fn scan_line_into_leaves_nothing_of_the_line_before() {
+    let mut full = PredictionRecord::new("prompt-a", "T-1", 3, Outcome::Refusal);
+    full.outputs = serde_json::from_str(r#"{"intent":"refund","urgent":true}"#).unwrap();
+    full.confidence = Some(0.5);
+    full.usage = Some(Usage {
+        input_tokens: 10,
+        output_tokens: 2,
+        ..Usage::default()
+    });
+    full.cost_usd = Some(0.25);
+    full.latency_ms = Some(12.5);
+    full.cached = true;
+    full.error = Some("boom".into());
+    full.stop_reason = Some("tool_use".into());
+    full.latency_e2e_ms = Some(13.0);
+    full.started_at_ms = Some(1);
+    full.finished_at_ms = Some(2);
+    let full = serde_json::to_string(&full).unwrap();
+    let bare = serde_json::to_string(&PredictionRecord::new("b", "T-2", 0, Outcome::Ok)).unwrap();
+    let spaced = bare.replace(",", ", ");
+    for next in [&bare, &spaced] {
+        let mut out = scan::scan_line(&full).unwrap();
+        assert!(scan::scan_line_into(next, &mut out), "{next}");
+        let careful = careful_line(Path::new("j.jsonl"), next, 1, false)
+            .unwrap()
+            .unwrap();
+        assert_same_view(next, &out, &scan::JournalLine::from_record(careful));
+        assert!(
+            matches!(out.outputs, scan::Outputs::Flat { n: 0, .. }),
+            "{next}"
+        );
+    }
+    let mut out = scan::scan_line(&full).unwrap();
+    assert!(!scan::scan_line_into(
+        r#"{"v":1,"variant":"a\u0062"}"#,
+        &mut out
+    ));
+}
