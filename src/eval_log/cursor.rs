@@ -205,11 +205,18 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
     }
 
     /// A number as serde_json reads it into an `f64`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn f64(&mut self) -> Option<f64> {
-        if let Some(x) = self.short_decimal() {
-            return Some(x);
+        match self.short_decimal() {
+            Some(x) => Some(x),
+            None => self.f64_slow(),
         }
+    }
+
+    /// [`Scan::f64`] for the numbers that are not short plain decimals.
+    #[cold]
+    #[inline(never)]
+    fn f64_slow(&mut self) -> Option<f64> {
         let t = self.number_text()?;
         // Plain decimals parse the same (both correctly rounded); the rest as serde does.
         if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') && t.len() < 18 {
@@ -280,7 +287,7 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
     }
 
     /// A non-negative integer that fits a `u64`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u64(&mut self) -> Option<u64> {
         // Up to 18 digits cannot overflow: read them in one pass.
         self.ws();
@@ -303,6 +310,13 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
             self.i = i;
             return Some(v);
         }
+        self.u64_slow()
+    }
+
+    /// [`Scan::u64`] for the rest: long, not plain, or not an integer.
+    #[cold]
+    #[inline(never)]
+    fn u64_slow(&mut self) -> Option<u64> {
         let t = self.number_text()?;
         if !t.bytes().all(|c| c.is_ascii_digit()) {
             return None;
