@@ -16,7 +16,9 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::eval_log::{recycle, scan_line, Outcome, PredictionRecord, Usage, PREDICTION_VERSION};
+use crate::eval_log::{
+    recycle, scan_line_into, JournalLine, Outcome, PredictionRecord, Usage, PREDICTION_VERSION,
+};
 use crate::score::{
     line_view, GoldTable, Graded, Grader, OutputValue, Placer, Prepared, Preparer, RecordView,
     MAX_REPEATS,
@@ -310,9 +312,13 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
                             .par_iter()
                             .enumerate()
                             .map_init(
-                                || u32::MAX,
-                                |last, (i, l)| {
-                                    let l = scan_line(clean(l, line_base + i))?;
+                                // Each worker's last ticket row, and its line read in place
+                                // (no copy of a 376-byte line out of the scanner).
+                                || (u32::MAX, JournalLine::blank()),
+                                |(last, l), (i, line)| {
+                                    if !scan_line_into(clean(line, line_base + i), l) {
+                                        return None;
+                                    }
                                     if *last == u32::MAX {
                                         // A part's first line: its ticket guessed from its
                                         // line number (a file of each variant's records in
@@ -323,10 +329,10 @@ pub fn grade_file(path: &Path, gold: GoldTable) -> Result<Graded> {
                                     }
                                     let row = prep.ticket_row_after(&l.ticket, last);
                                     let prepared = (row.is_some() && l.repeat < MAX_REPEATS)
-                                        .then(|| prep.prepare(&line_view(&l)));
+                                        .then(|| prep.prepare(&line_view(l)));
                                     Some(Ready {
-                                        variant: Span::of(l.variant, text),
-                                        ticket: Span::of(l.ticket, text),
+                                        variant: Span::of(std::mem::take(&mut l.variant), text),
+                                        ticket: Span::of(std::mem::take(&mut l.ticket), text),
                                         repeat: l.repeat,
                                         row,
                                         prepared,

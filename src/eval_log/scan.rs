@@ -70,7 +70,7 @@ pub struct JournalLine<'a> {
 
 impl JournalLine<'_> {
     /// A line with nothing read yet.
-    fn blank() -> JournalLine<'static> {
+    pub fn blank() -> JournalLine<'static> {
         JournalLine {
             variant: Cow::Borrowed(""),
             ticket: Cow::Borrowed(""),
