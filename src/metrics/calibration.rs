@@ -172,7 +172,7 @@ pub fn sorted_scores(conf: &[Option<f64>], correct: &[bool]) -> Vec<(f64, bool)>
 /// # Panics
 /// As [`calibration`]; debug builds also check that `sorted` holds as many pairs as `conf`
 /// has confidences.
-pub fn calibration_sorted(
+pub(crate) fn calibration_sorted(
     conf: &[Option<f64>],
     correct: &[bool],
     n_bins: usize,

@@ -132,7 +132,7 @@ pub fn routing(
 /// # Panics
 /// As [`routing`]; debug builds also check that `sorted` holds as many pairs as `conf` has
 /// confidences.
-pub fn routing_sorted(
+pub(crate) fn routing_sorted(
     conf: &[Option<f64>],
     correct: &[bool],
     policy: &RoutingPolicy,
