@@ -70,81 +70,113 @@ impl PoissonTables {
 /// `rand_distr::Poisson`. The same distributions as [`PoissonTables`] (up to 2^-64 per
 /// table entry), at a few nanoseconds a cell.
 pub(crate) struct PoissonPlan {
-    cells: Vec<PlanCell>,
-    /// The cumulative tables, one after the other.
-    arena: Vec<u64>,
-    /// Per table, [`GUIDE`] starting points: entry `b` is the answer for the smallest `u` of
-    /// the `b`-th of [`GUIDE`] equal ranges of `u` (a guide table, as Chen and Asau's), so a
-    /// draw starts its search there and most end at once.
-    guide: Vec<u16>,
+    /// Per cell, in 4 bytes (a big run has tens of thousands of cells, read on every
+    /// resample): 0 for a mean of 0; the mean itself up to [`POISSON_TABLE_MAX`] (its table
+    /// is `tables[mean]`); else `POISSON_TABLE_MAX + 1 +` the index of its distribution in
+    /// `big`.
+    cells: Vec<u32>,
+    /// Per mean up to [`POISSON_TABLE_MAX`], its table (empty when no cell has that mean).
+    /// Held by mean in a fixed array, each with its own fixed-size guide, so a draw indexes
+    /// nothing that needs a bounds check (they were about a quarter of a draw's
+    /// instructions).
+    tables: Box<[Table; POISSON_TABLE_MAX as usize + 1]>,
+    /// The distributions of the means above [`POISSON_TABLE_MAX`], in cell order.
+    big: Vec<Poisson<f64>>,
 }
 
 /// Guide entries per table (the top 8 bits of the draw pick one).
 const GUIDE: usize = 256;
 
-#[derive(Clone, Copy)]
-enum PlanCell {
-    Zero,
-    /// `arena[start..start + len]`: floor(P(X <= j) 2^64) for j = 0, 1, ...
-    Table {
-        start: u32,
-        len: u32,
-        /// `guide[guide..guide + GUIDE]` is this table's.
-        guide: u32,
-    },
-    Big(Poisson<f64>),
+/// One mean's cumulative table and its guide.
+#[derive(Clone)]
+struct Table {
+    /// floor(P(X <= j) 2^64) for j = 0, 1, ...
+    cdf: Box<[u64]>,
+    /// [`GUIDE`] starting points: entry `b` is the answer for the smallest `u` of the `b`-th
+    /// of [`GUIDE`] equal ranges of `u` (a guide table, as Chen and Asau's), so a draw
+    /// starts its search there and most end at once.
+    guide: [u16; GUIDE],
 }
 
+impl Table {
+    fn empty() -> Self {
+        Table {
+            cdf: Box::new([]),
+            guide: [0; GUIDE],
+        }
+    }
+
+    fn new(mean: u64) -> Self {
+        let lambda = mean as f64;
+        let k = mean as usize;
+        let mut cdf = Vec::new();
+        let mut p = (-lambda).exp();
+        let mut acc = p;
+        let mut j = 0.0;
+        loop {
+            cdf.push((acc * 18_446_744_073_709_551_616.0) as u64);
+            if 1.0 - acc <= 1e-15 || cdf.len() >= 4 * k + 64 {
+                break;
+            }
+            j += 1.0;
+            p *= lambda / j;
+            acc += p;
+        }
+        let mut guide = [0u16; GUIDE];
+        for (b, g) in guide.iter_mut().enumerate() {
+            let lowest = (b as u64) << (64 - GUIDE.trailing_zeros());
+            *g = cdf.partition_point(|&c| c <= lowest) as u16;
+        }
+        Table {
+            cdf: cdf.into_boxed_slice(),
+            guide,
+        }
+    }
+
+    /// The first j with P(X <= j) > u: at or after the guide's start for u's range (the
+    /// answer for the range's smallest u), mostly right there.
+    #[inline(always)]
+    fn invert(&self, u: u64) -> u64 {
+        let mut j = usize::from(self.guide[(u >> (64 - GUIDE.trailing_zeros())) as usize]);
+        while j < self.cdf.len() && self.cdf[j] <= u {
+            j += 1;
+        }
+        j as u64
+    }
+}
+
+/// The first cell code of a mean above [`POISSON_TABLE_MAX`] (see [`PoissonPlan::cells`]).
+const BIG_CODE: u32 = POISSON_TABLE_MAX as u32 + 1;
+
 impl PoissonPlan {
+    /// Panics with 2^32 - 66 or more cells of means above [`POISSON_TABLE_MAX`] (a run
+    /// of billions of tickets).
     pub(crate) fn new(counts: &[u64]) -> Self {
-        let mut arena: Vec<u64> = Vec::new();
-        let mut guide: Vec<u16> = Vec::new();
-        let mut built: Vec<Option<(u32, u32, u32)>> = vec![None; POISSON_TABLE_MAX as usize + 1];
+        let mut tables: Box<[Table; POISSON_TABLE_MAX as usize + 1]> =
+            Box::new(std::array::from_fn(|_| Table::empty()));
+        let mut big: Vec<Poisson<f64>> = Vec::new();
         let cells = counts
             .iter()
             .map(|&mean| match mean {
-                0 => PlanCell::Zero,
+                0 => 0,
                 m if m > POISSON_TABLE_MAX => {
-                    PlanCell::Big(Poisson::new(m as f64).expect("a positive mean"))
+                    let code = u32::try_from(big.len())
+                        .ok()
+                        .and_then(|i| i.checked_add(BIG_CODE))
+                        .expect("fewer than 2^32 - 66 cells of large means");
+                    big.push(Poisson::new(m as f64).expect("a positive mean"));
+                    code
                 }
                 m => {
-                    let (start, len, g) = *built[m as usize].get_or_insert_with(|| {
-                        let start = arena.len() as u32;
-                        let lambda = m as f64;
-                        let mut p = (-lambda).exp();
-                        let mut acc = p;
-                        let mut j = 0.0;
-                        let k = m as usize;
-                        loop {
-                            arena.push((acc * 18_446_744_073_709_551_616.0) as u64);
-                            if 1.0 - acc <= 1e-15 || arena.len() - start as usize >= 4 * k + 64 {
-                                break;
-                            }
-                            j += 1.0;
-                            p *= lambda / j;
-                            acc += p;
-                        }
-                        let t = &arena[start as usize..];
-                        let g = guide.len() as u32;
-                        guide.extend((0..GUIDE as u64).map(|b| {
-                            let lowest = b << (64 - GUIDE.trailing_zeros());
-                            t.partition_point(|&c| c <= lowest) as u16
-                        }));
-                        (start, arena.len() as u32 - start, g)
-                    });
-                    PlanCell::Table {
-                        start,
-                        len,
-                        guide: g,
+                    let table = &mut tables[m as usize];
+                    if table.cdf.is_empty() {
+                        *table = Table::new(m);
                     }
+                    m as u32
                 }
             })
             .collect();
-        PoissonPlan {
-            cells,
-            arena,
-            guide,
-        }
+        PoissonPlan { cells, tables, big }
     }
 
     /// One draw per cell into `out`.
@@ -163,28 +195,36 @@ impl PoissonPlan {
         n: usize,
         mut each: impl FnMut(usize, u64),
     ) {
+        for (i, &code) in self.cells[..n].iter().enumerate() {
+            each(i, self.draw_one(rng, code));
+        }
+    }
+
+    /// One draw per cell, each handed to `each` with the cell's item of `per_cell` (cells
+    /// past the end of `per_cell` are not drawn): [`PoissonPlan::draw_each`] for a caller
+    /// that looks something up per cell, without indexing it.
+    #[inline]
+    pub(crate) fn draw_zip<T>(
+        &self,
+        rng: &mut ChaCha8Rng,
+        per_cell: &[T],
+        mut each: impl FnMut(&T, u64),
+    ) {
+        for (&code, item) in self.cells.iter().zip(per_cell) {
+            each(item, self.draw_one(rng, code));
+        }
+    }
+
+    #[inline(always)]
+    fn draw_one(&self, rng: &mut ChaCha8Rng, code: u32) -> u64 {
         use rand::RngCore;
-        for (i, cell) in self.cells[..n].iter().enumerate() {
-            let w = match *cell {
-                PlanCell::Zero => 0,
-                PlanCell::Table { start, len, guide } => {
-                    let t = &self.arena[start as usize..(start + len) as usize];
-                    let u = rng.next_u64();
-                    // The first j with P(X <= j) > u: at or after the guide's start for u's
-                    // range (the answer for the range's smallest u), mostly right there.
-                    let b = (u >> (64 - GUIDE.trailing_zeros())) as usize;
-                    let mut j = usize::from(self.guide[guide as usize + b]);
-                    while j < t.len() && t[j] <= u {
-                        j += 1;
-                    }
-                    j as u64
-                }
-                PlanCell::Big(d) => {
-                    let x: f64 = d.sample(rng);
-                    x as u64
-                }
-            };
-            each(i, w);
+        if code == 0 {
+            0
+        } else if code < BIG_CODE {
+            self.tables[code as usize].invert(rng.next_u64())
+        } else {
+            let x: f64 = self.big[(code - BIG_CODE) as usize].sample(rng);
+            x as u64
         }
     }
 
