@@ -26,8 +26,8 @@ fn macro_f1_intervals_shrink_as_one_over_root_n_across_the_poisson_threshold() {
         level: 0.95,
         seed: 5,
     };
-    let small = matrix(40, 10);
-    let big = matrix(40, 40);
+    let small = matrix(40, 1);
+    let big = matrix(40, 4);
     assert!(small.n() <= POISSON_ABOVE && big.n() > POISSON_ABOVE);
     let a = bootstrap_macro_f1(&small, &cfg, 1).unwrap();
     let b = bootstrap_macro_f1(&big, &cfg, 1).unwrap();
