@@ -146,35 +146,99 @@ pub fn bootstrap_macro_f1(
     let n = cm.n();
     let estimate = cm.macro_f1()?;
     let mut rng = rng_for(cfg.seed, stream);
+    // Only the non-zero cells are resampled: neither scheme draws anything for an empty cell
+    // (the multinomial skips it, the Poisson plan draws it as 0 without the stream), so the
+    // resamples are the same as over all K x (K+1) cells, at a cost that follows the distinct
+    // cells the tickets fill (a few hundred for a good classifier) instead of K^2 (250,500
+    // cells at 500 classes, each resample also building a dense matrix).
+    let cells = SparseCells::of(cm);
     let draws = if n > POISSON_ABOVE {
         // One Poisson weight per cell from the plan's tables (the draws of `PoissonTables`,
         // one `u64` of the stream per table cell), the resamples in blocks on every core,
         // each block's stream positioned where the one before leaves it: the same draws as
         // one pass.
-        let plan = PoissonPlan::new(&cm.counts);
-        let k = cm.k;
+        let plan = PoissonPlan::new(&cells.counts);
         let stat = |plan: &PoissonPlan, rng: &mut ChaCha8Rng, w: &mut Vec<u64>| {
-            w.resize(plan.len(), 0);
-            plan.draw(rng, w);
-            let sample = ConfusionMatrix {
-                k,
-                counts: std::mem::take(w),
-            };
-            let f1 = sample.macro_f1().unwrap_or(0.0);
-            *w = sample.counts;
-            Some(f1)
+            let n = plan.len();
+            w.resize(n + 3 * cm.k, 0);
+            let (weights, scratch) = w.split_at_mut(n);
+            plan.draw(rng, weights);
+            Some(cells.macro_f1(weights, scratch).unwrap_or(0.0))
         };
-        poisson_draws(&plan, &cm.counts, &rng, cfg.resamples, &stat)
+        poisson_draws(&plan, &cells.counts, &rng, cfg.resamples, &stat)
     } else {
-        let mut sample = ConfusionMatrix::zeros(cm.k);
+        let mut weights = vec![0u64; cells.counts.len()];
+        let mut scratch = vec![0u64; 3 * cm.k];
         (0..cfg.resamples)
             .map(|_| {
-                multinomial(&mut rng, n, &cm.counts, &mut sample.counts);
-                sample.macro_f1().unwrap_or(0.0)
+                multinomial(&mut rng, n, &cells.counts, &mut weights);
+                cells.macro_f1(&weights, &mut scratch).unwrap_or(0.0)
             })
             .collect()
     };
     Some(interval(estimate, draws, cfg))
+}
+
+/// A confusion matrix's non-zero cells, for resampling.
+struct SparseCells {
+    k: usize,
+    /// Per cell: its gold class and column (`k`: invalid).
+    at: Vec<(u32, u32)>,
+    counts: Vec<u64>,
+}
+
+impl SparseCells {
+    fn of(cm: &ConfusionMatrix) -> Self {
+        let w = cm.k + 1;
+        let (mut at, mut counts) = (Vec::new(), Vec::new());
+        for (i, &n) in cm.counts.iter().enumerate() {
+            if n > 0 {
+                at.push(((i / w) as u32, (i % w) as u32));
+                counts.push(n);
+            }
+        }
+        SparseCells {
+            k: cm.k,
+            at,
+            counts,
+        }
+    }
+
+    /// [`ConfusionMatrix::macro_f1`] of the matrix with these cells' counts replaced by
+    /// `weights`: the same per-class integer sums, then the same sum over the classes in the
+    /// same order, so the same `f64`. `scratch` holds at least 3 k numbers.
+    fn macro_f1(&self, weights: &[u64], scratch: &mut [u64]) -> Option<f64> {
+        let k = self.k;
+        let (support, rest) = scratch[..3 * k].split_at_mut(k);
+        let (predicted, tp) = rest.split_at_mut(k);
+        support.fill(0);
+        predicted.fill(0);
+        tp.fill(0);
+        for (&(g, c), &n) in self.at.iter().zip(weights) {
+            let (g, c) = (g as usize, c as usize);
+            support[g] += n;
+            if c < k {
+                predicted[c] += n;
+                if c == g {
+                    tp[g] += n;
+                }
+            }
+        }
+        let mut sum = 0.0;
+        let mut m = 0usize;
+        for c in 0..k {
+            if support[c] == 0 && predicted[c] == 0 {
+                continue;
+            }
+            sum += crate::metrics::f1_from_counts(tp[c], predicted[c] - tp[c], support[c] - tp[c]);
+            m += 1;
+        }
+        if m == 0 {
+            None
+        } else {
+            Some(sum / m as f64)
+        }
+    }
 }
 
 /// Agreement table of two variants on the same tickets.

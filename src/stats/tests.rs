@@ -39,3 +39,48 @@ fn macro_f1_intervals_shrink_as_one_over_root_n_across_the_poisson_threshold() {
     // Seeded: the same interval again.
     assert_eq!(bootstrap_macro_f1(&big, &cfg, 1).unwrap(), b);
 }
+
+/// The macro F1 bootstrap resamples only the non-zero cells; it draws exactly what one over
+/// all K x (K+1) cells draws (empty cells take nothing from the stream in either scheme), on
+/// both sides of the Poisson threshold.
+#[test]
+fn macro_f1_bootstrap_over_the_non_zero_cells_equals_the_one_over_every_cell() {
+    let cfg = BootstrapConfig {
+        resamples: 300,
+        level: 0.95,
+        seed: 9,
+    };
+    for scale in [1u64, 4] {
+        let cm = matrix(40, scale);
+        assert!(cm.counts.iter().filter(|&&n| n == 0).count() > 100);
+        let n = cm.n();
+        let mut rng = rng_for(cfg.seed, 3);
+        let mut out = vec![0u64; cm.counts.len()];
+        let dense = |out: &[u64]| {
+            ConfusionMatrix {
+                k: cm.k,
+                counts: out.to_vec(),
+            }
+            .macro_f1()
+            .unwrap_or(0.0)
+        };
+        let draws: Vec<f64> = if n > POISSON_ABOVE {
+            let plan = PoissonPlan::new(&cm.counts);
+            (0..cfg.resamples)
+                .map(|_| {
+                    plan.draw(&mut rng, &mut out);
+                    dense(&out)
+                })
+                .collect()
+        } else {
+            (0..cfg.resamples)
+                .map(|_| {
+                    multinomial(&mut rng, n, &cm.counts, &mut out);
+                    dense(&out)
+                })
+                .collect()
+        };
+        let want = interval(cm.macro_f1().unwrap(), draws, &cfg);
+        assert_eq!(bootstrap_macro_f1(&cm, &cfg, 3).unwrap(), want, "{n} items");
+    }
+}
