@@ -97,23 +97,28 @@ pub fn metric_bootstrap(
         crate::gate::metric::Metric::Tag { inner, .. } => &**inner,
         m => m,
     };
+    if matches!(inner, crate::gate::metric::Metric::MacroF1) {
+        // Each resample's per-class sums straight from its weights, under the exact
+        // multinomial as under Poisson weights: the numbers the two confusion matrices a
+        // resample gave, without building them (K x (K+1) cells twice a resample, and their
+        // column sums).
+        return macro_f1_bootstrap(
+            &cells,
+            k,
+            metric,
+            higher_is_better,
+            resamples,
+            level,
+            seed,
+            stream,
+        );
+    }
     if n > onesided::POISSON_ABOVE {
         // Poisson weights are independent per cell, so cells that count the same way in the
         // metric on both sides can be one cell (a sum of independent Poissons is Poisson of
         // the summed count): the same distribution, fewer draws.
         if let Some(merged) = merge_cells(&cells, k, inner, class) {
             cells = merged;
-        } else if matches!(inner, crate::gate::metric::Metric::MacroF1) {
-            return macro_f1_bootstrap(
-                &cells,
-                k,
-                metric,
-                higher_is_better,
-                resamples,
-                level,
-                seed,
-                stream,
-            );
         }
     }
     let counts: Vec<u64> = cells.iter().map(|(_, n)| *n).collect();
@@ -172,9 +177,10 @@ fn merge_cells(
     Some(out)
 }
 
-/// The paired macro F1 bootstrap above [`onesided::POISSON_ABOVE`] tickets: each resample's
-/// per-class true positives and errors (false positives + false negatives) of both sides
-/// summed straight from the cells' Poisson weights, without confusion matrices. Macro F1
+/// The paired macro F1 bootstrap: each resample's per-class true positives and errors (false
+/// positives + false negatives) of both sides summed straight from the cells' weights (the
+/// multinomial's up to [`onesided::POISSON_ABOVE`] tickets, Poisson above), without
+/// confusion matrices. Macro F1
 /// is 2 tp / (2 tp + errors) averaged over the classes with any count, as
 /// [`ConfusionMatrix::macro_f1`] computes it.
 #[allow(clippy::too_many_arguments)]
@@ -323,4 +329,64 @@ pub fn invalid_bootstrap(
         seed,
         stream,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::metric::Metric;
+
+    /// Joint cells of `n_tickets` seeded tickets over `k` classes (some invalid answers).
+    fn cells(k: u32, n_tickets: usize) -> Vec<JointCell> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut at: HashMap<(u32, u32, u32), usize> = HashMap::new();
+        let mut out: Vec<JointCell> = Vec::new();
+        for _ in 0..n_tickets {
+            let g = rng.gen_range(0..k);
+            let mut answer = |skill: f64| match rng.gen::<f64>() {
+                u if u < skill => g,
+                u if u < skill + 0.03 => k,
+                _ => rng.gen_range(0..k),
+            };
+            let key = (g, answer(0.8), answer(0.75));
+            match at.get(&key) {
+                Some(&i) => out[i].1 += 1,
+                None => {
+                    at.insert(key, out.len());
+                    out.push((key, 1));
+                }
+            }
+        }
+        out
+    }
+
+    /// The macro F1 bootstrap sums each resample's per-class counts from the weights; that
+    /// gives what the two confusion matrices of the resample gave, draw for draw, under the
+    /// exact multinomial and under Poisson weights.
+    #[test]
+    fn macro_f1_sums_from_the_weights_equal_the_confusion_matrices() {
+        let k = 12;
+        for n_tickets in [3_000, 30_000] {
+            let cells = cells(k, n_tickets);
+            let counts: Vec<u64> = cells.iter().map(|(_, n)| *n).collect();
+            let got =
+                macro_f1_bootstrap(&cells, k as usize, &Metric::MacroF1, true, 300, 0.9, 5, 7)
+                    .unwrap();
+            let want = onesided::paired_bootstrap(
+                &counts,
+                |cnt| {
+                    let (b, c) = matrices(k as usize, &cells, cnt);
+                    Some(c.macro_f1()? - b.macro_f1()?)
+                },
+                true,
+                300,
+                0.9,
+                5,
+                7,
+            )
+            .unwrap();
+            assert_eq!(got, want, "{n_tickets} tickets");
+        }
+    }
 }
