@@ -90,7 +90,7 @@ pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, counts: &[u64], out: &mut [u64]
 }
 
 pub use crate::stats::POISSON_ABOVE;
-use crate::stats::{poisson_draws, PoissonPlan, PoissonStat};
+use crate::stats::{poisson_draws, MultinomialPlan, PoissonPlan, PoissonStat};
 
 /// What a paired bootstrap of one change found.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -162,11 +162,13 @@ pub(crate) fn paired_bootstrap_with(
         _ => {
             let mut out = vec![0u64; counts.len()];
             let mut draws = Vec::with_capacity(resamples);
+            // The same draws as `multinomial`, its binomials' powers computed once.
+            let exact = plan.is_none().then(|| MultinomialPlan::new(counts));
             for _ in 0..resamples {
                 if let Some(plan) = &plan {
                     plan.draw(&mut rng, &mut out);
-                } else {
-                    multinomial(&mut rng, n, counts, &mut out);
+                } else if let Some(exact) = &exact {
+                    exact.draw(&mut rng, n, &mut out);
                 }
                 if let Some(d) = stat(&out) {
                     draws.push(d);

@@ -27,9 +27,11 @@ use statrs::distribution::{ContinuousCDF, DiscreteCDF, Normal};
 
 use crate::metrics::ConfusionMatrix;
 
+use resample::binomial;
+#[cfg(test)]
+use resample::multinomial;
 pub use resample::POISSON_ABOVE;
-use resample::{binomial, multinomial};
-pub(crate) use resample::{poisson_draws, PoissonPlan, PoissonStat};
+pub(crate) use resample::{poisson_draws, MultinomialPlan, PoissonPlan, PoissonStat};
 
 /// How to bootstrap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,11 +169,12 @@ pub fn bootstrap_macro_f1(
         };
         poisson_draws(&plan, &cells.counts, &rng, cfg.resamples, &stat)
     } else {
+        let plan = MultinomialPlan::new(&cells.counts);
         let mut weights = vec![0u64; cells.counts.len()];
         let mut scratch = vec![0u64; 3 * cm.k];
         (0..cfg.resamples)
             .map(|_| {
-                multinomial(&mut rng, n, &cells.counts, &mut weights);
+                plan.draw(&mut rng, n, &mut weights);
                 cells.macro_f1(&weights, &mut scratch).unwrap_or(0.0)
             })
             .collect()
@@ -298,9 +301,10 @@ pub fn bootstrap_paired_diff(
     let cells = [t.a_only, t.b_only, t.both_correct + t.both_wrong];
     let mut out = [0u64; 3];
     let mut rng = rng_for(cfg.seed, stream);
+    let plan = MultinomialPlan::new(&cells);
     let draws = (0..cfg.resamples)
         .map(|_| {
-            multinomial(&mut rng, n, &cells, &mut out);
+            plan.draw(&mut rng, n, &mut out);
             (out[1] as f64 - out[0] as f64) / nf
         })
         .collect();
