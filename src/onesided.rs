@@ -21,7 +21,6 @@
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution};
 use statrs::distribution::{ContinuousCDF, DiscreteCDF, Normal};
 
 /// One-sided exact McNemar p-value for "the candidate is worse": `P(X >= b)` with
@@ -64,29 +63,6 @@ pub fn rng_for(seed: u64, stream: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
     rng
-}
-
-/// Draw Multinomial(n, counts / sum(counts)) into `out` by conditional binomials.
-pub fn multinomial(rng: &mut ChaCha8Rng, n: u64, counts: &[u64], out: &mut [u64]) {
-    let mut rest_mass: u64 = counts.iter().sum();
-    let mut rest_n = n;
-    for (c, o) in counts.iter().zip(out.iter_mut()) {
-        if rest_n == 0 || rest_mass == 0 || *c == 0 {
-            *o = 0;
-            rest_mass -= c;
-            continue;
-        }
-        let draw = if *c == rest_mass {
-            rest_n
-        } else {
-            Binomial::new(rest_n, *c as f64 / rest_mass as f64)
-                .expect("valid binomial")
-                .sample(rng)
-        };
-        *o = draw;
-        rest_n -= draw;
-        rest_mass -= c;
-    }
 }
 
 pub use crate::stats::POISSON_ABOVE;
@@ -270,8 +246,9 @@ mod tests {
     fn multinomial_keeps_the_total_and_empty_cells() {
         let mut rng = rng_for(1, 2);
         let mut out = [0u64; 4];
+        let plan = MultinomialPlan::new(&[3, 0, 7, 0]);
         for _ in 0..100 {
-            multinomial(&mut rng, 50, &[3, 0, 7, 0], &mut out);
+            plan.draw(&mut rng, 50, &mut out);
             assert_eq!(out.iter().sum::<u64>(), 50);
             assert_eq!(out[1], 0);
             assert_eq!(out[3], 0);
