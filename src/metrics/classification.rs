@@ -107,23 +107,7 @@ impl ConfusionMatrix {
     /// valid predictions), as `f1_score(average="macro", labels=L,
     /// zero_division=0)`. `None` for an empty matrix.
     pub fn macro_f1(&self) -> Option<f64> {
-        let support = self.support();
-        let predicted = self.predicted();
-        let mut sum = 0.0;
-        let mut m = 0usize;
-        for c in 0..self.k {
-            if support[c] == 0 && predicted[c] == 0 {
-                continue;
-            }
-            let tp = self.get(c, c);
-            sum += f1_from_counts(tp, predicted[c] - tp, support[c] - tp);
-            m += 1;
-        }
-        if m == 0 {
-            None
-        } else {
-            Some(sum / m as f64)
-        }
+        macro_f1_of(&self.support(), &self.predicted(), |c| self.get(c, c))
     }
 
     /// Cohen's kappa with the invalid output as its own category
@@ -347,4 +331,30 @@ pub struct SingleLabelReport {
 /// If lengths differ or a label is `>= k`.
 pub fn single_label(gold: &[u32], pred: &[Option<u32>], k: usize) -> Option<SingleLabelReport> {
     ConfusionMatrix::from_labels(gold, pred, k).report()
+}
+
+/// Macro F1 from per-class counts (gold support with invalid outputs, valid predictions, true
+/// positives): the mean F1 over the classes present in gold or predictions, as
+/// [`ConfusionMatrix::macro_f1`] (and the bootstraps' resamples, which count without a
+/// matrix) compute it. `None` when no class is present.
+pub(crate) fn macro_f1_of(
+    support: &[u64],
+    predicted: &[u64],
+    tp: impl Fn(usize) -> u64,
+) -> Option<f64> {
+    let mut sum = 0.0;
+    let mut m = 0usize;
+    for (c, (&s, &p)) in support.iter().zip(predicted).enumerate() {
+        if s == 0 && p == 0 {
+            continue;
+        }
+        let tp = tp(c);
+        sum += f1_from_counts(tp, p - tp, s - tp);
+        m += 1;
+    }
+    if m == 0 {
+        None
+    } else {
+        Some(sum / m as f64)
+    }
 }

@@ -208,8 +208,8 @@ impl SparseCells {
     }
 
     /// [`ConfusionMatrix::macro_f1`] of the matrix with these cells' counts replaced by
-    /// `weights`: the same per-class integer sums, then the same sum over the classes in the
-    /// same order, so the same `f64`. `scratch` holds at least 3 k numbers.
+    /// `weights`: the same per-class integer sums, then the same `macro_f1_of`, so the same
+    /// `f64`. `scratch` holds at least 3 k numbers.
     fn macro_f1(&self, weights: &[u64], scratch: &mut [u64]) -> Option<f64> {
         let k = self.k;
         let (support, rest) = scratch[..3 * k].split_at_mut(k);
@@ -227,20 +227,7 @@ impl SparseCells {
                 }
             }
         }
-        let mut sum = 0.0;
-        let mut m = 0usize;
-        for c in 0..k {
-            if support[c] == 0 && predicted[c] == 0 {
-                continue;
-            }
-            sum += crate::metrics::f1_from_counts(tp[c], predicted[c] - tp[c], support[c] - tp[c]);
-            m += 1;
-        }
-        if m == 0 {
-            None
-        } else {
-            Some(sum / m as f64)
-        }
+        crate::metrics::classification::macro_f1_of(support, predicted, |c| tp[c])
     }
 }
 
