@@ -180,9 +180,8 @@ fn merge_cells(
 /// The paired macro F1 bootstrap: each resample's per-class true positives and errors (false
 /// positives + false negatives) of both sides summed straight from the cells' weights (the
 /// multinomial's up to [`onesided::POISSON_ABOVE`] tickets, Poisson above), without
-/// confusion matrices. Macro F1
-/// is 2 tp / (2 tp + errors) averaged over the classes with any count, as
-/// [`ConfusionMatrix::macro_f1`] computes it.
+/// confusion matrices. Macro F1 is 2 tp / (2 tp + errors) averaged over the classes with any
+/// count, as [`ConfusionMatrix::macro_f1`] computes it.
 #[allow(clippy::too_many_arguments)]
 fn macro_f1_bootstrap(
     cells: &[((u32, u32, u32), u64)],
@@ -240,12 +239,12 @@ fn macro_f1_bootstrap(
         .iter()
         .map(|s| s.map(|j| if j == u32::MAX { spare } else { j }))
         .collect();
+    debug_assert!(flat.iter().flatten().all(|&j| j <= spare));
     let fused = |plan: &crate::stats::PoissonPlan,
                  rng: &mut rand_chacha::ChaCha8Rng,
                  wide: &mut Vec<u64>| {
         wide.clear();
         wide.resize(4 * k + 1, 0);
-        debug_assert!(flat.iter().flatten().all(|&j| j <= spare));
         plan.draw_zip(rng, &flat, |s, n| {
             // SAFETY: every entry of `flat` is a sum's index below 4 k or `spare` = 4 k, and
             // `wide` has 4 k + 1 places. (The bounds checks were a sixth of a draw's
