@@ -187,30 +187,17 @@ impl PoissonPlan {
         PoissonPlan { cells, tables, big }
     }
 
-    /// One draw per cell into `out`.
+    /// One draw per cell into `out` (the first `out.len()` cells).
     pub(crate) fn draw(&self, rng: &mut ChaCha8Rng, out: &mut [u64]) {
-        let n = self.cells.len().min(out.len());
-        self.draw_each(rng, n, |i, w| out[i] = w);
-    }
-
-    /// One draw per cell for the first `n` cells, in order, each handed to `each` (cell
-    /// index, weight) as it is drawn: the same random stream as [`PoissonPlan::draw`], for a
-    /// caller that sums the weights without storing them.
-    #[inline]
-    pub(crate) fn draw_each(
-        &self,
-        rng: &mut ChaCha8Rng,
-        n: usize,
-        mut each: impl FnMut(usize, u64),
-    ) {
-        for (i, &code) in self.cells[..n].iter().enumerate() {
-            each(i, self.draw_one(rng, code));
+        for (o, &code) in out.iter_mut().zip(&self.cells) {
+            *o = self.draw_one(rng, code);
         }
     }
 
-    /// One draw per cell, each handed to `each` with the cell's item of `per_cell` (cells
-    /// past the end of `per_cell` are not drawn): [`PoissonPlan::draw_each`] for a caller
-    /// that looks something up per cell, without indexing it.
+    /// One draw per cell, in order, each handed to `each` with the cell's item of
+    /// `per_cell` as it is drawn (cells past the end of `per_cell` are not drawn): the same
+    /// random stream as [`PoissonPlan::draw`], for a caller that sums the weights without
+    /// storing them and looks something up per cell without indexing it.
     #[inline]
     pub(crate) fn draw_zip<T>(
         &self,
@@ -639,13 +626,12 @@ mod tests {
         let counts = mixed_counts();
         assert!(counts.iter().sum::<u64>() > POISSON_ABOVE);
         let plan = PoissonPlan::new(&counts);
+        let cell_no: Vec<usize> = (0..plan.len()).collect();
         // A statistic that reads every weight, undefined on some resamples.
         let fused = |plan: &PoissonPlan, rng: &mut ChaCha8Rng, sums: &mut Vec<u64>| {
             sums.clear();
             sums.resize(2, 0);
-            plan.draw_each(rng, plan.len(), |i, w| {
-                sums[i % 2] += w * (i as u64 % 5 + 1)
-            });
+            plan.draw_zip(rng, &cell_no, |&i, w| sums[i % 2] += w * (i as u64 % 5 + 1));
             (!sums[0].is_multiple_of(7)).then(|| sums[0] as f64 / (sums[1] + 1) as f64)
         };
         for resamples in [1, 124, 125, 126, 250, 1000, 1001] {
