@@ -12,7 +12,9 @@ Predictions look like what an external classifier or a verdict run writes: outco
 (variant v is right about 80 + 4v % of the time; when wrong, another class uniformly),
 a confidence correlated with being right, latency and token usage. Every fifth ticket carries
 one of three tags (`lang:en`, `lang:de`, `vip`), so slices are scored too. `--full` adds the
-fields a run's own journal carries (tool, raw tool input, request id, cost, attempts).
+fields a run's own journal carries, every one, as `verdict run` writes them (tool, raw tool
+input, usage with cache tokens, cost, request id, attempts, error, stop reason, end-to-end
+latency and the request's span): what `verdict compare` and `verdict gate` read at scale.
 
 Files written into --out:
   gold.yaml, gold.csv, gold.jsonl        the gold set, three ways
@@ -41,7 +43,7 @@ def main():
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--classes", type=int, default=77)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--full", action="store_true", help="journal-like records (bigger lines)")
+    ap.add_argument("--full", action="store_true", help="records as `verdict run` journals them (every field; bigger lines)")
     ap.add_argument(
         "--pred-seed",
         type=int,
@@ -134,6 +136,9 @@ def write_predictions(a, rng, ids, golds, classes, out):
     if a.pred_seed is not None:
         rng = random.Random(a.pred_seed)
     other_outcomes = ["invalid_output", "no_tool_call", "provider_error"]
+    base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    # --full: the runs' clock, from 2026-11-27 00:00 UTC, one request started every 2 ms.
+    clock = 1_764_201_600_000
     with out("predictions.jsonl") as f:
         for v in range(a.variants):
             name = f"variant-{v + 1}"
@@ -144,7 +149,8 @@ def write_predictions(a, rng, ids, golds, classes, out):
                 u = rng.random()
                 if u < 0.015:
                     rec["outcome"] = other_outcomes[int(u / 0.005)]
-                    rec["error"] = "generated failure"
+                    if not a.full:
+                        rec["error"] = "generated failure"
                 else:
                     rec["outcome"] = "ok"
                     g = golds[i]
@@ -153,21 +159,73 @@ def write_predictions(a, rng, ids, golds, classes, out):
                     rec["outputs"] = {"intent": classes[p]}
                     c = rng.betavariate(8, 2) if right else rng.betavariate(4, 3)
                     rec["confidence"] = round(c, 4)
-                    if a.full:
-                        rec["tool"] = "classify"
-                        rec["raw"] = {"intent": classes[p], "confidence": rec["confidence"]}
-                rec["latency_ms"] = round(rng.lognormvariate(6.0, 0.4), 1)
-                rec["usage"] = {"input_tokens": 300 + rng.randrange(200), "output_tokens": 30}
                 if a.full:
-                    rec["cost_usd"] = 0.0004
-                    rec["request_id"] = f"req_{v}_{i}"
-                    rec["attempts"] = 1
+                    rec = full_record(rec, rng, base62, clock + 2 * (v * a.tickets + i))
+                else:
+                    rec["latency_ms"] = round(rng.lognormvariate(6.0, 0.4), 1)
+                    rec["usage"] = {"input_tokens": 300 + rng.randrange(200), "output_tokens": 30}
                 lines.append(json.dumps(rec, separators=(",", ":")))
                 if len(lines) >= 100_000:
                     f.write("\n".join(lines) + "\n")
                     lines = []
             if lines:
                 f.write("\n".join(lines) + "\n")
+
+
+def full_record(rec, rng, base62, started_at_ms):
+    """`rec` (v, variant, ticket, repeat, outcome and, when `ok`, outputs and confidence) as
+    `verdict run` journals a classification by an Anthropic variant: every field of
+    PredictionRecord in its order, as serde writes it (tests/bench_data.rs checks that each
+    line reads and writes back byte for byte). A provider error got no response: no tool, no
+    usage, no cost, no stop reason. Latencies are unrounded milliseconds, as the runner
+    measures them."""
+    ok = rec["outcome"] == "ok"
+    received = rec["outcome"] != "provider_error"
+    out = dict(rec)
+    out["outputs"] = rec.get("outputs", {})
+    out["confidence"] = rec.get("confidence")
+    if ok:
+        out["tool"] = "classify"
+        out["raw"] = {"intent": rec["outputs"]["intent"], "confidence": rec["confidence"]}
+    elif rec["outcome"] == "invalid_output":
+        out["tool"] = "classify"
+        out["raw"] = {"intent": "none of the listed intents", "confidence": 0.5}
+    else:
+        out["tool"] = None
+        out["raw"] = None
+    latency = rng.lognormvariate(6.0, 0.4)
+    attempts = 2 if rng.random() < 0.02 else 1
+    e2e = latency + rng.uniform(0.05, 0.6) + (attempts - 1) * rng.uniform(500.0, 2000.0)
+    if received:
+        inp = 300 + rng.randrange(200)
+        out["usage"] = {
+            "input_tokens": inp,
+            "output_tokens": 30,
+            "cache_read_input_tokens": 0,
+            "cache_creation_input_tokens": 0,
+        }
+        # Claude Sonnet list prices: $3 / $15 per million input / output tokens.
+        out["cost_usd"] = round((inp * 3 + 30 * 15) / 1e6, 9)
+    else:
+        out["usage"] = None
+        out["cost_usd"] = None
+    out["latency_ms"] = latency
+    out["cached"] = False
+    out["request_id"] = "msg_01" + "".join(rng.choice(base62) for _ in range(22))
+    out["attempts"] = attempts
+    out["error"] = {
+        "ok": None,
+        "invalid_output": "classify: property `intent` = \"none of the listed intents\": "
+        "not one of the field's values",
+        "no_tool_call": "the model answered without calling the tool",
+        "provider_error": "HTTP 529 overloaded_error: Overloaded (after 4 attempts)",
+    }[rec["outcome"]]
+    if received:
+        out["stop_reason"] = "tool_use" if rec["outcome"] != "no_tool_call" else "end_turn"
+    out["latency_e2e_ms"] = e2e
+    out["started_at_ms"] = started_at_ms
+    out["finished_at_ms"] = started_at_ms + round(e2e)
+    return out
 
 
 if __name__ == "__main__":

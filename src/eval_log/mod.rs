@@ -456,24 +456,21 @@ fn read_lines<T: Send>(
     let lines: Vec<&str> = text.lines().collect();
     let line_at = |i: usize| chunk_line(&lines, i, first_line);
     let quick = |i: usize| fast(line_at(i)).filter(|r| r.v == PREDICTION_VERSION);
-    // Every line read by `fast` (the usual case): done, kept in place.
-    if let Some(all) = (0..lines.len())
-        .into_par_iter()
-        .map(|i| quick(i).map(keep))
-        .collect::<Option<Vec<Option<T>>>>()
-    {
-        out.extend(all.into_iter().flatten());
-        return Ok(lines.len());
-    }
+    // Every line read by `fast` in parallel; a line it gives up on (an escape in a string:
+    // an `invalid_output` record's message quotes the value) is read the careful way after,
+    // in order, so the first bad line of the file is the error, as a serial read finds it.
     let n = lines.len();
-    for i in 0..n {
-        if let Some(rec) = quick(i) {
-            out.extend(keep(rec));
-            continue;
-        }
-        if let Some(rec) = careful_line(path, line_at(i), first_line + i + 1, at_end && i + 1 == n)?
-        {
-            out.extend(keep(rec));
+    let read: Vec<Option<Option<T>>> = (0..n).into_par_iter().map(|i| quick(i).map(keep)).collect();
+    out.reserve(n);
+    for (i, r) in read.into_iter().enumerate() {
+        match r {
+            Some(kept) => out.extend(kept),
+            None => {
+                let at_last = at_end && i + 1 == n;
+                if let Some(rec) = careful_line(path, line_at(i), first_line + i + 1, at_last)? {
+                    out.extend(keep(rec));
+                }
+            }
         }
     }
     Ok(n)

@@ -481,43 +481,54 @@ pub fn read_journal_views<T: Send + Default>(
         push_lines(text, &mut lines);
         let line_at = |i: usize| super::chunk_line(&lines, i, first_line);
         // Each line scanned into its own place in the list (no copy of a 376-byte line
-        // out of the scanner and into the list); a line the scanner gives up on leaves a
-        // blank and sends the chunk the careful way.
-        let gave_up = std::sync::atomic::AtomicBool::new(false);
+        // out of the scanner and into the list). A line the scanner gives up on (an escape
+        // in a string: an `invalid_output` record's message quotes the value) leaves a blank
+        // and its index; those lines alone are then read the careful way, in order.
         let mut scanned: Vec<(JournalLine, T)> = std::mem::take(&mut scanned_store);
         let n = lines.len();
         scanned.resize_with(n, || (JournalLine::blank(), T::default()));
-        scanned.par_iter_mut().enumerate().for_each(|(i, (l, t))| {
-            if !scan_line_into(line_at(i), l) {
-                gave_up.store(true, std::sync::atomic::Ordering::Relaxed);
-                *l = JournalLine::blank();
-            }
-            *t = tag(l);
-        });
-        match gave_up.into_inner() {
-            false => sink(&scanned)?,
-            true => {
-                // Some line needs serde: line by line, in order, as `read_journal` reads it.
-                scanned.clear();
-                for i in 0..n {
-                    let line = line_at(i);
-                    let l = match scan_line(line) {
-                        Some(l) => l,
-                        None => match super::careful_line(
-                            path,
-                            line,
-                            first_line + i + 1,
-                            eof && i + 1 == n,
-                        )? {
-                            Some(r) => JournalLine::from_record(r),
-                            None => continue,
-                        },
-                    };
-                    let t = tag(&l);
-                    scanned.push((l, t));
+        let gave_up: Vec<usize> = scanned
+            .par_iter_mut()
+            .enumerate()
+            .filter_map(|(i, (l, t))| {
+                if scan_line_into(line_at(i), l) {
+                    *t = tag(l);
+                    None
+                } else {
+                    *l = JournalLine::blank();
+                    Some(i)
                 }
-                sink(&scanned)?;
+            })
+            .collect();
+        if gave_up.is_empty() {
+            sink(&scanned)?;
+        } else {
+            // As `read_journal` reads them: the first bad line (in the file's order) is the
+            // error; a blank line, or a torn last line of the file, is no record.
+            let mut none = Vec::new();
+            for &i in &gave_up {
+                let careful =
+                    super::careful_line(path, line_at(i), first_line + i + 1, eof && i + 1 == n)?;
+                match careful {
+                    Some(r) => {
+                        let l = JournalLine::from_record(r);
+                        let t = tag(&l);
+                        scanned[i] = (l, t);
+                    }
+                    None => none.push(i),
+                }
             }
+            if !none.is_empty() {
+                let mut k = 0;
+                let mut i = 0;
+                scanned.retain(|_| {
+                    let drop = none.get(k) == Some(&i);
+                    k += usize::from(drop);
+                    i += 1;
+                    !drop
+                });
+            }
+            sink(&scanned)?;
         }
         scanned_store = recycle(scanned);
         lines_store = recycle(lines);

@@ -564,3 +564,85 @@ fn scan_line_into_leaves_nothing_of_the_line_before() {
         &mut out
     ));
 }
+
+/// Lines the fast readers give up on (an escape in a string, as in an `invalid_output`
+/// record's message, which quotes the value) are read by serde one by one, among lines read
+/// fast in parallel: every record in order, the same as serde alone reads them, through
+/// `read_journal` and `read_journal_views`; blank lines and the torn last line are no
+/// record; a bad line is the error at its own line, before or after an escaped one.
+#[test]
+fn escaped_lines_among_fast_ones_read_in_order_and_errors_keep_their_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("predictions.jsonl");
+    let mut j = Journal::open(&path).unwrap();
+    for i in 0..6000 {
+        let mut r = PredictionRecord::new("v", &format!("T-{i}"), 0, Outcome::Ok);
+        r.confidence = Some(0.5);
+        r.latency_ms = Some(i as f64 / 8.0);
+        if i % 97 == 3 {
+            r.outcome = Outcome::InvalidOutput;
+            r.error = Some(format!(
+                "classify: property `intent` = \"x{i}\": not a value"
+            ));
+        }
+        j.append(&r).unwrap();
+    }
+    drop(j);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let blank_at = text.match_indices('\n').nth(2500).unwrap().0;
+    text.insert(blank_at, '\n'); // a blank line after line 2501
+    text.push_str("{\"v\":1,\"variant\":\"v\",\"ticket\":\"T-torn"); // a torn last line
+    std::fs::write(&path, &text).unwrap();
+    let serde_alone: Vec<PredictionRecord> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(serde_alone.len(), 6000);
+    assert_eq!(read_journal(&path).unwrap(), serde_alone);
+    let mut viewed: Vec<(String, String, Option<String>)> = Vec::new();
+    read_journal_views(
+        &path,
+        |l| Some(l.outcome),
+        |lines| {
+            for (l, o) in lines {
+                assert_eq!(Some(l.outcome), *o, "the tag is the line's");
+                let e = l.error.as_deref().map(str::to_string);
+                viewed.push((l.ticket.to_string(), l.outcome.name().to_string(), e));
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    let expect: Vec<(String, String, Option<String>)> = serde_alone
+        .iter()
+        .map(|r| {
+            (
+                r.ticket.clone(),
+                r.outcome.name().to_string(),
+                r.error.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(viewed, expect);
+    // A bad line just before and just after escaped lines: the error is at the first one.
+    let lines: Vec<&str> = text.lines().collect();
+    let escaped: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("\\\""))
+        .collect();
+    for bad in [escaped[20] - 1, escaped[20] + 1] {
+        let mut broken = lines.clone();
+        broken[bad] = "{not json";
+        broken[bad + 5] = "{\"v\":1,\"variant\":3}";
+        std::fs::write(&path, broken.join("\n")).unwrap();
+        for e in [
+            read_journal(&path).unwrap_err(),
+            read_journal_views(&path, |_| (), |_| Ok(())).unwrap_err(),
+        ] {
+            match e {
+                Error::Invalid(d) => assert_eq!(d[0].pos.unwrap().line, bad + 1),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

@@ -124,22 +124,31 @@ fn fast_snapshot_with(
     let index: Vec<hashbrown::HashMap<&str, u32>> = fields.iter().map(Field::value_index).collect();
     use rayon::prelude::*;
     let lines: Vec<&str> = gtext.lines().filter(|l| !l.trim().is_empty()).collect();
-    // An indexed collect (in place); a line the scanner gives up on sends the whole file to
-    // serde.
+    // An indexed collect (in place). A line the scanner gives up on (an escape in a string:
+    // a quote or a line break in a ticket's text) is read by serde, as the run folder's
+    // reader reads it; one serde refuses too sends the whole file to that reader, for its
+    // error.
     let gave_up = std::sync::atomic::AtomicBool::new(false);
     let tickets: Vec<Ticket> = lines
         .par_iter()
         .map(|l| {
-            scan_ticket(l, &fields, &index).unwrap_or_else(|| {
-                gave_up.store(true, std::sync::atomic::Ordering::Relaxed);
-                Ticket {
-                    id: String::new(),
-                    text: String::new(),
-                    labels: Vec::new(),
-                    tags: Vec::new(),
-                    clarification: None,
-                }
-            })
+            scan_ticket(l, &fields, &index)
+                .or_else(|| {
+                    serde_json::from_str::<crate::run_dir::TicketSnapshot>(l)
+                        .ok()?
+                        .to_ticket(&fields)
+                        .ok()
+                })
+                .unwrap_or_else(|| {
+                    gave_up.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Ticket {
+                        id: String::new(),
+                        text: String::new(),
+                        labels: Vec::new(),
+                        tags: Vec::new(),
+                        clarification: None,
+                    }
+                })
         })
         .collect();
     if gave_up.into_inner() {
@@ -156,6 +165,13 @@ fn fast_snapshot_with(
         sha256: snapshot.eval.gold_sha256.clone(),
     };
     Some((snapshot, gold, bytes))
+}
+
+/// [`scan_ticket`] with the fields' value indexes made here.
+#[cfg(test)]
+pub(super) fn scan_ticket_for_test(line: &str, fields: &[Field]) -> Option<Ticket> {
+    let index: Vec<hashbrown::HashMap<&str, u32>> = fields.iter().map(Field::value_index).collect();
+    scan_ticket(line, fields, &index)
 }
 
 /// A gold.jsonl line (`{"id", "text", "labels": {field: value}, "tags", "clarification"}`)

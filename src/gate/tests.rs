@@ -522,8 +522,13 @@ fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
         std::fs::write(&gold_path, original.replacen(first, &line, 1)).unwrap();
         let reference = crate::run_dir::read_snapshot(&dir).unwrap();
         assert!(
-            super::grading::fast_snapshot(&dir).is_none(),
+            super::grading::scan_ticket_for_test(&line, &reference.1.fields).is_none(),
             "the scanner gives {line} up"
+        );
+        // That line alone is read by serde; the file stays on the fast path.
+        assert!(
+            super::grading::fast_snapshot(&dir).is_some(),
+            "{line} read by serde, the rest scanned"
         );
         assert_eq!(
             super::grading::read_snapshot(&dir).unwrap(),
@@ -531,4 +536,14 @@ fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
             "{line}"
         );
     }
+    // A line serde refuses too: the whole file goes to the run folder's reader, for its error.
+    let unknown = first.replacen(&format!("\"{label}\""), "\"no such label\"", 1);
+    assert_ne!(unknown, first);
+    std::fs::write(&gold_path, original.replacen(first, &unknown, 1)).unwrap();
+    let reference = crate::run_dir::read_snapshot(&dir).unwrap_err().to_string();
+    assert!(super::grading::fast_snapshot(&dir).is_none());
+    assert_eq!(
+        super::grading::read_snapshot(&dir).unwrap_err().to_string(),
+        reference
+    );
 }

@@ -165,7 +165,7 @@ impl TicketSnapshot {
         }
     }
 
-    fn to_ticket(&self, fields: &[Field]) -> std::result::Result<Ticket, String> {
+    pub(crate) fn to_ticket(&self, fields: &[Field]) -> std::result::Result<Ticket, String> {
         let labels = fields
             .iter()
             .map(|f| {
