@@ -218,8 +218,11 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
     #[inline(never)]
     fn f64_slow(&mut self) -> Option<f64> {
         let t = self.number_text()?;
-        // Plain decimals parse the same (both correctly rounded); the rest as serde does.
-        if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') && t.len() < 18 {
+        // A plain decimal of any length (the runner's latencies have 17 significant digits)
+        // parses the same by `str::parse` and by serde_json, both correctly rounded (serde
+        // with its `float_roundtrip` feature, which verdict turns on); the rest (a sign, an
+        // exponent: out of range is serde's error, not an infinity) as serde does.
+        if t.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
             t.parse().ok()
         } else {
             serde_json::from_str(t).ok()
@@ -227,11 +230,11 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
     }
 
     /// A plain decimal (`digits` or `digits.digits`, no sign, no exponent, no leading zero
-    /// before other digits) of at most 15 significant digits, read in one pass: its digits
-    /// as an integer m < 10^15 < 2^53 and its f fraction digits (f <= 15), so m and 10^f are
-    /// exact doubles and m / 10^f is the correctly rounded value of the decimal, which is
-    /// what serde_json and `str::parse` return (Clinger's fast path). Anything else: `None`,
-    /// the cursor unmoved.
+    /// before other digits), read in one pass. Of at most 15 digits: its digits as an
+    /// integer m < 10^15 < 2^53 and its f fraction digits (f <= 15), so m and 10^f are exact
+    /// doubles and m / 10^f is the correctly rounded value of the decimal, which is what
+    /// serde_json and `str::parse` return (Clinger's fast path); longer, `str::parse` of its
+    /// text (see [`Scan::f64_slow`]). Anything else: `None`, the cursor unmoved.
     #[inline]
     fn short_decimal(&mut self) -> Option<f64> {
         const POW10: [f64; 16] = [
@@ -241,23 +244,21 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
         let b = self.b;
         let mut i = self.i;
         let mut m: u64 = 0;
-        let mut digits = 0usize;
         let first = *b.get(i)?;
         if !first.is_ascii_digit() {
             return None;
         }
+        let start = i;
+        let mut int_digits = 0usize;
         while let Some(&c) = b.get(i) {
             if !c.is_ascii_digit() {
                 break;
             }
-            m = m * 10 + u64::from(c - b'0');
-            digits += 1;
+            m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
+            int_digits += 1;
             i += 1;
-            if digits > 15 {
-                return None;
-            }
         }
-        if first == b'0' && digits > 1 {
+        if first == b'0' && int_digits > 1 {
             return None; // a leading zero: not JSON
         }
         let mut frac = 0usize;
@@ -267,13 +268,9 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
                 if !c.is_ascii_digit() {
                     break;
                 }
-                m = m * 10 + u64::from(c - b'0');
-                digits += 1;
+                m = m.wrapping_mul(10).wrapping_add(u64::from(c - b'0'));
                 frac += 1;
                 i += 1;
-                if digits > 15 {
-                    return None;
-                }
             }
             if frac == 0 {
                 return None;
@@ -283,7 +280,13 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
             return None;
         }
         self.i = i;
-        Some(m as f64 / POW10[frac])
+        if int_digits + frac <= 15 {
+            return Some(m as f64 / POW10[frac]);
+        }
+        // More digits than a double holds exactly (a run's latencies have 17): the decimal,
+        // now known to be plain, parsed as `f64_slow` parses it (`m` is not used: it may
+        // have wrapped).
+        self.slice(start, i).parse().ok()
     }
 
     /// A non-negative integer that fits a `u64`.
@@ -294,6 +297,16 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
         let b = self.b;
         let mut i = self.i;
         let mut v: u64 = 0;
+        // Eight digits at a time, twice at most (a run's timestamps have 13).
+        while i - self.i <= 8 {
+            let Some(w) = b.get(i..i + 8) else { break };
+            let x = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+            if !eight_digits(x) {
+                break;
+            }
+            v = v * 100_000_000 + eight_digits_value(x);
+            i += 8;
+        }
         while let Some(&c) = b.get(i) {
             if !c.is_ascii_digit() || i - self.i == 18 {
                 break;
@@ -408,7 +421,7 @@ impl<'a, const LOOSE: bool> Scan<'a, LOOSE> {
             let guessed = quoted.get(next).is_some_and(|p| {
                 self.b
                     .get(self.i..self.i + p.len())
-                    .is_some_and(|b| eq_upto24(b, p))
+                    .is_some_and(|b| eq_upto32(b, p))
             });
             let key = if guessed {
                 self.i += quoted[next].len();
@@ -508,6 +521,26 @@ fn special16(b: &[u8], i: usize) -> Option<usize> {
     (m != 0).then(|| m.trailing_zeros() as usize)
 }
 
+/// Whether the eight bytes of `x` (little-endian: the first in the lowest byte) are all ASCII
+/// digits: each byte's high half is 3, and stays 3 with 6 added (no byte above `9`).
+#[inline(always)]
+fn eight_digits(x: u64) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    x & HIGH == ZEROS && x.wrapping_add(0x0606_0606_0606_0606) & HIGH == ZEROS
+}
+
+/// The number eight ASCII digits write ([`eight_digits`] holds), the first the most
+/// significant: pairs, then fours, then the eight, each step one multiply (SWAR).
+#[inline(always)]
+fn eight_digits_value(x: u64) -> u64 {
+    let x = x - 0x3030_3030_3030_3030;
+    let x = (x * 10) + (x >> 8);
+    (((x & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32)))
+        .wrapping_add(((x >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32))))
+        >> 32
+}
+
 /// Two short byte strings equal, compared in line (a slice `==` is a `memcmp` call, which
 /// costs more than the compare for keys and words of a few bytes): from 4 bytes on, as two
 /// words that overlap (the first and the last 4 or 8 bytes, which together cover a string of
@@ -527,13 +560,17 @@ pub fn eq_short(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-/// [`eq_short`], also in line for strings of 17 to 24 bytes (three words that overlap).
+/// [`eq_short`], also in line for strings of 17 to 32 bytes (three or four words that
+/// overlap): the journal's longest keys as written (`"cache_creation_input_tokens":`) are 30.
 #[inline]
-pub fn eq_upto24(a: &[u8], b: &[u8]) -> bool {
+pub fn eq_upto32(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
-    if !(17..=24).contains(&n) || n != b.len() {
+    if !(17..=32).contains(&n) || n != b.len() {
         return eq_short(a, b);
     }
     let word8 = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
-    word8(a, 0) == word8(b, 0) && word8(a, 8) == word8(b, 8) && word8(a, n - 8) == word8(b, n - 8)
+    word8(a, 0) == word8(b, 0)
+        && word8(a, 8) == word8(b, 8)
+        && word8(a, n - 16) == word8(b, n - 16)
+        && word8(a, n - 8) == word8(b, n - 8)
 }

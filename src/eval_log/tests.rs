@@ -418,13 +418,13 @@ fn push_lines_splits_as_str_lines() {
     }
 }
 
-/// `eq_short` and `eq_upto24` are `==` on byte strings of every length, equal or differing in
+/// `eq_short` and `eq_upto32` are `==` on byte strings of every length, equal or differing in
 /// any one byte.
 #[test]
 fn eq_short_is_slice_equality() {
-    use super::cursor::eq_upto24;
+    use super::cursor::eq_upto32;
     use super::eq_short;
-    for eq in [eq_short, eq_upto24] {
+    for eq in [eq_short, eq_upto32] {
         for n in 0..40usize {
             let a: Vec<u8> = (0..n).map(|i| (i * 7 + 3) as u8).collect();
             assert!(eq(&a, &a.clone()), "{n}");
@@ -644,5 +644,110 @@ fn escaped_lines_among_fast_ones_read_in_order_and_errors_keep_their_line() {
                 other => panic!("{other:?}"),
             }
         }
+    }
+}
+
+/// A plain decimal of any length reads to the same double through the cursor as through
+/// serde_json (with `float_roundtrip`): the runner's latencies (17 significant digits), long
+/// ones beyond 19 digits, halfway cases between two doubles, and random ones of 1 to 40
+/// digits with the point anywhere; signs and exponents are serde's own.
+#[test]
+fn long_plain_decimals_read_as_serde_reads_them() {
+    use rand::{Rng, SeedableRng};
+    let mut cases: Vec<String> = [
+        "229.93698844761278",
+        "485.9072266295183",
+        "9007199254740993",
+        "9007199254740993.0000000000000001",
+        "0.1000000000000000055511151231257827",
+        "0.30000000000000004",
+        "2.2250738585072011",
+        "1.7976931348623157",
+        "4503599627370496.5",
+        "4503599627370497.5",
+        "123456789012345678901234567890.123456789",
+        "0.000000000000000000000000000000000000000000000000000001",
+        "1764201600230.5",
+        "-0.5",
+        "1e5",
+        "2.5E-3",
+        "1e400",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..20_000 {
+        let n = rng.gen_range(1..=40);
+        let mut d: String = (0..n)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+            .collect();
+        if d.len() > 1 && d.starts_with('0') {
+            d.replace_range(0..1, "1");
+        }
+        if rng.gen_bool(0.8) {
+            let p = rng.gen_range(1..=d.len());
+            if p < d.len() {
+                d.insert(p, '.');
+            }
+        }
+        cases.push(d);
+    }
+    for t in &cases {
+        let serde: Option<f64> = serde_json::from_str(t).ok();
+        let mut s = Scan::compact(t);
+        let fast = s.f64();
+        assert_eq!(
+            fast.map(f64::to_bits),
+            serde.map(f64::to_bits),
+            "{t}: the cursor read {fast:?}, serde {serde:?}"
+        );
+        if fast.is_some() {
+            assert_eq!(s.i, t.len(), "{t}");
+        }
+    }
+}
+
+/// The cursor's integers (eight digits at a time, then one by one) read what serde_json
+/// reads into a u64, to the end of the text or not at all: every length from 1 to 22 digits,
+/// leading zeros, the u64 limit and one past it, and random digit strings.
+#[test]
+fn integers_read_as_serde_reads_them() {
+    use rand::{Rng, SeedableRng};
+    let mut cases: Vec<String> = [
+        "0",
+        "00",
+        "07",
+        "1764201600230",
+        "99999999",
+        "100000000",
+        "12345678901234567",
+        "123456789012345678",
+        "18446744073709551615",
+        "18446744073709551616",
+        "1.5",
+        "1e3",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    for _ in 0..20_000 {
+        let n = rng.gen_range(1..=22);
+        cases.push(
+            (0..n)
+                .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                .collect(),
+        );
+    }
+    for t in &cases {
+        let mut s = Scan::compact(t);
+        let fast = s.u64().filter(|_| s.i == t.len());
+        assert_eq!(fast, serde_json::from_str::<u64>(t).ok(), "{t}");
+        // Followed by more of a line, the same number and the cursor before the rest.
+        let line = format!("{t},\"x\":1}}");
+        let mut s = Scan::compact(&line);
+        let fast = s.u64().filter(|_| s.b[s.i] == b',');
+        assert_eq!(fast, serde_json::from_str::<u64>(t).ok(), "{line}");
     }
 }
