@@ -119,7 +119,9 @@ fn score_folder(
     gate: std::collections::BTreeMap<String, String>,
 ) -> Result<Exit> {
     let doc = crate::run_dir::open(dir, crate::run_dir::Need::Snapshot)?;
-    let (snapshot, gold) = crate::run_dir::read_snapshot(dir)?;
+    // gold.jsonl on both cores (`read_snapshot`'s own reading and errors on anything the
+    // fast reader is not sure of).
+    let (snapshot, gold) = crate::gate::grading::read_snapshot_fast(dir)?;
     let mut settings = ScoreSettings {
         calibration: snapshot.calibration.clone(),
         routing: snapshot.routing.clone(),
@@ -155,27 +157,56 @@ fn score_folder(
     }
     let journal = dir.join(crate::run_dir::PREDICTIONS_JSONL);
     let variants: Vec<ScoredVariant> = doc.spec.scored_variants();
-    // The journal is read once, straight into the grader (the scanner on both cores): the
-    // last record of each (variant, ticket, repeat) wins, as after `dedup_latest`. A line
-    // for a ticket or repeat the run does not have sends the journal the careful way, for
-    // the messages of `check_known_tickets`.
+    // The journal is read once, straight into the grader: each line scanned, its variant
+    // and ticket found and its record checked against the gold set on both cores (the
+    // grader's `Preparer` half), then stored in order (its `Placer` half), so the last
+    // record of each (variant, ticket, repeat) wins, as after `dedup_latest`. A line for a
+    // ticket or repeat the run does not have sends the journal the careful way, for the
+    // messages of `check_known_tickets`.
     let repeats = doc.spec.repeats.max(1);
     let mut grader = crate::score::Grader::new(&gold, &variants, gold.tickets.len());
     let mut strange = false;
-    crate::eval_log::read_journal_views(
-        &journal,
-        |_| (),
-        |lines| {
-            for (l, ()) in lines {
-                if strange || l.repeat >= repeats || !grader.knows_ticket(&l.ticket) {
-                    strange = true;
-                    continue;
+    {
+        let (preparer, placer) = grader.parts();
+        // The ticket-order guess of the ticket look-up, on the placing side (in order).
+        let mut last = u32::MAX;
+        crate::eval_log::read_journal_views(
+            &journal,
+            |l| {
+                if l.repeat >= repeats {
+                    return Line::Strange;
                 }
-                grader.add(crate::score::line_view(l));
-            }
-            Ok(())
-        },
-    )?;
+                // The first variant of the name, as the grader's own look-up finds it.
+                match variants.iter().position(|v| v.name == *l.variant) {
+                    Some(vi) => {
+                        let prepared = preparer.prepare(&crate::score::line_view(l));
+                        Line::Ready(vi, std::cell::Cell::new(Some(prepared)))
+                    }
+                    None => Line::Other,
+                }
+            },
+            |lines| {
+                for (l, line) in lines {
+                    if strange {
+                        return Ok(());
+                    }
+                    let row = match line {
+                        Line::Strange => None,
+                        _ => preparer.ticket_row_after(&l.ticket, &mut last),
+                    };
+                    let Some(row) = row else {
+                        strange = true;
+                        continue;
+                    };
+                    if let Line::Ready(vi, prepared) = line {
+                        let p = prepared.take().expect("each line is placed once");
+                        placer.place(*vi, row, p);
+                    }
+                }
+                Ok(())
+            },
+        )?;
+    }
     let graded = if strange {
         let raw = crate::eval_log::read_journal(&journal)?;
         check_known_tickets(&journal, &raw, &gold, doc.spec.repeats)?;
@@ -208,6 +239,18 @@ fn score_folder(
     print_errors(&report);
     print_report(&report, output, gate)?;
     Ok(Exit::Ok)
+}
+
+/// A journal line of `verdict score RUN` as the scanning side leaves it for the placing side.
+#[derive(Default)]
+enum Line {
+    /// A variant the run does not score: skipped, as the grader skips it.
+    #[default]
+    Other,
+    /// A repeat the run does not have.
+    Strange,
+    /// The variant, and the record checked against the gold set.
+    Ready(usize, std::cell::Cell<Option<crate::score::Prepared>>),
 }
 
 /// Every journaled ticket must be one of the run's (the gold set as used): a record for a

@@ -12,7 +12,7 @@
 pub mod command;
 mod evaluate;
 pub mod folder;
-mod grading;
+pub(crate) mod grading;
 pub mod metric;
 pub mod output;
 pub mod rules;
