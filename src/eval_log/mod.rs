@@ -400,11 +400,11 @@ fn read_journal_text_chunks(
 /// byte offset, whether its last line is the file's)`. A line longer than `chunk` is a
 /// chunk of its own; the file's last line is always in the last chunk, so that a torn last
 /// line is known as such. Text that is not UTF-8 is an error naming its byte.
-pub(super) fn for_text_chunks(
+pub(super) fn for_text_chunks<'a>(
     path: &Path,
-    bytes: &[u8],
+    bytes: &'a [u8],
     chunk: usize,
-    mut each: impl FnMut(&str, usize, bool) -> Result<()>,
+    mut each: impl FnMut(&'a str, usize, bool) -> Result<()>,
 ) -> Result<()> {
     let len = bytes.len();
     let mut start = 0usize;

@@ -751,3 +751,52 @@ fn integers_read_as_serde_reads_them() {
         assert_eq!(fast, serde_json::from_str::<u64>(t).ok(), "{line}");
     }
 }
+
+/// `read_journal_views` scans a chunk while the sink takes the chunk before it; errors still
+/// come in the file's order: a sink error on an early line wins over a bad line later in the
+/// file (already scanned), and a bad line wins over a sink error on any line after it.
+#[test]
+fn pipelined_views_keep_errors_in_the_files_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("predictions.jsonl");
+    let mut j = Journal::open(&path).unwrap();
+    for i in 0..20_000 {
+        let mut r = PredictionRecord::new("v", &format!("T-{i}"), 0, Outcome::Ok);
+        r.error = Some("z".repeat(100));
+        j.append(&r).unwrap();
+    }
+    drop(j);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.len() > 5 * (512 << 10), "several chunks");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let bad = 15_000;
+    lines[bad] = "{not json";
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let stop_at = |ticket: &'static str| {
+        let mut seen = 0usize;
+        read_journal_views(
+            &path,
+            |_| (),
+            move |ls| {
+                for (l, ()) in ls {
+                    seen += 1;
+                    if l.ticket == ticket {
+                        return Err(Error::Usage(format!("sink stopped after {seen}")));
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap_err()
+    };
+    // The sink stops before the bad line: its error, after every line before it in order.
+    match stop_at("T-4000") {
+        Error::Usage(m) => assert_eq!(m, "sink stopped after 4001"),
+        other => panic!("{other:?}"),
+    }
+    // The bad line comes first: its error, at its line.
+    match stop_at("T-19000") {
+        Error::Invalid(d) => assert_eq!(d[0].pos.unwrap().line, bad + 1),
+        other => panic!("{other:?}"),
+    }
+}
