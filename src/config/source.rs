@@ -355,7 +355,7 @@ fn scan_record(text: &str, from: usize) -> (Vec<usize>, Option<usize>, usize) {
 
 /// The offset of the first quote opened in or after the record at byte `from` that is not
 /// closed where its value ends, and the number of its record (the header is 0).
-fn unclosed_quote(text: &str, from: usize) -> Option<(usize, usize)> {
+pub(crate) fn unclosed_quote(text: &str, from: usize) -> Option<(usize, usize)> {
     let b = text.as_bytes();
     let mut at = from.min(b.len());
     let mut record = 0;

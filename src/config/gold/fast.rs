@@ -111,12 +111,18 @@ fn from_text_split(
     // Room for a ticket per line from the start: a vector grown by doubling copies a million
     // tickets about twenty times over and touches twice the memory.
     let lines = |part: &str| memchr::memchr_iter(b'\n', part.as_bytes()).count() + 1;
-    let read = |part: &str, b: &mut Builder| -> Option<()> {
+    // `Some(true)`: a CSV value holds a line break (a quoted value over several lines).
+    let read = |part: &str, b: &mut Builder| -> Option<bool> {
         match &columns {
             Some(c) => read_csv(part, c, b),
-            None => read_jsonl(part, b),
+            None => read_jsonl(part, b).map(|()| false),
         }
     };
+    // A CSV value over several lines is what the full loader checks for a quote left open
+    // (which swallows what follows into one value, up to the next quote): the same check,
+    // and the fast path gives such a file up to it.
+    let unclosed =
+        |line_breaks: bool| line_breaks && crate::config::source::unclosed_quote(text, 0).is_some();
     let cut = split_from(body.len())
         .filter(|&from| spec.id.is_some() && from <= body.len())
         .and_then(|from| Some(from + memchr::memchr(b'\n', &body.as_bytes()[from..])? + 1));
@@ -135,15 +141,32 @@ fn from_text_split(
             b2.reserve(n2, second.len() / 4);
             b2.ids.reserve(n2);
             let (r1, r2) = rayon::join(|| read(first, &mut b), || read(second, &mut b2));
-            r1?;
-            r2?;
+            if r1 != Some(false) || r2 != Some(false) {
+                if !csv {
+                    return None;
+                }
+                // A value over several lines, and the cut may be inside one (the parts then
+                // read as something else, or not at all): the file again, in one part.
+                let mut b = Builder::new(spec, !csv, mode)?;
+                b.met.iter_mut().for_each(|m| *m = true);
+                let n = lines(body);
+                b.reserve(n, body.len() / 4);
+                b.ids.reserve(n);
+                let line_breaks = read(body, &mut b)?;
+                if unclosed(line_breaks) {
+                    return None;
+                }
+                return b.finish(sha256.to_string());
+            }
             b.join(b2)?;
         }
         _ => {
             let n = lines(body);
             b.reserve(n, body.len() / 4);
             b.ids.reserve(n);
-            read(body, &mut b)?
+            if unclosed(read(body, &mut b)?) {
+                return None;
+            }
         }
     }
     b.finish(sha256.to_string())
@@ -686,25 +709,27 @@ fn csv_header(text: &str, b: &Builder) -> Option<(CsvColumns, usize)> {
 
 /// Reads the CSV records of `text` (after the header, or a part of them that starts at the
 /// start of a line).
-fn read_csv(text: &str, columns: &CsvColumns, b: &mut Builder) -> Option<()> {
+fn read_csv(text: &str, columns: &CsvColumns, b: &mut Builder) -> Option<bool> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let at = &columns.at;
     let mut rec = csv::StringRecord::new();
+    let mut line_breaks = false;
     while rdr.read_record(&mut rec).ok()? {
-        // A line break inside a value is checked for an unclosed quote there.
-        if rec.len() != columns.width || rec.iter().any(|v| v.contains('\n')) {
+        if rec.len() != columns.width {
             return None;
         }
+        // A line break inside a value: the caller checks the file for a quote left open.
+        line_breaks |= rec.iter().any(|v| v.contains('\n'));
         let mut cells: Vec<Cell> = at
             .iter()
             .map(|&i| Cell::Str(Cow::Borrowed(&rec[i])))
             .collect();
         b.row(&mut cells)?;
     }
-    Some(())
+    Some(line_breaks)
 }
 
 fn read_jsonl(text: &str, b: &mut Builder) -> Option<()> {
