@@ -9,8 +9,9 @@ use std::path::Path;
 
 use crate::config::Eval;
 use crate::error::{Error, Result};
-use crate::eval_log::{PredictionRecord, RunSpec};
+use crate::eval_log::PredictionRecord;
 use crate::report::{Format, Layout, Output, RunMeta, RunView};
+use crate::run_dir::RunSpec;
 use crate::score::{score, RunReport, ScoreSettings, ScoredVariant};
 
 mod dry_run;

@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::eval_log::RunSpec;
 use crate::exit::Exit;
 use crate::report::{Format, Output, RunMeta, RunView};
 use crate::run_dir::RunDoc;
+use crate::run_dir::RunSpec;
 use crate::score::RunReport;
 
 use super::{print_bytes, run_meta, run_tickets, save_formats};

@@ -121,7 +121,7 @@ fn score_folder(
     let doc = crate::run_dir::open(dir, crate::run_dir::Need::Snapshot)?;
     // gold.jsonl on both cores (`read_snapshot`'s own reading and errors on anything the
     // fast reader is not sure of).
-    let (snapshot, gold) = crate::gate::grading::read_snapshot_fast(dir)?;
+    let (snapshot, gold) = crate::run_dir::gold_fast::read_snapshot_fast(dir)?;
     let mut settings = ScoreSettings {
         calibration: snapshot.calibration.clone(),
         routing: snapshot.routing.clone(),

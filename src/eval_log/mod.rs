@@ -1,9 +1,10 @@
 //! The run folder's records: one [`PredictionRecord`] per variant x ticket x repeat in
-//! `predictions.jsonl` (the journal), and the [`RunSpec`] that says what was run.
+//! `predictions.jsonl` (the journal). (What was run, run.json's `RunSpec`, is
+//! [`crate::run_dir`]'s.)
 //!
 //! Versioning: [`PREDICTION_VERSION`] changes when a field of a journal line changes meaning
-//! or is removed (adding an optional field does not bump it); [`RUN_VERSION`] likewise for
-//! run.json. Readers refuse versions they do not know.
+//! or is removed (adding an optional field does not bump it); `run_dir::RUN_VERSION` likewise
+//! for run.json. Readers refuse versions they do not know.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -15,9 +16,6 @@ use crate::error::{Error, Result};
 
 /// Version of a predictions.jsonl line.
 pub const PREDICTION_VERSION: u32 = 1;
-/// Version of run.json (defined with the run folder).
-pub use crate::run_dir::RUN_VERSION;
-
 /// What happened when a ticket was classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -549,8 +547,6 @@ pub fn dedup_latest(records: Vec<PredictionRecord>) -> Vec<PredictionRecord> {
     }
     out
 }
-
-pub use crate::run_dir::{RunSpec, VariantSpecInfo};
 
 mod cursor;
 mod scan;

@@ -12,7 +12,7 @@
 pub mod command;
 mod evaluate;
 pub mod folder;
-pub(crate) mod grading;
+mod grading;
 pub mod metric;
 pub mod output;
 pub mod rules;

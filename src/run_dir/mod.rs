@@ -13,6 +13,7 @@
 //! version 1 (it only re-prints stored metrics); everything else refuses it, and every
 //! command refuses a version newer than this verdict knows.
 
+pub(crate) mod gold_fast;
 mod snapshot;
 
 pub use snapshot::{
