@@ -339,7 +339,7 @@ fn override_rate_limits(eval: &mut Eval, args: &RunCommand) {
 /// to it and may be overridden here.
 fn prepare_resume(dir: &Path, args: &RunCommand) -> Result<Prepared> {
     let doc = run_dir::open(dir, Need::Snapshot)?;
-    let (snapshot, gold) = run_dir::read_snapshot(dir)?;
+    let (snapshot, gold) = run_dir::gold_fast::read_snapshot_owned(dir)?;
     let o = &snapshot.options;
     if args.no_cache && !o.no_cache {
         return Err(Error::Usage(

@@ -54,7 +54,7 @@ pub fn run_meta(spec: &RunSpec) -> RunMeta {
 /// The gold tickets of a finished run, from its own snapshot (`gold.jsonl`), so a run folder
 /// downloaded from CI shows them without the project; `Err` says why they cannot be shown.
 pub fn run_tickets(dir: &Path) -> std::result::Result<Vec<crate::gold::Ticket>, String> {
-    match crate::run_dir::read_snapshot(dir) {
+    match crate::run_dir::gold_fast::read_snapshot_owned(dir) {
         Ok((_, gold)) => Ok(gold.tickets),
         Err(e) => Err(format!("The tickets are not shown: {e}.")),
     }

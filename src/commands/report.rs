@@ -110,7 +110,7 @@ fn report_tickets(
             "--tickets prints table, md, json or csv; the HTML page (`verdict report RUN --format html`) has its own ticket table".into(),
         ));
     }
-    let (_, gold) = crate::run_dir::read_snapshot(dir)?;
+    let (_, gold) = crate::run_dir::gold_fast::read_snapshot_owned(dir)?;
     let records = crate::eval_log::dedup_latest(crate::eval_log::read_journal(
         &dir.join(crate::run_dir::PREDICTIONS_JSONL),
     )?);

@@ -30,6 +30,11 @@ pub(crate) fn read_snapshot_fast(dir: &Path) -> Result<(Snapshot, Arc<GoldSet>)>
     read_snapshot_like(dir, None, None).map(|(s, g, _)| (s, g))
 }
 
+/// [`read_snapshot_fast`] with the gold set owned (for a caller that keeps or takes it apart).
+pub(crate) fn read_snapshot_owned(dir: &Path) -> Result<(Snapshot, GoldSet)> {
+    read_snapshot_fast(dir).map(|(s, g)| (s, Arc::try_unwrap(g).unwrap_or_else(|g| (*g).clone())))
+}
+
 /// A gold set already read by the fast path ([`read_snapshot_like`]): its folder, snapshot
 /// and tickets.
 pub(crate) struct ReadGold<'a> {
