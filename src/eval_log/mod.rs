@@ -377,12 +377,9 @@ fn read_journal_text_chunks(
     chunk: usize,
     mut on_chunk: impl FnMut(&str, usize, bool) -> Result<usize>,
 ) -> Result<()> {
-    let bytes = match crate::file_bytes::map_bytes(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(path, e)),
+    let Some(bytes) = map_journal(path)? else {
+        return Ok(());
     };
-    bytes.advise_sequential();
     // Bytes of the map released so far (the chunks done with, several at a time).
     let mut released = 0usize;
     let mut line_base = 0usize;
@@ -392,6 +389,19 @@ fn read_journal_text_chunks(
         bytes.release_before(start + text.len(), &mut released, 4 * chunk);
         Ok(())
     })
+}
+
+/// A journal's bytes, mapped when large and advised for reading in order; `None` when there
+/// is no journal yet.
+pub(super) fn map_journal(path: &Path) -> Result<Option<crate::file_bytes::FileBytes>> {
+    match crate::file_bytes::map_bytes(path) {
+        Ok(b) => {
+            b.advise_sequential();
+            Ok(Some(b))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
 }
 
 /// `bytes` (a journal's) in chunks of about `chunk` bytes of whole lines: `each(text, its

@@ -475,12 +475,9 @@ pub fn read_journal_views<T: Send + Default>(
     tag: impl Fn(&JournalLine) -> T + Sync,
     mut sink: impl FnMut(&[(JournalLine<'_>, T)]) -> Result<()> + Send,
 ) -> Result<()> {
-    let bytes = match crate::file_bytes::map_bytes(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(crate::error::Error::io(path, e)),
+    let Some(bytes) = super::map_journal(path)? else {
+        return Ok(());
     };
-    bytes.advise_sequential();
     // Bytes of the map released so far (the chunks sunk, several at a time).
     let mut released = 0usize;
     let mut line_base = 0usize;
