@@ -123,6 +123,13 @@ fn from_text_split(
     // and the fast path gives such a file up to it.
     let unclosed =
         |line_breaks: bool| line_breaks && crate::config::source::unclosed_quote(text, 0).is_some();
+    // The whole body in one part.
+    let one_part = |b: &mut Builder| -> Option<()> {
+        let n = lines(body);
+        b.reserve(n, body.len() / 4);
+        b.ids.reserve(n);
+        (!unclosed(read(body, b)?)).then_some(())
+    };
     let cut = split_from(body.len())
         .filter(|&from| spec.id.is_some() && from <= body.len())
         .and_then(|from| Some(from + memchr::memchr(b'\n', &body.as_bytes()[from..])? + 1));
@@ -149,25 +156,12 @@ fn from_text_split(
                 // read as something else, or not at all): the file again, in one part.
                 let mut b = Builder::new(spec, !csv, mode)?;
                 b.met.iter_mut().for_each(|m| *m = true);
-                let n = lines(body);
-                b.reserve(n, body.len() / 4);
-                b.ids.reserve(n);
-                let line_breaks = read(body, &mut b)?;
-                if unclosed(line_breaks) {
-                    return None;
-                }
+                one_part(&mut b)?;
                 return b.finish(sha256.to_string());
             }
             b.join(b2)?;
         }
-        _ => {
-            let n = lines(body);
-            b.reserve(n, body.len() / 4);
-            b.ids.reserve(n);
-            if unclosed(read(body, &mut b)?) {
-                return None;
-            }
-        }
+        _ => one_part(&mut b)?,
     }
     b.finish(sha256.to_string())
 }
