@@ -4,7 +4,8 @@
 # slightly lower skill) of N tickets x V variants x K classes, then
 #   verdict compare BASE CAND --format json > /dev/null
 #   verdict gate CAND --baseline BASE --rules R     (a floor, a max_drop, a significant_drop)
-# with hyperfine when installed, else 5 runs each under GNU time (median wall, peak RSS).
+# with hyperfine when installed, and 5 runs each under GNU time (median wall, peak RSS); then
+# both again without the folders' graded.bin (the journals read and graded).
 #
 #   bench/gate_scale.sh                  # 1,000,000 x 3 x 77 (about 2.3 GB in /tmp)
 #   N=100000 bench/gate_scale.sh         # smaller
@@ -79,6 +80,12 @@ PY
   python3 bench/gen_scale.py --tickets "$N" --variants "$V" --classes "$K" --seed "$SEED" --full \
     --pred-seed $((SEED + 1)) --skill -0.01 --only-predictions --out "$data/cand"
   rm -rf "$data/gen" "$data/tmpl"
+  # Each folder finished as `verdict run` leaves one: `--resume` answers the tickets whose
+  # generated record failed (the local variants, offline), then writes run.json's metrics,
+  # report.html and graded.bin (the journal graded, which compare and gate read instead).
+  for side in base cand; do
+    "$bin" run --resume "$data/$side" --quiet > /dev/null
+  done
 fi
 cat > "$data/rules.yaml" <<'YAML'
 rules:
@@ -108,10 +115,16 @@ measure() { # label, command...
     walls+=("$(grep 'Elapsed (wall clock)' "$work/time" | awk '{print $NF}' | awk -F: '{print ($1 * 60) + $2}')")
     rsss+=("$(grep 'Maximum resident' "$work/time" | awk '{print $NF}')")
   done
-  printf '%-10s median wall %s s (runs: %s)  peak RSS %.0f MB  (load %s)\n' "$label" \
+  printf '%-20s median wall %s s (runs: %s)  peak RSS %.0f MB  (load %s)\n' "$label" \
     "$(printf '%s\n' "${walls[@]}" | sort -g | sed -n 3p)" "${walls[*]}" \
     "$(printf '%s\n' "${rsss[@]}" | sort -g | tail -1 | awk '{print $1 / 1024}')" \
     "$(cut -d' ' -f1 /proc/loadavg)"
 }
 measure compare "${compare[@]}"
 measure gate "${gate[@]}"
+# The same without graded.bin (a folder from an older verdict, or with its journal edited):
+# both journals read and graded.
+trap 'for side in base cand; do [ ! -e "$work/$side.graded.bin" ] || mv "$work/$side.graded.bin" "$data/$side/graded.bin"; done; rm -rf "$work"; [ -n "${KEEP:-}" ] || rm -rf "$data"' EXIT
+for side in base cand; do mv "$data/$side/graded.bin" "$work/$side.graded.bin"; done
+measure "compare (journals)" "${compare[@]}"
+measure "gate (journals)" "${gate[@]}"

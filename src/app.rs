@@ -472,6 +472,15 @@ pub fn run_with(
     let records = eval_log::dedup_latest(records);
     let report = crate::commands::score_run(&eval, &spec, &records, n_tickets);
     run_dir::write_run_json(&dir, &spec, Some(&report))?;
+    // The journal graded once more, from the folder, for `compare` and `gate` to read instead
+    // of it (graded.bin; a cache: without it they read the journal, so a failure here does
+    // not fail the finished run).
+    if let Err(e) = crate::gate::folder::write_graded_cache(&dir) {
+        eprintln!(
+            "warning: {} was not written ({e}); `compare` and `gate` will read the journal instead",
+            display_path(&dir.join(run_dir::graded_cache::GRADED_BIN))
+        );
+    }
     // Every run folder holds its report as one HTML page.
     // The summary says whether each variant passes the eval's gate rules.
     let meta = crate::report::RunMeta {

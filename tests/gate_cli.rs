@@ -443,3 +443,58 @@ fn cost_per_1k_counts_the_last_paid_record_of_each_ticket() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// `verdict run` leaves graded.bin in the folder (its journal graded, for `compare` and `gate`
+/// to read instead of the journal), and it changes no output: with and without it, on the
+/// folder and on a copy of it (a baseline downloaded as an artifact), every command prints
+/// the same bytes and exits the same.
+#[test]
+fn graded_bin_changes_no_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = local_run(tmp.path());
+    assert!(
+        run.join("graded.bin").is_file(),
+        "a finished run writes graded.bin"
+    );
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(&run).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let (r, c) = (run.to_str().unwrap(), copy.to_str().unwrap());
+    let (a, b) = (format!("{r}:local-word"), format!("{r}:local-word-char"));
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["compare", r, c, "--format", "json"],
+        vec!["compare", &a, &b, "--format", "json"],
+        vec!["compare", r, c],
+        vec!["gate", c, "--baseline", r, "--format", "json"],
+        vec!["gate", c, "--baseline", r],
+        vec!["gate", r, "--baseline-optional"],
+    ];
+    let outputs = || -> Vec<(Option<i32>, Vec<u8>)> {
+        cases
+            .iter()
+            .map(|args| {
+                let o = verdict(args);
+                (o.status.code(), [o.stdout, o.stderr].concat())
+            })
+            .collect()
+    };
+    let with = outputs();
+    for (args, (code, out)) in cases.iter().zip(&with) {
+        assert!(matches!(code, Some(0..=2)), "{args:?}: {code:?}");
+        assert!(!out.is_empty(), "{args:?} printed nothing");
+    }
+    std::fs::remove_file(run.join("graded.bin")).unwrap();
+    std::fs::remove_file(copy.join("graded.bin")).unwrap();
+    let without = outputs();
+    for (args, (w, wo)) in cases.iter().zip(with.iter().zip(&without)) {
+        assert_eq!(w.0, wo.0, "{args:?}: exit code");
+        assert_eq!(
+            String::from_utf8_lossy(&w.1),
+            String::from_utf8_lossy(&wo.1),
+            "{args:?}"
+        );
+    }
+}

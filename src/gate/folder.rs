@@ -253,6 +253,17 @@ pub fn load_run(dir: &Path) -> Result<RunFolder> {
     grade_own(read_meta(dir)?)
 }
 
+/// Writes a finished run folder's graded.bin ([`super::grading::write_graded_cache`]), with
+/// its gold set and variants read back from the folder exactly as `compare` and `gate` read
+/// them. A version 1 folder (no snapshot) has none.
+pub fn write_graded_cache(dir: &Path) -> Result<()> {
+    if !dir.join(crate::run_dir::SNAPSHOT_JSON).exists() {
+        return Ok(());
+    }
+    let m = read_meta(dir)?;
+    super::grading::write_graded_cache(&m.dir, &m.gold, &m.variants)
+}
+
 /// Each of `own`'s tickets' row among `to`'s, or `None` when they are the same tickets in
 /// the same order.
 fn rows_in(own: &GoldSet, to: &GoldSet) -> Option<Vec<u32>> {

@@ -12,6 +12,7 @@ use crate::gold::GoldSet;
 #[cfg(test)]
 pub(super) use crate::run_dir::gold_fast::{fast_snapshot, read_snapshot, scan_ticket_for_test};
 pub(super) use crate::run_dir::gold_fast::{read_snapshot_like, ReadGold};
+use crate::run_dir::graded_cache::{self, OwnGrading};
 use crate::score::{Graded, Grader, ScoreSettings, ScoredVariant, VariantReport};
 
 /// A run's variants graded over a list of tickets.
@@ -51,6 +52,80 @@ pub(super) fn grade_journal(
     targets: &[Target],
     settings: &ScoreSettings,
 ) -> Result<(Vec<GradedRun>, PassFacts)> {
+    // Graded over its own tickets only: the folder's graded.bin, when it still holds exactly
+    // this journal's grading.
+    if let [t] = targets {
+        if t.rows.is_none() && std::ptr::eq(&*t.gold, own) {
+            if let Some(g) = graded_cache::read(dir, variants) {
+                return Ok(from_own(g, t.gold.clone(), settings));
+            }
+        }
+    }
+    grade_journal_uncached(dir, own, variants, targets, settings)
+}
+
+/// A [`OwnGrading`] as [`grade_journal`] returns it, summarized with `settings`.
+fn from_own(
+    g: OwnGrading,
+    gold: Arc<GoldSet>,
+    settings: &ScoreSettings,
+) -> (Vec<GradedRun>, PassFacts) {
+    let reports = crate::score::variant_reports(&g.graded, settings);
+    let run = GradedRun {
+        gold,
+        graded: g.graded,
+        reports,
+        cost_per_1k: g.cost_per_1k,
+    };
+    let facts = PassFacts {
+        missing: g.missing,
+        unpriced: g.unpriced,
+    };
+    (vec![run], facts)
+}
+
+/// Grades `dir`'s journal over its own tickets and keeps the result in the folder's
+/// graded.bin (what a finished `verdict run` does, so that `compare` and `gate` read it
+/// instead of the journal). Nothing is written when the journal cannot be graded (its error
+/// is returned) or changes meanwhile.
+pub fn write_graded_cache(
+    dir: &Path,
+    own: &Arc<GoldSet>,
+    variants: &[ScoredVariant],
+) -> Result<()> {
+    let journal = dir.join(crate::run_dir::PREDICTIONS_JSONL);
+    let len = std::fs::metadata(&journal)
+        .map_err(|e| Error::io(&journal, e))?
+        .len();
+    let target = Target {
+        gold: own.clone(),
+        rows: None,
+    };
+    let (mut runs, facts) = grade_journal_uncached(
+        dir,
+        own,
+        variants,
+        std::slice::from_ref(&target),
+        &ScoreSettings::default(),
+    )?;
+    let run = runs.pop().expect("one target");
+    let grading = OwnGrading {
+        graded: run.graded,
+        cost_per_1k: run.cost_per_1k,
+        missing: facts.missing,
+        unpriced: facts.unpriced,
+    };
+    graded_cache::write(dir, variants, &grading, len)
+}
+
+/// [`grade_journal`] from the journal itself.
+pub(super) fn grade_journal_uncached(
+    dir: &Path,
+    own: &GoldSet,
+    variants: &[ScoredVariant],
+    targets: &[Target],
+    settings: &ScoreSettings,
+) -> Result<(Vec<GradedRun>, PassFacts)> {
     let nv = variants.len();
     let n_own = own.tickets.len();
     // Ticket id -> own row, built on the first miss of the in-order guess (a journal is
@@ -83,7 +158,7 @@ pub(super) fn grade_journal(
         .first()
         .map(|t| Grader::for_add_at(&t.gold, variants, 0));
     crate::eval_log::read_journal_views(
-        &dir.join("predictions.jsonl"),
+        &dir.join(crate::run_dir::PREDICTIONS_JSONL),
         |l| {
             let vi = variants
                 .iter()

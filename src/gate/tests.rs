@@ -547,3 +547,168 @@ fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
         reference
     );
 }
+
+/// A finished run's graded.bin holds exactly what grading its journal gives, is what
+/// `compare` and `gate` read while it matches the folder, and is ignored (the journal graded
+/// instead) as soon as anything it was made from differs: the journal edited in place or
+/// appended to, the gold set or snapshot changed, other variants, a damaged file.
+#[test]
+fn graded_bin_is_read_only_while_it_matches_the_folder() {
+    use crate::run_dir::graded_cache::{self, OwnGrading, GRADED_BIN};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let cmd = crate::app::RunCommand {
+        eval: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini/eval.yaml")),
+        out: Some(dir.clone()),
+        no_cache: true,
+        output: crate::app::OutputChoice {
+            formats: vec![crate::report::Format::Json],
+            quiet: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let exit = crate::app::run_with(
+        &cmd,
+        Arc::new(AtomicBool::new(false)),
+        &mut crate::runner::Executors::default(),
+    )
+    .unwrap();
+    assert_eq!(exit, crate::exit::Exit::Ok);
+    assert!(
+        dir.join(GRADED_BIN).is_file(),
+        "a finished run writes graded.bin"
+    );
+
+    let doc: serde_json::Value =
+        serde_json::from_str(&crate::run_dir::read_run_json(&dir).unwrap()).unwrap();
+    let spec: crate::run_dir::RunSpec = serde_json::from_value(doc["spec"].clone()).unwrap();
+    let variants = spec.scored_variants();
+    assert_eq!(variants.len(), 2);
+    let gold = Arc::new(crate::run_dir::read_snapshot(&dir).unwrap().1);
+    let target = [super::grading::Target {
+        gold: gold.clone(),
+        rows: None,
+    }];
+    let settings = crate::score::ScoreSettings::default();
+    let from_journal = |dir: &Path| {
+        let (mut runs, facts) =
+            super::grading::grade_journal_uncached(dir, &gold, &variants, &target, &settings)
+                .unwrap();
+        let run = runs.pop().unwrap();
+        OwnGrading {
+            graded: run.graded,
+            cost_per_1k: run.cost_per_1k,
+            missing: facts.missing,
+            unpriced: facts.unpriced,
+        }
+    };
+    let graded = |dir: &Path| {
+        let (mut runs, facts) =
+            super::grading::grade_journal(dir, &gold, &variants, &target, &settings).unwrap();
+        let run = runs.pop().unwrap();
+        OwnGrading {
+            graded: run.graded,
+            cost_per_1k: run.cost_per_1k,
+            missing: facts.missing,
+            unpriced: facts.unpriced,
+        }
+    };
+
+    // Exactly the journal's grading, and what grade_journal returns.
+    let journal_grading = from_journal(&dir);
+    assert!(journal_grading.graded.n_tickets > 30);
+    let cached = graded_cache::read(&dir, &variants).expect("the fresh file is read");
+    assert_eq!(cached, journal_grading);
+    assert_eq!(graded(&dir), journal_grading);
+
+    // It is what is read: a doctored copy (written for the journal as it is) comes back.
+    let journal = dir.join(crate::run_dir::PREDICTIONS_JSONL);
+    let len = std::fs::metadata(&journal).unwrap().len();
+    let mut doctored = journal_grading.clone();
+    doctored.cost_per_1k[0] = Some(12345.0);
+    doctored.graded.variants[1].outcomes[0] = None;
+    graded_cache::write(&dir, &variants, &doctored, len).unwrap();
+    assert_eq!(graded(&dir), doctored);
+    // Not written for a journal of another length than the one graded.
+    let before = std::fs::read(dir.join(GRADED_BIN)).unwrap();
+    graded_cache::write(&dir, &variants, &journal_grading, len + 1).unwrap();
+    assert_eq!(std::fs::read(dir.join(GRADED_BIN)).unwrap(), before);
+
+    // Other variants: not read.
+    assert!(graded_cache::read(&dir, &variants[..1]).is_none());
+
+    // The journal edited in place (one confidence digit, same length): not read; the edit
+    // is graded.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let at = text.find("\"confidence\":0.").unwrap() + "\"confidence\":0.".len();
+    let digit = text.as_bytes()[at];
+    let other = if digit == b'9' {
+        '8'
+    } else {
+        (digit + 1) as char
+    };
+    let edited = format!("{}{other}{}", &text[..at], &text[at + 1..]);
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&journal, &edited).unwrap();
+    assert!(graded_cache::read(&dir, &variants).is_none());
+    let after_edit = graded(&dir);
+    assert_ne!(after_edit, journal_grading, "the edit changes a confidence");
+    assert_eq!(after_edit, from_journal(&dir));
+
+    // Appended to (a record repeated): not read.
+    std::fs::write(&journal, &text).unwrap();
+    graded_cache::write(&dir, &variants, &doctored, len).unwrap();
+    assert_eq!(
+        graded(&dir),
+        doctored,
+        "read again once the journal is restored"
+    );
+    let first = text.lines().next().unwrap();
+    std::fs::write(&journal, format!("{text}{first}\n")).unwrap();
+    assert!(graded_cache::read(&dir, &variants).is_none());
+    assert_eq!(graded(&dir), from_journal(&dir));
+    std::fs::write(&journal, &text).unwrap();
+
+    // The gold set or the snapshot changed (a byte appended): not read.
+    for name in [crate::run_dir::GOLD_JSONL, crate::run_dir::SNAPSHOT_JSON] {
+        let path = dir.join(name);
+        let original = std::fs::read(&path).unwrap();
+        assert!(graded_cache::read(&dir, &variants).is_some());
+        let mut changed = original.clone();
+        changed.push(b'\n');
+        std::fs::write(&path, &changed).unwrap();
+        assert!(
+            graded_cache::read(&dir, &variants).is_none(),
+            "{name} changed"
+        );
+        std::fs::write(&path, &original).unwrap();
+    }
+
+    // A damaged file: cut anywhere, or a bit flipped anywhere: not read, no panic.
+    let bytes = std::fs::read(dir.join(GRADED_BIN)).unwrap();
+    for cut in [0, 3, 16, 20, 24, 40, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(dir.join(GRADED_BIN), &bytes[..cut]).unwrap();
+        assert!(
+            graded_cache::read(&dir, &variants).is_none(),
+            "cut at {cut}"
+        );
+    }
+    for at in [0, 17, 25, 30, bytes.len() / 2, bytes.len() - 1] {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x01;
+        std::fs::write(dir.join(GRADED_BIN), &flipped).unwrap();
+        assert!(
+            graded_cache::read(&dir, &variants).is_none(),
+            "flipped at {at}"
+        );
+    }
+    std::fs::remove_file(dir.join(GRADED_BIN)).unwrap();
+    assert_eq!(
+        graded(&dir),
+        journal_grading,
+        "without graded.bin: the journal"
+    );
+}

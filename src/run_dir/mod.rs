@@ -14,6 +14,7 @@
 //! command refuses a version newer than this verdict knows.
 
 pub(crate) mod gold_fast;
+pub mod graded_cache;
 mod snapshot;
 
 pub use snapshot::{

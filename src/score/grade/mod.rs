@@ -27,7 +27,7 @@ use ticket_index::TicketIndex;
 use variant::grade_variant;
 
 /// A gold column: one value per scored ticket.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum GoldColumn {
     Label(Vec<u32>),
     /// Sorted, without duplicates.
@@ -37,7 +37,7 @@ pub enum GoldColumn {
 
 /// A predicted column: one value per scored ticket, `None` where the prediction is invalid
 /// (no record, an outcome other than `ok`, the field missing or not a valid value).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum PredColumn {
     Label(Vec<Option<u32>>),
     Labels(Vec<Option<Vec<u32>>>),
@@ -45,7 +45,7 @@ pub enum PredColumn {
 }
 
 /// One field of one variant, graded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GradedField {
     /// Index into [`Graded::fields`].
     pub field: usize,
@@ -59,7 +59,7 @@ pub struct GradedField {
 }
 
 /// One variant, graded.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GradedVariant {
     pub name: String,
     pub provider: String,
@@ -99,7 +99,7 @@ impl GradedVariant {
 }
 
 /// A run graded: what the summary and `compare`/`gate` work from.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Graded {
     /// The gold set's fields.
     pub fields: Vec<Field>,
