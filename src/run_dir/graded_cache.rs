@@ -135,7 +135,8 @@ pub fn write(
 /// snapshot for `variants`, written by a build of these sources; `None` otherwise (the caller grades the
 /// journal).
 pub fn read(dir: &Path, variants: &[ScoredVariant]) -> Option<OwnGrading> {
-    let bytes = std::fs::read(dir.join(GRADED_BIN)).ok()?;
+    // (Mapped from 1 MiB on: 43 MB at a million tickets x 3, decoded without a copy.)
+    let bytes = crate::file_bytes::map_bytes(&dir.join(GRADED_BIN)).ok()?;
     let rest = bytes.strip_prefix(MAGIC.as_slice())?;
     let (format, rest) = rest.split_first_chunk::<4>()?;
     if u32::from_le_bytes(*format) != FORMAT {
