@@ -132,8 +132,8 @@ pub fn write(
 }
 
 /// `dir`'s graded.bin when it holds the grading of exactly the folder's journal, gold set and
-/// snapshot for `variants`, written by a build of these sources; `None` otherwise (the caller grades the
-/// journal).
+/// snapshot for `variants`, written by a build of these sources; `None` otherwise (the caller
+/// grades the journal).
 pub fn read(dir: &Path, variants: &[ScoredVariant]) -> Option<OwnGrading> {
     // (Mapped from 1 MiB on: 43 MB at a million tickets x 3, decoded without a copy.)
     let bytes = crate::file_bytes::map_bytes(&dir.join(GRADED_BIN)).ok()?;
