@@ -26,6 +26,10 @@ pub struct GradedRun {
     pub cost_per_1k: Vec<Option<f64>>,
 }
 
+/// Per target of a journal pass, the graded run and each variant's uncached cost per 1,000;
+/// and what the pass found besides.
+pub(super) type GradedTargets = (Vec<(Graded, Vec<Option<f64>>)>, PassFacts);
+
 /// Where one target of a journal pass grades: its tickets, and each of the run's own
 /// tickets' row among them (`None`: the same tickets; `u32::MAX`: not graded there).
 pub(super) struct Target {
@@ -54,34 +58,35 @@ pub(super) fn grade_journal(
 ) -> Result<(Vec<GradedRun>, PassFacts)> {
     // Graded over its own tickets only: the folder's graded.bin, when it still holds exactly
     // this journal's grading.
-    if let [t] = targets {
-        if t.rows.is_none() && std::ptr::eq(&*t.gold, own) {
-            if let Some(g) = graded_cache::read(dir, variants) {
-                return Ok(from_own(g, t.gold.clone(), settings));
+    let cached = match targets {
+        [t] if t.rows.is_none() && std::ptr::eq(&*t.gold, own) => graded_cache::read(dir, variants),
+        _ => None,
+    };
+    let (graded, facts) = match cached {
+        Some(g) => (
+            vec![(g.graded, g.cost_per_1k)],
+            PassFacts {
+                missing: g.missing,
+                unpriced: g.unpriced,
+            },
+        ),
+        None => grade_journal_only(dir, own, variants, targets)?,
+    };
+    use rayon::prelude::*;
+    let runs = graded
+        .into_par_iter()
+        .zip(targets.par_iter())
+        .map(|((graded, cost_per_1k), t)| {
+            let reports = crate::score::variant_reports(&graded, settings);
+            GradedRun {
+                gold: t.gold.clone(),
+                graded,
+                reports,
+                cost_per_1k,
             }
-        }
-    }
-    grade_journal_uncached(dir, own, variants, targets, settings)
-}
-
-/// A [`OwnGrading`] as [`grade_journal`] returns it, summarized with `settings`.
-fn from_own(
-    g: OwnGrading,
-    gold: Arc<GoldSet>,
-    settings: &ScoreSettings,
-) -> (Vec<GradedRun>, PassFacts) {
-    let reports = crate::score::variant_reports(&g.graded, settings);
-    let run = GradedRun {
-        gold,
-        graded: g.graded,
-        reports,
-        cost_per_1k: g.cost_per_1k,
-    };
-    let facts = PassFacts {
-        missing: g.missing,
-        unpriced: g.unpriced,
-    };
-    (vec![run], facts)
+        })
+        .collect();
+    Ok((runs, facts))
 }
 
 /// Grades `dir`'s journal over its own tickets and keeps the result in the folder's
@@ -101,31 +106,26 @@ pub fn write_graded_cache(
         gold: own.clone(),
         rows: None,
     };
-    let (mut runs, facts) = grade_journal_uncached(
-        dir,
-        own,
-        variants,
-        std::slice::from_ref(&target),
-        &ScoreSettings::default(),
-    )?;
-    let run = runs.pop().expect("one target");
+    let (mut graded, facts) =
+        grade_journal_only(dir, own, variants, std::slice::from_ref(&target))?;
+    let (graded, cost_per_1k) = graded.pop().expect("one target");
     let grading = OwnGrading {
-        graded: run.graded,
-        cost_per_1k: run.cost_per_1k,
+        graded,
+        cost_per_1k,
         missing: facts.missing,
         unpriced: facts.unpriced,
     };
     graded_cache::write(dir, variants, &grading, len)
 }
 
-/// [`grade_journal`] from the journal itself.
-pub(super) fn grade_journal_uncached(
+/// [`grade_journal`] from the journal itself, before summarizing: per target, the graded
+/// run and the uncached cost per 1,000 of each variant.
+pub(super) fn grade_journal_only(
     dir: &Path,
     own: &GoldSet,
     variants: &[ScoredVariant],
     targets: &[Target],
-    settings: &ScoreSettings,
-) -> Result<(Vec<GradedRun>, PassFacts)> {
+) -> Result<GradedTargets> {
     let nv = variants.len();
     let n_own = own.tickets.len();
     // Ticket id -> own row, built on the first miss of the in-order guess (a journal is
@@ -238,23 +238,15 @@ pub(super) fn grade_journal_uncached(
             .collect(),
     };
     use rayon::prelude::*;
-    let runs = graders
+    let graded = graders
         .into_par_iter()
-        .zip(targets.par_iter())
-        .map(|(g, t)| {
+        .map(|g| {
             // (From the stored repeat-0 records, before the grader becomes the graded run.)
             let cost_per_1k = g.paid_cost_per_1k();
-            let graded = g.finish();
-            let reports = crate::score::variant_reports(&graded, settings);
-            GradedRun {
-                gold: t.gold.clone(),
-                graded,
-                reports,
-                cost_per_1k,
-            }
+            (g.finish(), cost_per_1k)
         })
         .collect();
-    Ok((runs, facts))
+    Ok((graded, facts))
 }
 
 /// The unfinished-run error for the first variant with tickets left unanswered.

@@ -471,16 +471,12 @@ fn markdown_is_cut_to_the_limit_for_huge_gates() {
     );
 }
 
-/// The fast gold.jsonl reader of compare and gate (`grading::read_snapshot`) reads a run
-/// folder's snapshot exactly as `run_dir::read_snapshot` does: on a real folder of plain
-/// texts (the fast path taken) and after a ticket gains what the scanner gives up on (escapes,
-/// Unicode, a repeated label key), where the fallback reads it.
-#[test]
-fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
+/// A finished run of the mini eval (two local variants, offline) in `tmp`/run, made in this
+/// process.
+fn run_mini(tmp: &Path) -> std::path::PathBuf {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("run");
+    let dir = tmp.join("run");
     let cmd = crate::app::RunCommand {
         eval: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini/eval.yaml")),
         out: Some(dir.clone()),
@@ -499,6 +495,17 @@ fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
     )
     .unwrap();
     assert_eq!(exit, crate::exit::Exit::Ok);
+    dir
+}
+
+/// The fast gold.jsonl reader of compare and gate (`grading::read_snapshot`) reads a run
+/// folder's snapshot exactly as `run_dir::read_snapshot` does: on a real folder of plain
+/// texts (the fast path taken) and after a ticket gains what the scanner gives up on (escapes,
+/// Unicode, a repeated label key), where the fallback reads it.
+#[test]
+fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run_mini(tmp.path());
     let reference = crate::run_dir::read_snapshot(&dir).unwrap();
     assert!(
         super::grading::fast_snapshot(&dir).is_some(),
@@ -555,28 +562,9 @@ fn the_fast_snapshot_reader_equals_the_run_folders_reader() {
 #[test]
 fn graded_bin_is_read_only_while_it_matches_the_folder() {
     use crate::run_dir::graded_cache::{self, OwnGrading, GRADED_BIN};
-    use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("run");
-    let cmd = crate::app::RunCommand {
-        eval: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini/eval.yaml")),
-        out: Some(dir.clone()),
-        no_cache: true,
-        output: crate::app::OutputChoice {
-            formats: vec![crate::report::Format::Json],
-            quiet: true,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let exit = crate::app::run_with(
-        &cmd,
-        Arc::new(AtomicBool::new(false)),
-        &mut crate::runner::Executors::default(),
-    )
-    .unwrap();
-    assert_eq!(exit, crate::exit::Exit::Ok);
+    let dir = run_mini(tmp.path());
     assert!(
         dir.join(GRADED_BIN).is_file(),
         "a finished run writes graded.bin"
@@ -593,18 +581,19 @@ fn graded_bin_is_read_only_while_it_matches_the_folder() {
         rows: None,
     }];
     let settings = crate::score::ScoreSettings::default();
+    // The journal's grading, read from the journal itself.
     let from_journal = |dir: &Path| {
-        let (mut runs, facts) =
-            super::grading::grade_journal_uncached(dir, &gold, &variants, &target, &settings)
-                .unwrap();
-        let run = runs.pop().unwrap();
+        let (mut graded, facts) =
+            super::grading::grade_journal_only(dir, &gold, &variants, &target).unwrap();
+        let (graded, cost_per_1k) = graded.pop().unwrap();
         OwnGrading {
-            graded: run.graded,
-            cost_per_1k: run.cost_per_1k,
+            graded,
+            cost_per_1k,
             missing: facts.missing,
             unpriced: facts.unpriced,
         }
     };
+    // What compare and gate get: from graded.bin while it matches, else as above.
     let graded = |dir: &Path| {
         let (mut runs, facts) =
             super::grading::grade_journal(dir, &gold, &variants, &target, &settings).unwrap();
