@@ -59,14 +59,14 @@ fn variants_key(variants: &[ScoredVariant]) -> Vec<(String, String, Option<Strin
         .collect()
 }
 
-/// A file's length and XXH3-128, read in 4 MiB blocks.
-fn hash_file(path: &Path) -> Option<(u64, u128)> {
+/// A file's length and XXH3-128, read in blocks of `buf` (one buffer for every file of a
+/// key: the small ones do not each fault in 4 MiB of fresh pages).
+fn hash_file(path: &Path, buf: &mut [u8]) -> Option<(u64, u128)> {
     let mut f = std::fs::File::open(path).ok()?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 4 << 20];
     let mut len = 0u64;
     loop {
-        let n = match f.read(&mut buf) {
+        let n = match f.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -90,9 +90,10 @@ fn build_id() -> String {
 /// The key of `dir`'s files as they are now.
 fn key_now(dir: &Path, variants: &[ScoredVariant]) -> Option<Key> {
     let build = build_id();
-    let (journal_len, journal) = hash_file(&dir.join(super::PREDICTIONS_JSONL))?;
-    let (gold_len, gold) = hash_file(&dir.join(super::GOLD_JSONL))?;
-    let (snapshot_len, snapshot) = hash_file(&dir.join(super::SNAPSHOT_JSON))?;
+    let mut buf = vec![0u8; 4 << 20];
+    let (journal_len, journal) = hash_file(&dir.join(super::PREDICTIONS_JSONL), &mut buf)?;
+    let (gold_len, gold) = hash_file(&dir.join(super::GOLD_JSONL), &mut buf)?;
+    let (snapshot_len, snapshot) = hash_file(&dir.join(super::SNAPSHOT_JSON), &mut buf)?;
     Some(Key {
         build,
         journal_len,
